@@ -1,0 +1,55 @@
+/**
+ * The circuit registry (`circuits/circuits.json`): every circuit the project builds, with the
+ * parameters that appear in its artifact name.
+ */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { z } from "zod";
+
+export const CircuitEntrySchema = z.object({
+  name: z.string().regex(/^[a-z][A-Za-z0-9_]*$/, "circuit names are words joined by _"),
+  file: z.string(),
+  template: z.string(),
+  params: z.record(z.string(), z.number().int()),
+  publicInputs: z.array(z.string()).min(1),
+  test: z.boolean().default(false),
+  description: z.string().optional(),
+});
+export type CircuitEntry = z.infer<typeof CircuitEntrySchema>;
+
+const RegistrySchema = z.object({
+  $comment: z.string().optional(),
+  circuits: z.array(CircuitEntrySchema),
+});
+
+/** Repository root (this file is prover/setup/registry.ts). */
+export const REPO_ROOT = resolve(import.meta.dirname, "../..");
+
+export function loadRegistry(path = resolve(REPO_ROOT, "circuits/circuits.json")): CircuitEntry[] {
+  const parsed = RegistrySchema.safeParse(JSON.parse(readFileSync(path, "utf8")));
+  if (!parsed.success) {
+    throw new Error(`invalid circuit registry ${path}: ${z.prettifyError(parsed.error)}`);
+  }
+  const names = new Set<string>();
+  for (const c of parsed.data.circuits) {
+    if (names.has(c.name)) throw new Error(`circuit registry ${path}: duplicate name ${c.name}`);
+    names.add(c.name);
+    // Parameters must be visible in the artifact name (e.g. poseidon_chain_N4).
+    for (const [k, v] of Object.entries(c.params)) {
+      if (!c.name.includes(`${k}${v}`)) {
+        throw new Error(`circuit ${c.name}: parameter ${k}=${v} must appear in its name as ${k}${v}`);
+      }
+    }
+  }
+  return parsed.data.circuits;
+}
+
+export function getCircuit(name: string, registry = loadRegistry()): CircuitEntry {
+  const c = registry.find((e) => e.name === name);
+  if (!c) {
+    throw new Error(
+      `unknown circuit "${name}"; registered: ${registry.map((e) => e.name).join(", ")}`,
+    );
+  }
+  return c;
+}

@@ -1,0 +1,387 @@
+/**
+ * Generates the Solidity batched Groth16 verifier of a circuit from its verifying key.
+ * The template is ours (below); the output says in its header that it is generated and
+ * from what, and lives in contracts/generated/ (git-ignored: it is a build output).
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { CircuitArtifacts } from "../../prover/setup/artifacts.ts";
+import { REPO_ROOT } from "../../prover/setup/registry.ts";
+import {
+  BATCH_DOMAIN_TAG,
+  BN254_P,
+  toBatchVerifyingKey,
+  type G2Affine,
+} from "../../prover/verify/batch.ts";
+
+const hex = (v: bigint) => `0x${v.toString(16).padStart(64, "0")}`;
+
+/** `poseidon_chain_N4` → `PoseidonChainN4BatchVerifier` */
+export function verifierContractName(circuit: string): string {
+  return (
+    circuit
+      .split("_")
+      .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+      .join("") + "BatchVerifier"
+  );
+}
+
+/** −Q for a G2 point in EVM order: negate both y components. */
+function negG2(q: G2Affine): G2Affine {
+  const n = (v: bigint) => (v === 0n ? 0n : BN254_P - v);
+  return [q[0], q[1], n(q[2]), n(q[3])];
+}
+
+export function renderBatchVerifier(
+  a: Pick<CircuitArtifacts, "name" | "key" | "ceremony" | "vkey" | "nConstraints">,
+): string {
+  const vk = toBatchVerifyingKey(a.vkey);
+  const name = verifierContractName(a.name);
+  const nPublic = vk.ic.length - 1;
+  const g2const = (label: string, q: G2Affine) =>
+    [`${label}_X_IMAG`, `${label}_X_REAL`, `${label}_Y_IMAG`, `${label}_Y_REAL`]
+      .map((n, i) => `    uint256 internal constant ${n} = ${hex(q[i]!)};`)
+      .join("\n");
+  const icConsts = vk.ic
+    .map(
+      (p, i) =>
+        `    uint256 internal constant IC${i}_X = ${hex(p[0])};\n    uint256 internal constant IC${i}_Y = ${hex(p[1])};`,
+    )
+    .join("\n");
+  const icSum = vk.ic
+    .slice(1)
+    .map(
+      (_, i) =>
+        `        {\n            (uint256 mx, uint256 my) = _ecMul(IC${i + 1}_X, IC${i + 1}_Y, s[${i}]);\n            (x, y) = _ecAdd(x, y, mx, my);\n        }`,
+    )
+    .join("\n");
+
+  return `// SPDX-License-Identifier: MIT
+// GENERATED FILE — DO NOT EDIT. Made by scripts/lib/verifier-gen.ts (\`npm run setup\`) from
+// the Groth16 verifying key of circuit "${a.name}" (artifact key ${a.key},
+// ${a.nConstraints} constraints, ceremony: ${a.ceremony}).
+pragma solidity 0.8.28;
+
+import {IGroth16BatchVerifier} from "../interfaces/IGroth16BatchVerifier.sol";
+
+/// @title Batched Groth16 verifier of circuit ${a.name}
+/// @notice Checks Π e(r_j·A_j, B_j) · e(Σr·α, −β) · e(Σ s_i·IC_i, −γ) · e(Σ r_j·C_j, −δ) = 1
+/// with r_j from a keccak transcript of everything submitted (see IGroth16BatchVerifier).
+contract ${name} is IGroth16BatchVerifier {
+    /// BN254 base field modulus p
+    uint256 internal constant P = ${hex(BN254_P)};
+    /// BN254 scalar field modulus r
+    uint256 internal constant R = 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001;
+    /// (p + 1) / 4: square roots in F_p (p ≡ 3 mod 4)
+    uint256 internal constant SQRT_EXP = 0x0c19139cb84c680a6e14116da060561765e05aa45a1c72a34f082305b61f3f52;
+    /// p − 2: inverses in F_p
+    uint256 internal constant INV_EXP = 0x30644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd45;
+    /// b' = 3 / (9 + u): the twist's curve constant, real and imaginary parts
+    uint256 internal constant B2_REAL = 0x2b149d40ceb8aaae81be18991be06ac3b5b4c5e559dbefa33267e6dc24a138e5;
+    uint256 internal constant B2_IMAG = 0x009713b03af0fed4cd2cafadeed8fdf4a74fa084e52d1852e4a2bd0685c315d2;
+    uint256 internal constant MASK128 = 0xffffffffffffffffffffffffffffffff;
+    uint256 internal constant FLAG = 1 << 255;
+
+    /// keccak256("concentric.groth16.batch.v1")
+    bytes32 public constant DOMAIN_TAG = ${hex(BATCH_DOMAIN_TAG)};
+    bytes32 public constant VK_HASH = ${hex(vk.hash)};
+    uint256 public constant N_PUBLIC = ${nPublic};
+    /// True when the key comes from the development ceremony (known τ): such a verifier
+    /// refuses to be deployed on any chain but a development chain.
+    bool public constant DEVELOPMENT_KEYS = ${a.ceremony === "development"};
+
+    uint256 internal constant ALPHA_X = ${hex(vk.alpha[0])};
+    uint256 internal constant ALPHA_Y = ${hex(vk.alpha[1])};
+${g2const("NEG_BETA", negG2(vk.beta))}
+${g2const("NEG_GAMMA", negG2(vk.gamma))}
+${g2const("NEG_DELTA", negG2(vk.delta))}
+${icConsts}
+
+    constructor() {
+        if (DEVELOPMENT_KEYS && block.chainid != 31337 && block.chainid != 1337) {
+            revert BatchVerifier__DevelopmentKeys(block.chainid);
+        }
+    }
+
+    /// @inheritdoc IGroth16BatchVerifier
+    function verifyBatch(bytes32 context, uint256[] calldata inputs, uint256[8][] calldata proofs)
+        external
+        view
+    {
+        uint256 n = proofs.length;
+        uint256[8][] memory pts = new uint256[8][](n);
+        for (uint256 j = 0; j < n; ++j) {
+            uint256[8] calldata p = proofs[j];
+            _checkG1(p[0], p[1], j);
+            _checkG2(p[2], p[3], p[4], p[5], j);
+            _checkG1(p[6], p[7], j);
+            pts[j] = p;
+        }
+        _verify(context, inputs, pts);
+    }
+
+    /// @inheritdoc IGroth16BatchVerifier
+    function verifyBatchCompressed(
+        bytes32 context,
+        uint256[] calldata inputs,
+        uint256[4][] calldata proofs
+    ) external view {
+        uint256 n = proofs.length;
+        uint256[8][] memory pts = new uint256[8][](n);
+        for (uint256 j = 0; j < n; ++j) {
+            uint256[4] calldata c = proofs[j];
+            uint256[8] memory p;
+            (p[0], p[1]) = _decompressG1(c[0], j);
+            (p[2], p[3], p[4], p[5]) = _decompressG2(c[1], c[2], j);
+            (p[6], p[7]) = _decompressG1(c[3], j);
+            pts[j] = p;
+        }
+        _verify(context, inputs, pts);
+    }
+
+    /// @notice The Fiat–Shamir seed of a plain batch, for cross-checking the TypeScript side.
+    function transcript(bytes32 context, uint256[] calldata inputs, uint256[8][] calldata proofs)
+        external
+        pure
+        returns (bytes32)
+    {
+        uint256[8][] memory pts = new uint256[8][](proofs.length);
+        for (uint256 j = 0; j < proofs.length; ++j) pts[j] = proofs[j];
+        return bytes32(_transcript(context, inputs, pts));
+    }
+
+    function _verify(bytes32 context, uint256[] calldata inputs, uint256[8][] memory pts)
+        internal
+        view
+    {
+        uint256 n = pts.length;
+        if (n == 0) revert BatchVerifier__EmptyBatch();
+        if (inputs.length != n * N_PUBLIC) {
+            revert BatchVerifier__InputLength(inputs.length, n * N_PUBLIC);
+        }
+        for (uint256 k = 0; k < inputs.length; ++k) {
+            if (inputs[k] >= R) revert BatchVerifier__InputNotInField(k / N_PUBLIC, k % N_PUBLIC);
+        }
+        uint256 seed = _transcript(context, inputs, pts);
+
+        // Pairing input: (r_j·A_j, B_j) for every j, then the three key terms.
+        uint256[] memory pairing = new uint256[]((n + 3) * 6);
+        uint256[N_PUBLIC] memory s;
+        uint256 sumR;
+        uint256 cx;
+        uint256 cy;
+        for (uint256 j = 0; j < n; ++j) {
+            uint256 r = uint256(keccak256(abi.encode(seed, j))) & MASK128;
+            if (r == 0) r = 1;
+            sumR = addmod(sumR, r, R);
+            for (uint256 i = 0; i < N_PUBLIC; ++i) {
+                s[i] = addmod(s[i], mulmod(r, inputs[j * N_PUBLIC + i], R), R);
+            }
+            uint256[8] memory p = pts[j];
+            uint256 o = j * 6;
+            (pairing[o], pairing[o + 1]) = _ecMul(p[0], p[1], r);
+            pairing[o + 2] = p[2];
+            pairing[o + 3] = p[3];
+            pairing[o + 4] = p[4];
+            pairing[o + 5] = p[5];
+            (uint256 mx, uint256 my) = _ecMul(p[6], p[7], r);
+            (cx, cy) = _ecAdd(cx, cy, mx, my);
+        }
+        uint256 b = n * 6;
+        (pairing[b], pairing[b + 1]) = _ecMul(ALPHA_X, ALPHA_Y, sumR);
+        pairing[b + 2] = NEG_BETA_X_IMAG;
+        pairing[b + 3] = NEG_BETA_X_REAL;
+        pairing[b + 4] = NEG_BETA_Y_IMAG;
+        pairing[b + 5] = NEG_BETA_Y_REAL;
+        (uint256 x, uint256 y) = _ecMul(IC0_X, IC0_Y, sumR);
+${icSum}
+        pairing[b + 6] = x;
+        pairing[b + 7] = y;
+        pairing[b + 8] = NEG_GAMMA_X_IMAG;
+        pairing[b + 9] = NEG_GAMMA_X_REAL;
+        pairing[b + 10] = NEG_GAMMA_Y_IMAG;
+        pairing[b + 11] = NEG_GAMMA_Y_REAL;
+        pairing[b + 12] = cx;
+        pairing[b + 13] = cy;
+        pairing[b + 14] = NEG_DELTA_X_IMAG;
+        pairing[b + 15] = NEG_DELTA_X_REAL;
+        pairing[b + 16] = NEG_DELTA_Y_IMAG;
+        pairing[b + 17] = NEG_DELTA_Y_REAL;
+
+        bool ok;
+        uint256 result;
+        assembly ("memory-safe") {
+            let len := mul(mload(pairing), 32)
+            ok := staticcall(gas(), 8, add(pairing, 32), len, 0x00, 0x20)
+            result := mload(0x00)
+        }
+        if (!ok) revert BatchVerifier__PrecompileFailed();
+        if (result != 1) revert BatchVerifier__BatchCheckFailed();
+    }
+
+    /// keccak256(DOMAIN_TAG ‖ VK_HASH ‖ context ‖ N ‖ inputs ‖ proof words), 32-byte words.
+    function _transcript(bytes32 context, uint256[] calldata inputs, uint256[8][] memory pts)
+        internal
+        pure
+        returns (uint256 seed)
+    {
+        uint256 n = pts.length;
+        bytes memory buf = new bytes(32 * (4 + inputs.length + 8 * n));
+        assembly ("memory-safe") {
+            let q := add(buf, 32)
+            mstore(q, DOMAIN_TAG)
+            mstore(add(q, 32), VK_HASH)
+            mstore(add(q, 64), context)
+            mstore(add(q, 96), n)
+            q := add(q, 128)
+            calldatacopy(q, inputs.offset, mul(inputs.length, 32))
+            q := add(q, mul(inputs.length, 32))
+            for { let j := 0 } lt(j, n) { j := add(j, 1) } {
+                mcopy(q, mload(add(pts, mul(add(j, 1), 32))), 256)
+                q := add(q, 256)
+            }
+            seed := keccak256(add(buf, 32), mload(buf))
+        }
+    }
+
+    function _checkG1(uint256 x, uint256 y, uint256 j) internal pure {
+        if (x >= P || y >= P || (x == 0 && y == 0)) revert BatchVerifier__InvalidPoint(j);
+        if (mulmod(y, y, P) != addmod(mulmod(mulmod(x, x, P), x, P), 3, P)) {
+            revert BatchVerifier__InvalidPoint(j);
+        }
+    }
+
+    /// On-curve check of a G2 point (x = x0 + x1·u, y = y0 + y1·u): y² = x³ + b'.
+    /// Subgroup membership is enforced by the pairing precompile.
+    function _checkG2(uint256 x1, uint256 x0, uint256 y1, uint256 y0, uint256 j) internal pure {
+        if (x0 >= P || x1 >= P || y0 >= P || y1 >= P) revert BatchVerifier__InvalidPoint(j);
+        if ((x0 | x1 | y0 | y1) == 0) revert BatchVerifier__InvalidPoint(j);
+        (uint256 l0, uint256 l1) = _f2sqr(y0, y1);
+        (uint256 r0, uint256 r1) = _g2rhs(x0, x1);
+        if (l0 != r0 || l1 != r1) revert BatchVerifier__InvalidPoint(j);
+    }
+
+    function _decompressG1(uint256 word, uint256 j) internal view returns (uint256 x, uint256 y) {
+        x = word & ~FLAG;
+        if (x >= P) revert BatchVerifier__InvalidPoint(j);
+        uint256 rhs = addmod(mulmod(mulmod(x, x, P), x, P), 3, P);
+        y = _expmod(rhs, SQRT_EXP);
+        if (mulmod(y, y, P) != rhs || y == 0) revert BatchVerifier__InvalidPoint(j);
+        if ((y & 1) != (word >> 255)) y = P - y;
+    }
+
+    /// x = x0 + x1·u from [x1 | sign, x0]; y is the square root of x³ + b' whose sgn0 (RFC 9380)
+    /// equals the sign bit.
+    function _decompressG2(uint256 w1, uint256 x0, uint256 j)
+        internal
+        view
+        returns (uint256 x1, uint256 x0_, uint256 y1, uint256 y0)
+    {
+        x1 = w1 & ~FLAG;
+        x0_ = x0;
+        if (x1 >= P || x0 >= P) revert BatchVerifier__InvalidPoint(j);
+        (uint256 a0, uint256 a1) = _g2rhs(x0, x1);
+        if (a1 == 0) {
+            uint256 t = _expmod(a0, SQRT_EXP);
+            if (mulmod(t, t, P) == a0) {
+                y0 = t;
+            } else {
+                y1 = _expmod(P - a0, SQRT_EXP);
+            }
+        } else {
+            // Complex method for p ≡ 3 (mod 4): y0² = (a0 ± |a|)/2, y1 = a1 / (2·y0).
+            uint256 norm = addmod(mulmod(a0, a0, P), mulmod(a1, a1, P), P);
+            uint256 g = _expmod(norm, SQRT_EXP);
+            uint256 half = (P + 1) / 2;
+            uint256 d = mulmod(addmod(a0, g, P), half, P);
+            uint256 t = _expmod(d, SQRT_EXP);
+            if (mulmod(t, t, P) != d) {
+                d = mulmod(addmod(a0, P - g, P), half, P);
+                t = _expmod(d, SQRT_EXP);
+            }
+            y0 = t;
+            y1 = mulmod(a1, _expmod(mulmod(2, t, P), INV_EXP), P);
+        }
+        (uint256 c0, uint256 c1) = _f2sqr(y0, y1);
+        if (c0 != a0 || c1 != a1 || (y0 | y1) == 0) revert BatchVerifier__InvalidPoint(j);
+        uint256 sgn = (y0 & 1) | (y0 == 0 ? (y1 & 1) : 0);
+        if (sgn != (w1 >> 255)) {
+            y0 = y0 == 0 ? 0 : P - y0;
+            y1 = y1 == 0 ? 0 : P - y1;
+        }
+    }
+
+    function _f2sqr(uint256 a0, uint256 a1) internal pure returns (uint256, uint256) {
+        return (addmod(mulmod(a0, a0, P), P - mulmod(a1, a1, P), P), mulmod(2, mulmod(a0, a1, P), P));
+    }
+
+    /// x³ + b' in F_p²
+    function _g2rhs(uint256 x0, uint256 x1) internal pure returns (uint256, uint256) {
+        (uint256 s0, uint256 s1) = _f2sqr(x0, x1);
+        uint256 c0 = addmod(mulmod(s0, x0, P), P - mulmod(s1, x1, P), P);
+        uint256 c1 = addmod(mulmod(s0, x1, P), mulmod(s1, x0, P), P);
+        return (addmod(c0, B2_REAL, P), addmod(c1, B2_IMAG, P));
+    }
+
+    function _expmod(uint256 base, uint256 e) internal view returns (uint256 out) {
+        bool ok;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, 32)
+            mstore(add(m, 32), 32)
+            mstore(add(m, 64), 32)
+            mstore(add(m, 96), base)
+            mstore(add(m, 128), e)
+            mstore(add(m, 160), P)
+            ok := staticcall(gas(), 5, m, 192, m, 32)
+            out := mload(m)
+        }
+        if (!ok) revert BatchVerifier__PrecompileFailed();
+    }
+
+    function _ecMul(uint256 x, uint256 y, uint256 k) internal view returns (uint256 ox, uint256 oy) {
+        bool ok;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, x)
+            mstore(add(m, 32), y)
+            mstore(add(m, 64), k)
+            ok := staticcall(gas(), 7, m, 96, m, 64)
+            ox := mload(m)
+            oy := mload(add(m, 32))
+        }
+        if (!ok) revert BatchVerifier__PrecompileFailed();
+    }
+
+    function _ecAdd(uint256 x1, uint256 y1, uint256 x2, uint256 y2)
+        internal
+        view
+        returns (uint256 ox, uint256 oy)
+    {
+        bool ok;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, x1)
+            mstore(add(m, 32), y1)
+            mstore(add(m, 64), x2)
+            mstore(add(m, 96), y2)
+            ok := staticcall(gas(), 6, m, 128, m, 64)
+            ox := mload(m)
+            oy := mload(add(m, 32))
+        }
+        if (!ok) revert BatchVerifier__PrecompileFailed();
+    }
+}
+`;
+}
+
+/** Write contracts/generated/<Name>BatchVerifier.sol; returns its path. */
+export async function writeBatchVerifier(
+  a: Pick<CircuitArtifacts, "name" | "key" | "ceremony" | "vkey" | "nConstraints">,
+): Promise<string> {
+  const dir = join(REPO_ROOT, "contracts", "generated");
+  await mkdir(dir, { recursive: true });
+  const path = join(dir, `${verifierContractName(a.name)}.sol`);
+  await writeFile(path, renderBatchVerifier(a));
+  return path;
+}

@@ -1,0 +1,48 @@
+/**
+ * `npm run setup [-- <circuit>...] [--test] [--ptau <file> --beacon <hex>] [--cache <dir>]`
+ *
+ * Compiles circuits with circom2 and makes their Groth16 keys, cached by a hash of their
+ * sources and parameters. Without names it builds every `test: true` circuit of
+ * circuits/circuits.json. Without --ptau it uses an INSECURE development ceremony with a
+ * known τ (keys refused on non-development chains); with --ptau it uses a prepared phase-2
+ * file from a public ceremony and a public beacon for the phase-2 contribution.
+ */
+import { parseArgs } from "node:util";
+import { defaultCacheDir, getCircuitArtifacts } from "../prover/setup/artifacts.ts";
+import { loadRegistry } from "../prover/setup/registry.ts";
+import { writeBatchVerifier } from "./lib/verifier-gen.ts";
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    ptau: { type: "string" },
+    beacon: { type: "string" },
+    cache: { type: "string" },
+    all: { type: "boolean", default: false },
+  },
+});
+
+const registry = loadRegistry();
+const names =
+  positionals.length > 0
+    ? positionals
+    : registry.filter((c) => values.all || c.test).map((c) => c.name);
+const cacheDir = values.cache ?? process.env.CONCENTRIC_CACHE_DIR ?? defaultCacheDir();
+
+for (const name of names) {
+  const started = performance.now();
+  const a = await getCircuitArtifacts(name, {
+    cacheDir,
+    ...(values.ptau ? { ptauPath: values.ptau } : {}),
+    ...(values.beacon ? { beaconHex: values.beacon } : {}),
+    log: (m) => console.log(m),
+  });
+  const solPath = await writeBatchVerifier(a);
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  console.log(
+    `${name}: ${a.nConstraints} constraints, ceremony ${a.ceremony}, ptau 2^${a.ptauPower}, ` +
+      `${seconds} s; verifier ${solPath}`,
+  );
+}
+// snarkjs leaves its curve worker threads alive.
+process.exit(0);

@@ -1,0 +1,201 @@
+/**
+ * The batched Groth16 verifier, off chain (TypeScript) and on chain (the generated Solidity
+ * contract on hardhat's network), with real proofs of a small real circuit (a Poseidon chain).
+ */
+import { buildPoseidon } from "circomlibjs";
+import { network } from "hardhat";
+import * as snarkjs from "snarkjs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { getTestArtifacts } from "./helpers/artifacts.ts";
+import type { CircuitArtifacts } from "../prover/setup/artifacts.ts";
+import {
+  BN254_P,
+  BN254_R,
+  BatchVerifyError,
+  batchTranscript,
+  findInvalid,
+  proofToWords,
+  toBatchVerifyingKey,
+  verifyBatch,
+  type BatchItem,
+} from "../prover/verify/batch.ts";
+import { verifierContractName } from "../scripts/lib/verifier-gen.ts";
+
+const N_PROOFS = 64;
+let artifacts: CircuitArtifacts;
+let items: BatchItem[];
+
+async function makeProofs(a: CircuitArtifacts, n: number): Promise<BatchItem[]> {
+  const poseidon = await buildPoseidon();
+  const out: BatchItem[] = [];
+  for (let k = 0; k < n; k++) {
+    const seed = BigInt(1000 + k);
+    const tag = BigInt(0xabcdef00 + k);
+    let acc = seed;
+    for (let i = 0; i < 4; i++) acc = poseidon.F.toObject(poseidon([acc, tag]));
+    const { proof, publicSignals } = await snarkjs.groth16.fullProve(
+      { seed, tag, digest: acc },
+      a.wasmPath,
+      a.zkeyPath,
+    );
+    out.push({ proof, publicSignals });
+  }
+  return out;
+}
+
+const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
+
+beforeAll(async () => {
+  artifacts = await getTestArtifacts("poseidon_chain_N4");
+  items = await makeProofs(artifacts, N_PROOFS);
+});
+
+describe("verifyBatch (TypeScript)", () => {
+  it.each([1, 2, 16, 64])("accepts %i valid proofs", async (n) => {
+    expect(await verifyBatch(artifacts.vkey, items.slice(0, n))).toBe(true);
+  });
+
+  it("agrees with snarkjs on a single proof", async () => {
+    expect(
+      await snarkjs.groth16.verify(artifacts.vkey, items[0]!.publicSignals as string[], items[0]!.proof),
+    ).toBe(true);
+  });
+
+  it("rejects one bad proof among many and names it", async () => {
+    const batch = items.slice(0, 16).map(clone);
+    batch[7]!.publicSignals = [...batch[7]!.publicSignals];
+    (batch[7]!.publicSignals as string[])[2] = "12345";
+    expect(await verifyBatch(artifacts.vkey, batch)).toBe(false);
+    expect(await findInvalid(artifacts.vkey, batch)).toEqual([7]);
+  });
+
+  it("rejects an input aliased by +r, naming the item and input", async () => {
+    const batch = items.slice(0, 4).map(clone);
+    const x = BigInt(batch[2]!.publicSignals[1]!);
+    (batch[2]!.publicSignals as string[])[1] = (x + BN254_R).toString();
+    await expect(verifyBatch(artifacts.vkey, batch)).rejects.toThrow(/proof 2, input 1/);
+  });
+
+  it("rejects an off-curve point", async () => {
+    const batch = items.slice(0, 4).map(clone);
+    const a = batch[1]!.proof.pi_a as unknown as string[];
+    a[1] = ((BigInt(a[1]!) + 1n) % BN254_P).toString();
+    await expect(verifyBatch(artifacts.vkey, batch)).rejects.toThrow(/proof 1\).*A is not on the curve/);
+  });
+
+  it("rejects a coordinate >= p", async () => {
+    const batch = items.slice(0, 2).map(clone);
+    const c = batch[0]!.proof.pi_c as unknown as string[];
+    c[0] = (BigInt(c[0]!) + BN254_P).toString();
+    await expect(verifyBatch(artifacts.vkey, batch)).rejects.toThrow(BatchVerifyError);
+  });
+
+  it("rejects a G2 point with its coordinate pairs swapped", async () => {
+    const batch = items.slice(0, 4).map(clone);
+    const b = batch[3]!.proof.pi_b as unknown as string[][];
+    b[0] = [b[0]![1]!, b[0]![0]!];
+    b[1] = [b[1]![1]!, b[1]![0]!];
+    await expect(verifyBatch(artifacts.vkey, batch)).rejects.toThrow(/proof 3\).*B is not/);
+  });
+
+  it("rejects malformed values with a clear error", async () => {
+    const batch = items.slice(0, 2).map(clone);
+    (batch[1]!.proof.pi_a as unknown as string[])[0] = "not a number";
+    await expect(verifyBatch(artifacts.vkey, batch)).rejects.toThrow(/proof 1\).*A\.x/);
+    await expect(verifyBatch(artifacts.vkey, [])).rejects.toThrow(/empty batch/);
+  });
+
+  it("two invalid proofs cancel under predictable scalars, and are rejected under ours", async () => {
+    // The same proof twice, with the digest input moved by +d and −d: each statement is
+    // false, but with r = (1, 1) the input terms sum to twice the true one.
+    const d = 987654321n;
+    const base = items[0]!;
+    const x = BigInt(base.publicSignals[2]!);
+    const forged: BatchItem[] = [
+      { proof: base.proof, publicSignals: [...base.publicSignals.slice(0, 2), ((x + d) % BN254_R).toString()] },
+      { proof: base.proof, publicSignals: [...base.publicSignals.slice(0, 2), ((x - d + BN254_R) % BN254_R).toString()] },
+    ];
+    expect(await findInvalid(artifacts.vkey, forged)).toEqual([0, 1]);
+    expect(await verifyBatch(artifacts.vkey, forged, { unsafeScalars: [1n, 1n] })).toBe(true);
+    expect(await verifyBatch(artifacts.vkey, forged)).toBe(false);
+  });
+});
+
+describe("generated Solidity batch verifier (hardhat network)", () => {
+  const inputsOf = (batch: BatchItem[]) => batch.flatMap((i) => i.publicSignals.map(BigInt));
+  const proofsOf = (batch: BatchItem[]) => batch.map((i) => [...proofToWords(i.proof)] as const);
+
+  async function deploy() {
+    const { viem } = await network.connect();
+    const verifier = await viem.deployContract(verifierContractName(artifacts.name) as never);
+    return { viem, verifier };
+  }
+
+  it("computes the same transcript as TypeScript, byte for byte", async () => {
+    const { verifier } = await deploy();
+    const batch = items.slice(0, 3);
+    const context = 0x1234n;
+    const onChain = (await verifier.read.transcript([
+      `0x${context.toString(16).padStart(64, "0")}`,
+      inputsOf(batch),
+      proofsOf(batch),
+    ])) as `0x${string}`;
+    const vk = toBatchVerifyingKey(artifacts.vkey);
+    const offChain = batchTranscript(
+      vk.hash,
+      context,
+      batch.map((i) => i.publicSignals.map(BigInt)),
+      batch.map((i) => proofToWords(i.proof)),
+    );
+    expect(BigInt(onChain)).toBe(offChain);
+    expect(BigInt((await verifier.read.VK_HASH()) as string)).toBe(vk.hash);
+  });
+
+  it.each([1, 2, 16, 64])("accepts %i valid proofs on chain", async (n) => {
+    const { verifier } = await deploy();
+    const batch = items.slice(0, n);
+    await verifier.read.verifyBatch([`0x${"00".repeat(32)}`, inputsOf(batch), proofsOf(batch)]);
+  });
+
+  const ZERO = `0x${"00".repeat(32)}` as const;
+
+  it("reverts on a bad proof among many, an aliased input, an off-curve or swapped point", async () => {
+    const { verifier } = await deploy();
+    const batch = items.slice(0, 8);
+    const inputs = inputsOf(batch);
+    const bad = [...inputs];
+    bad[5 * 3 + 2] = 12345n;
+    await expect(verifier.read.verifyBatch([ZERO, bad, proofsOf(batch)])).rejects.toThrow(
+      /BatchVerifier__BatchCheckFailed/,
+    );
+    const aliased = [...inputs];
+    aliased[3 * 3 + 1] = aliased[3 * 3 + 1]! + BN254_R;
+    await expect(verifier.read.verifyBatch([ZERO, aliased, proofsOf(batch)])).rejects.toThrow(
+      /BatchVerifier__InputNotInField/,
+    );
+    const offCurve = proofsOf(batch).map((p) => [...p]);
+    offCurve[2]![1] = (offCurve[2]![1]! + 1n) % BN254_P;
+    await expect(verifier.read.verifyBatch([ZERO, inputs, offCurve as never])).rejects.toThrow(
+      /BatchVerifier__InvalidPoint/,
+    );
+    const swapped = proofsOf(batch).map((p) => [...p]);
+    const s = swapped[4]!;
+    [s[2], s[3], s[4], s[5]] = [s[3]!, s[2]!, s[5]!, s[4]!];
+    await expect(verifier.read.verifyBatch([ZERO, inputs, swapped as never])).rejects.toThrow(
+      /BatchVerifier__InvalidPoint/,
+    );
+  });
+
+  it("rejects the cancelling pair that predictable scalars would accept", async () => {
+    const { verifier } = await deploy();
+    const base = items[0]!;
+    const x = BigInt(base.publicSignals[2]!);
+    const d = 987654321n;
+    const [s0, s1] = base.publicSignals.map(BigInt) as [bigint, bigint];
+    const inputs = [s0, s1, (x + d) % BN254_R, s0, s1, (x - d + BN254_R) % BN254_R];
+    const proofs = [proofToWords(base.proof), proofToWords(base.proof)];
+    await expect(verifier.read.verifyBatch([ZERO, inputs, proofs as never])).rejects.toThrow(
+      /BatchVerifier__BatchCheckFailed/,
+    );
+  });
+});
