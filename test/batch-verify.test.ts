@@ -13,6 +13,7 @@ import {
   BN254_R,
   BatchVerifyError,
   batchTranscript,
+  compressProofWords,
   findInvalid,
   proofToWords,
   toBatchVerifyingKey,
@@ -43,6 +44,13 @@ async function makeProofs(a: CircuitArtifacts, n: number): Promise<BatchItem[]> 
   return out;
 }
 
+function modPow(b: bigint, e: bigint, m: bigint): bigint {
+  let r = 1n;
+  b %= m;
+  for (; e > 0n; e >>= 1n, b = (b * b) % m) if (e & 1n) r = (r * b) % m;
+  return r;
+}
+
 const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
 
 beforeAll(async () => {
@@ -57,7 +65,11 @@ describe("verifyBatch (TypeScript)", () => {
 
   it("agrees with snarkjs on a single proof", async () => {
     expect(
-      await snarkjs.groth16.verify(artifacts.vkey, items[0]!.publicSignals as string[], items[0]!.proof),
+      await snarkjs.groth16.verify(
+        artifacts.vkey,
+        items[0]!.publicSignals as string[],
+        items[0]!.proof,
+      ),
     ).toBe(true);
   });
 
@@ -80,7 +92,9 @@ describe("verifyBatch (TypeScript)", () => {
     const batch = items.slice(0, 4).map(clone);
     const a = batch[1]!.proof.pi_a as unknown as string[];
     a[1] = ((BigInt(a[1]!) + 1n) % BN254_P).toString();
-    await expect(verifyBatch(artifacts.vkey, batch)).rejects.toThrow(/proof 1\).*A is not on the curve/);
+    await expect(verifyBatch(artifacts.vkey, batch)).rejects.toThrow(
+      /proof 1\).*A is not on the curve/,
+    );
   });
 
   it("rejects a coordinate >= p", async () => {
@@ -112,8 +126,17 @@ describe("verifyBatch (TypeScript)", () => {
     const base = items[0]!;
     const x = BigInt(base.publicSignals[2]!);
     const forged: BatchItem[] = [
-      { proof: base.proof, publicSignals: [...base.publicSignals.slice(0, 2), ((x + d) % BN254_R).toString()] },
-      { proof: base.proof, publicSignals: [...base.publicSignals.slice(0, 2), ((x - d + BN254_R) % BN254_R).toString()] },
+      {
+        proof: base.proof,
+        publicSignals: [...base.publicSignals.slice(0, 2), ((x + d) % BN254_R).toString()],
+      },
+      {
+        proof: base.proof,
+        publicSignals: [
+          ...base.publicSignals.slice(0, 2),
+          ((x - d + BN254_R) % BN254_R).toString(),
+        ],
+      },
     ];
     expect(await findInvalid(artifacts.vkey, forged)).toEqual([0, 1]);
     expect(await verifyBatch(artifacts.vkey, forged, { unsafeScalars: [1n, 1n] })).toBe(true);
@@ -125,9 +148,20 @@ describe("generated Solidity batch verifier (hardhat network)", () => {
   const inputsOf = (batch: BatchItem[]) => batch.flatMap((i) => i.publicSignals.map(BigInt));
   const proofsOf = (batch: BatchItem[]) => batch.map((i) => [...proofToWords(i.proof)] as const);
 
+  /** The generated contract's name is only known at run time, so its type is written here. */
+  type BatchVerifierContract = {
+    read: {
+      verifyBatch(args: readonly unknown[]): Promise<void>;
+      verifyBatchCompressed(args: readonly unknown[]): Promise<void>;
+      transcript(args: readonly unknown[]): Promise<`0x${string}`>;
+      VK_HASH(): Promise<`0x${string}`>;
+    };
+  };
+
   async function deploy() {
     const { viem } = await network.connect();
-    const verifier = await viem.deployContract(verifierContractName(artifacts.name) as never);
+    const name = verifierContractName(artifacts.name) as never;
+    const verifier = (await viem.deployContract(name)) as unknown as BatchVerifierContract;
     return { viem, verifier };
   }
 
@@ -158,6 +192,27 @@ describe("generated Solidity batch verifier (hardhat network)", () => {
   });
 
   const ZERO = `0x${"00".repeat(32)}` as const;
+
+  it("accepts 64 point-compressed proofs, and rejects a flipped sign or a non-point x", async () => {
+    const { verifier } = await deploy();
+    const compressed = items.map((i) => [...compressProofWords(proofToWords(i.proof))]);
+    await verifier.read.verifyBatchCompressed([ZERO, inputsOf(items), compressed]);
+    // Flipping the sign of B selects −B: the batch check must fail.
+    const flipped = compressed.map((p) => [...p]);
+    flipped[9]![1] = flipped[9]![1]! ^ (1n << 255n);
+    await expect(
+      verifier.read.verifyBatchCompressed([ZERO, inputsOf(items), flipped]),
+    ).rejects.toThrow(/BatchVerifier__BatchCheckFailed/);
+    // An x with no point on the curve (x³ + 3 not a square) cannot be decompressed.
+    let x = 5n;
+    const isSquare = (v: bigint) => modPow(v, (BN254_P - 1n) / 2n, BN254_P) <= 1n;
+    while (isSquare((x * x * x + 3n) % BN254_P)) x++;
+    const notPoint = compressed.map((p) => [...p]);
+    notPoint[3]![0] = x;
+    await expect(
+      verifier.read.verifyBatchCompressed([ZERO, inputsOf(items), notPoint]),
+    ).rejects.toThrow(/BatchVerifier__InvalidPoint/);
+  });
 
   it("reverts on a bad proof among many, an aliased input, an off-curve or swapped point", async () => {
     const { verifier } = await deploy();

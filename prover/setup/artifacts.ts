@@ -24,6 +24,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { promisify } from "node:util";
 import * as snarkjs from "snarkjs";
 import { DEV_BEACON_HASH, DEV_BEACON_ITERATIONS_EXP, makeDevPtau } from "./ceremony.ts";
+import type { Groth16VerificationKey } from "../verify/batch.ts";
 import { getCircuit, REPO_ROOT, type CircuitEntry } from "./registry.ts";
 
 const run = promisify(execFile);
@@ -44,7 +45,7 @@ export interface CircuitArtifacts {
   zkeyPath: string;
   vkeyPath: string;
   /** snarkjs verifying key JSON. */
-  vkey: snarkjs.VK;
+  vkey: Groth16VerificationKey;
   ceremony: CeremonyKind;
   nConstraints: number;
   nPublic: number;
@@ -94,7 +95,10 @@ export function defaultCacheDir(): string {
 }
 
 /** Every file a circom source pulls in, itself first, each once. */
-async function collectSources(file: string, seen = new Map<string, string>()): Promise<Map<string, string>> {
+async function collectSources(
+  file: string,
+  seen = new Map<string, string>(),
+): Promise<Map<string, string>> {
   if (seen.has(file)) return seen;
   const text = await readFile(file, "utf8");
   seen.set(file, text);
@@ -146,7 +150,9 @@ export function requiredPtauPower(nConstraints: number, nPublic: number, nOutput
 }
 
 async function sha256File(path: string): Promise<string> {
-  return createHash("sha256").update(await readFile(path)).digest("hex");
+  return createHash("sha256")
+    .update(await readFile(path))
+    .digest("hex");
 }
 
 /** Wait for another process building the same artifacts, or take the lock. */
@@ -181,7 +187,12 @@ export async function getDevPtau(
       const tmp = join(dir, `tmp-${process.pid}-${power}`);
       await mkdir(tmp, { recursive: true });
       const started = performance.now();
-      await makeDevPtau({ power, outPath: `${tmp}/out.ptau`, tmpDir: tmp, ...(log ? { log } : {}) });
+      await makeDevPtau({
+        power,
+        outPath: `${tmp}/out.ptau`,
+        tmpDir: tmp,
+        ...(log ? { log } : {}),
+      });
       await rename(`${tmp}/out.ptau`, path);
       await rm(tmp, { recursive: true, force: true });
       log?.(`dev ptau 2^${power} ready in ${((performance.now() - started) / 1000).toFixed(1)} s`);
@@ -237,7 +248,7 @@ export async function getCircuitArtifacts(
     wasmPath: join(dir, `${name}_js`, `${name}.wasm`),
     zkeyPath: join(dir, `${name}.zkey`),
     vkeyPath,
-    vkey: JSON.parse(await readFile(vkeyPath, "utf8")) as snarkjs.VK,
+    vkey: JSON.parse(await readFile(vkeyPath, "utf8")) as Groth16VerificationKey,
   };
 }
 
@@ -269,7 +280,17 @@ async function build(
   try {
     await run(
       process.execPath,
-      [circom, mainPath, "--r1cs", "--wasm", "--O2", "-l", join(REPO_ROOT, "node_modules"), "-o", tmp],
+      [
+        circom,
+        mainPath,
+        "--r1cs",
+        "--wasm",
+        "--O2",
+        "-l",
+        join(REPO_ROOT, "node_modules"),
+        "-o",
+        tmp,
+      ],
       { maxBuffer: 64 * 1024 * 1024, cwd: REPO_ROOT },
     );
   } catch (e) {

@@ -185,7 +185,12 @@ function allEqual(buff: Uint8Array, point: Uint8Array, size: number): boolean {
  * @example
  * await makeDevPtau({ power: 12, outPath: ".cache/ptau/dev_12.ptau", tmpDir: ".cache/tmp" });
  */
-export async function makeDevPtau({ power, outPath, tmpDir, log }: MakeDevPtauParameters): Promise<void> {
+export async function makeDevPtau({
+  power,
+  outPath,
+  tmpDir,
+  log,
+}: MakeDevPtauParameters): Promise<void> {
   if (!Number.isInteger(power) || power < 1 || power >= BN254_TWO_ADICITY) {
     throw new Error(`ptau power must be an integer in [1, ${BN254_TWO_ADICITY - 1}], got ${power}`);
   }
@@ -225,7 +230,12 @@ export async function makeDevPtau({ power, outPath, tmpDir, log }: MakeDevPtauPa
     const Fr = curve.Fr;
     // Section 12: L(τ)·G1 for every domain 2^0..2^(power+1) (the last one with the top power dropped).
     // Section 13: L(τ)·G2, 14: α·L(τ)·G1, 15: β·L(τ)·G1, domains 2^0..2^power.
-    const sectionSpecs: { id: number; group: GroupName; factor: FieldElement | null; extra: boolean }[] = [
+    const sectionSpecs: {
+      id: number;
+      group: GroupName;
+      factor: FieldElement | null;
+      extra: boolean;
+    }[] = [
       { id: 12, group: "G1", factor: null, extra: true },
       { id: 13, group: "G2", factor: null, extra: false },
       { id: 14, group: "G1", factor: alpha, extra: false },

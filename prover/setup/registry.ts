@@ -37,7 +37,9 @@ export function loadRegistry(path = resolve(REPO_ROOT, "circuits/circuits.json")
     // Parameters must be visible in the artifact name (e.g. poseidon_chain_N4).
     for (const [k, v] of Object.entries(c.params)) {
       if (!c.name.includes(`${k}${v}`)) {
-        throw new Error(`circuit ${c.name}: parameter ${k}=${v} must appear in its name as ${k}${v}`);
+        throw new Error(
+          `circuit ${c.name}: parameter ${k}=${v} must appear in its name as ${k}${v}`,
+        );
       }
     }
   }

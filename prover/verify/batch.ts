@@ -36,6 +36,19 @@ export type G2Affine = readonly [bigint, bigint, bigint, bigint];
 /** One proof as the EVM sees it: A, B, C as 8 words [Ax, Ay, Bx1, Bx0, By1, By0, Cx, Cy]. */
 export type ProofWords = readonly [bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint];
 
+/** The verifying key JSON snarkjs exports (`zkey export verificationkey`). */
+export interface Groth16VerificationKey {
+  protocol: "groth16";
+  curve: string;
+  nPublic: number;
+  vk_alpha_1: string[];
+  vk_beta_2: string[][];
+  vk_gamma_2: string[][];
+  vk_delta_2: string[][];
+  IC: string[][];
+  [extra: string]: unknown;
+}
+
 export interface BatchItem {
   proof: snarkjs.Groth16Proof;
   publicSignals: readonly (string | bigint)[];
@@ -92,12 +105,14 @@ function parseField(v: unknown, what: string): bigint {
     if (x < 0n) throw new Error();
     return x;
   } catch {
-    throw new BatchVerifyError("malformed value", { reason: `${what} is not a non-negative integer` });
+    throw new BatchVerifyError("malformed value", {
+      reason: `${what} is not a non-negative integer`,
+    });
   }
 }
 
 /** snarkjs's verification key JSON → words in EVM order, with its hash. */
-export function toBatchVerifyingKey(vk: snarkjs.VK): BatchVerifyingKey {
+export function toBatchVerifyingKey(vk: Groth16VerificationKey): BatchVerifyingKey {
   const g1 = (p: unknown): G1Affine => {
     const a = p as string[];
     return [parseField(a[0], "vk G1.x"), parseField(a[1], "vk G1.y")];
@@ -174,6 +189,12 @@ export function batchScalars(seed: bigint, n: number): bigint[] {
   return out;
 }
 
+function isBatchVerifyingKey(
+  v: Groth16VerificationKey | BatchVerifyingKey,
+): v is BatchVerifyingKey {
+  return typeof (v as BatchVerifyingKey).hash === "bigint";
+}
+
 let curvePromise: Promise<Bn128Curve> | null = null;
 /** ffjavascript's BN254, built once per process. */
 export function getCurve(): Promise<Bn128Curve> {
@@ -216,7 +237,11 @@ async function parseItems(curve: Bn128Curve, vk: BatchVerifyingKey, items: reado
       try {
         x = BigInt(s);
       } catch {
-        throw new BatchVerifyError("malformed public input", { item: j, input: i, reason: "not an integer" });
+        throw new BatchVerifyError("malformed public input", {
+          item: j,
+          input: i,
+          reason: "not an integer",
+        });
       }
       // An input ≥ r would alias x mod r: the same proof would "prove" a second statement.
       if (x < 0n || x >= BN254_R) {
@@ -247,16 +272,38 @@ async function parseItems(curve: Bn128Curve, vk: BatchVerifyingKey, items: reado
     ]);
     const g1 = curve.G1 as unknown as { isValid(p: PointBytes): boolean };
     const g2 = curve.G2 as unknown as { isValid(p: PointBytes): boolean };
-    if (ax === 0n && ay === 0n) throw new BatchVerifyError("invalid proof point", { item: j, reason: "A is the point at infinity" });
-    if (cx === 0n && cy === 0n) throw new BatchVerifyError("invalid proof point", { item: j, reason: "C is the point at infinity" });
-    if (!g1.isValid(A)) throw new BatchVerifyError("invalid proof point", { item: j, reason: "A is not on the curve" });
-    if (!g1.isValid(C)) throw new BatchVerifyError("invalid proof point", { item: j, reason: "C is not on the curve" });
+    if (ax === 0n && ay === 0n)
+      throw new BatchVerifyError("invalid proof point", {
+        item: j,
+        reason: "A is the point at infinity",
+      });
+    if (cx === 0n && cy === 0n)
+      throw new BatchVerifyError("invalid proof point", {
+        item: j,
+        reason: "C is the point at infinity",
+      });
+    if (!g1.isValid(A))
+      throw new BatchVerifyError("invalid proof point", {
+        item: j,
+        reason: "A is not on the curve",
+      });
+    if (!g1.isValid(C))
+      throw new BatchVerifyError("invalid proof point", {
+        item: j,
+        reason: "C is not on the curve",
+      });
     if ((bx0 | bx1 | by0 | by1) === 0n || !g2.isValid(B)) {
-      throw new BatchVerifyError("invalid proof point", { item: j, reason: "B is not on the twist curve" });
+      throw new BatchVerifyError("invalid proof point", {
+        item: j,
+        reason: "B is not on the twist curve",
+      });
     }
     // G2 has a cofactor: a point of the twist outside the order-r subgroup must be refused.
     if (!curve.G2.isZero(curve.G2.timesScalar(B, BN254_R))) {
-      throw new BatchVerifyError("invalid proof point", { item: j, reason: "B is not in the order-r subgroup" });
+      throw new BatchVerifyError("invalid proof point", {
+        item: j,
+        reason: "B is not in the order-r subgroup",
+      });
     }
     parsed.push({ inputs, words, A, B, C });
   }
@@ -272,12 +319,12 @@ async function parseItems(curve: Bn128Curve, vk: BatchVerifyingKey, items: reado
  * const ok = await verifyBatch(vk, [{ proof, publicSignals }, …], { context });
  */
 export async function verifyBatch(
-  vkJson: snarkjs.VK | BatchVerifyingKey,
+  vkJson: Groth16VerificationKey | BatchVerifyingKey,
   items: readonly BatchItem[],
   options: VerifyBatchOptions = {},
 ): Promise<boolean> {
   if (items.length === 0) throw new BatchVerifyError("empty batch", { reason: "no proofs given" });
-  const vk = "hash" in vkJson ? vkJson : toBatchVerifyingKey(vkJson as snarkjs.VK);
+  const vk = isBatchVerifyingKey(vkJson) ? vkJson : toBatchVerifyingKey(vkJson);
   const curve = await getCurve();
   const parsed = await parseItems(curve, vk, items);
   const seed = batchTranscript(
@@ -326,7 +373,7 @@ export async function verifyBatch(
  * delegator's bad submissions without trusting anything it said.
  */
 export async function findInvalid(
-  vkJson: snarkjs.VK | BatchVerifyingKey,
+  vkJson: Groth16VerificationKey | BatchVerifyingKey,
   items: readonly BatchItem[],
   options: Pick<VerifyBatchOptions, "context"> = {},
 ): Promise<number[]> {
@@ -340,4 +387,22 @@ export async function findInvalid(
     }
   }
   return bad;
+}
+
+/** Top bit of the first word of a compressed point: the sign of y. */
+const SIGN_FLAG = 1n << 255n;
+
+/**
+ * Point-compress a proof for `verifyBatchCompressed`: [A.x | sA, B.x_imag | sB, B.x_real, C.x | sC]
+ * where sA, sC = y odd and sB = sgn0(y) of RFC 9380 (y_real odd, or y_real = 0 and y_imag odd).
+ */
+export function compressProofWords(w: ProofWords): readonly [bigint, bigint, bigint, bigint] {
+  const [ax, ay, bx1, bx0, by1, by0, cx, cy] = w;
+  const sgnB = (by0 & 1n) === 1n || (by0 === 0n && (by1 & 1n) === 1n);
+  return [
+    (ay & 1n) === 1n ? ax | SIGN_FLAG : ax,
+    sgnB ? bx1 | SIGN_FLAG : bx1,
+    bx0,
+    (cy & 1n) === 1n ? cx | SIGN_FLAG : cx,
+  ];
 }
