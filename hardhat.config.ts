@@ -23,6 +23,8 @@ export default defineConfig({
   },
   networks: {
     hardhatMainnet: { type: "edr-simulated", chainType: "l1" },
+    // A simulated chain with a production chain id: development keys must be refused there.
+    simulatedChain1: { type: "edr-simulated", chainType: "l1", chainId: 1 },
     localhost: { type: "http", chainType: "l1", url: "http://127.0.0.1:8545" },
   },
 });

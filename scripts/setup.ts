@@ -10,7 +10,7 @@
 import { parseArgs } from "node:util";
 import { defaultCacheDir, getCircuitArtifacts } from "../prover/setup/artifacts.ts";
 import { loadRegistry } from "../prover/setup/registry.ts";
-import { writeBatchVerifier } from "./lib/verifier-gen.ts";
+import { writeBatchVerifier, writeSnarkjsVerifier } from "./lib/verifier-gen.ts";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -38,6 +38,7 @@ for (const name of names) {
     log: (m) => console.log(m),
   });
   const solPath = await writeBatchVerifier(a);
+  await writeSnarkjsVerifier(a);
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   console.log(
     `${name}: ${a.nConstraints} constraints, ceremony ${a.ceremony}, ptau 2^${a.ptauPower}, ` +

@@ -3,7 +3,8 @@
  * The template is ours (below); the output says in its header that it is generated and
  * from what, and lives in contracts/generated/ (git-ignored: it is a build output).
  */
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import * as snarkjs from "snarkjs";
 import { join } from "node:path";
 import type { CircuitArtifacts } from "../../prover/setup/artifacts.ts";
 import { REPO_ROOT } from "../../prover/setup/registry.ts";
@@ -171,7 +172,13 @@ ${icConsts}
         uint256 cx;
         uint256 cy;
         for (uint256 j = 0; j < n; ++j) {
-            uint256 r = uint256(keccak256(abi.encode(seed, j))) & MASK128;
+            // r_j = keccak256(seed ‖ j) mod 2^128, hashed in scratch space (no allocation).
+            uint256 r;
+            assembly ("memory-safe") {
+                mstore(0x00, seed)
+                mstore(0x20, j)
+                r := and(keccak256(0x00, 0x40), MASK128)
+            }
             if (r == 0) r = 1;
             sumR = addmod(sumR, r, R);
             for (uint256 i = 0; i < N_PUBLIC; ++i) {
@@ -373,6 +380,31 @@ ${icSum}
     }
 }
 `;
+}
+
+/**
+ * snarkjs's own single-proof Solidity verifier of the same key, as the baseline of the
+ * batch benchmark: contracts/generated/<Name>SnarkjsVerifier.sol.
+ */
+export async function writeSnarkjsVerifier(
+  a: Pick<CircuitArtifacts, "name" | "zkeyPath">,
+): Promise<string> {
+  const template = await readFile(
+    join(REPO_ROOT, "node_modules/snarkjs/templates/verifier_groth16.sol.ejs"),
+    "utf8",
+  );
+  const code = await snarkjs.zKey.exportSolidityVerifier(a.zkeyPath, { groth16: template });
+  const contract = `${verifierContractName(a.name).replace(/BatchVerifier$/, "")}SnarkjsVerifier`;
+  const dir = join(REPO_ROOT, "contracts", "generated");
+  await mkdir(dir, { recursive: true });
+  const path = join(dir, `${contract}.sol`);
+  await writeFile(
+    path,
+    `// GENERATED FILE — DO NOT EDIT. snarkjs ${"zkey export solidityverifier"} of circuit "${a.name}",\n` +
+      `// kept only as the single-proof baseline of bench/batch-verify.ts.\n` +
+      code.replace(/contract Groth16Verifier/, `contract ${contract}`),
+  );
+  return path;
 }
 
 /** Write contracts/generated/<Name>BatchVerifier.sol; returns its path. */
