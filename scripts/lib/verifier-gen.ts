@@ -110,15 +110,17 @@ ${icConsts}
         view
     {
         uint256 n = proofs.length;
-        uint256[8][] memory pts = new uint256[8][](n);
+        (bytes memory buf, uint256 pts) = _newTranscript(context, inputs, n);
+        assembly ("memory-safe") {
+            calldatacopy(pts, proofs.offset, mul(n, 256))
+        }
         for (uint256 j = 0; j < n; ++j) {
             uint256[8] calldata p = proofs[j];
             _checkG1(p[0], p[1], j);
             _checkG2(p[2], p[3], p[4], p[5], j);
             _checkG1(p[6], p[7], j);
-            pts[j] = p;
         }
-        _verify(context, inputs, pts);
+        _verify(buf, inputs, n, pts);
     }
 
     /// @inheritdoc IGroth16BatchVerifier
@@ -128,34 +130,48 @@ ${icConsts}
         uint256[4][] calldata proofs
     ) external view {
         uint256 n = proofs.length;
-        uint256[8][] memory pts = new uint256[8][](n);
+        (bytes memory buf, uint256 pts) = _newTranscript(context, inputs, n);
         for (uint256 j = 0; j < n; ++j) {
             uint256[4] calldata c = proofs[j];
-            uint256[8] memory p;
-            (p[0], p[1]) = _decompressG1(c[0], j);
-            (p[2], p[3], p[4], p[5]) = _decompressG2(c[1], c[2], j);
-            (p[6], p[7]) = _decompressG1(c[3], j);
-            pts[j] = p;
+            (uint256 ax, uint256 ay) = _decompressG1(c[0], j);
+            (uint256 bx1, uint256 bx0, uint256 by1, uint256 by0) = _decompressG2(c[1], c[2], j);
+            (uint256 cx, uint256 cy) = _decompressG1(c[3], j);
+            uint256 q = pts + j * 256;
+            assembly ("memory-safe") {
+                mstore(q, ax)
+                mstore(add(q, 32), ay)
+                mstore(add(q, 64), bx1)
+                mstore(add(q, 96), bx0)
+                mstore(add(q, 128), by1)
+                mstore(add(q, 160), by0)
+                mstore(add(q, 192), cx)
+                mstore(add(q, 224), cy)
+            }
         }
-        _verify(context, inputs, pts);
+        _verify(buf, inputs, n, pts);
     }
 
     /// @notice The Fiat–Shamir seed of a plain batch, for cross-checking the TypeScript side.
     function transcript(bytes32 context, uint256[] calldata inputs, uint256[8][] calldata proofs)
         external
         pure
-        returns (bytes32)
+        returns (bytes32 seed)
     {
-        uint256[8][] memory pts = new uint256[8][](proofs.length);
-        for (uint256 j = 0; j < proofs.length; ++j) pts[j] = proofs[j];
-        return bytes32(_transcript(context, inputs, pts));
+        (bytes memory buf, uint256 pts) = _newTranscript(context, inputs, proofs.length);
+        assembly ("memory-safe") {
+            calldatacopy(pts, proofs.offset, mul(proofs.length, 256))
+            seed := keccak256(add(buf, 32), mload(buf))
+        }
     }
 
-    function _verify(bytes32 context, uint256[] calldata inputs, uint256[8][] memory pts)
+    /// The transcript buffer DOMAIN_TAG ‖ VK_HASH ‖ context ‖ N ‖ inputs ‖ proof words (32-byte
+    /// words), with every field but the proofs written; pts points at the proofs' region, which
+    /// the caller fills and the verification then reads (proof j's words at pts + 256·j).
+    function _newTranscript(bytes32 context, uint256[] calldata inputs, uint256 n)
         internal
-        view
+        pure
+        returns (bytes memory buf, uint256 pts)
     {
-        uint256 n = pts.length;
         if (n == 0) revert BatchVerifier__EmptyBatch();
         if (inputs.length != n * N_PUBLIC) {
             revert BatchVerifier__InputLength(inputs.length, n * N_PUBLIC);
@@ -163,8 +179,26 @@ ${icConsts}
         for (uint256 k = 0; k < inputs.length; ++k) {
             if (inputs[k] >= R) revert BatchVerifier__InputNotInField(k / N_PUBLIC, k % N_PUBLIC);
         }
-        uint256 seed = _transcript(context, inputs, pts);
+        buf = new bytes(32 * (4 + inputs.length + 8 * n));
+        assembly ("memory-safe") {
+            let q := add(buf, 32)
+            mstore(q, DOMAIN_TAG)
+            mstore(add(q, 32), VK_HASH)
+            mstore(add(q, 64), context)
+            mstore(add(q, 96), n)
+            calldatacopy(add(q, 128), inputs.offset, mul(inputs.length, 32))
+            pts := add(add(q, 128), mul(inputs.length, 32))
+        }
+    }
 
+    function _verify(bytes memory buf, uint256[] calldata inputs, uint256 n, uint256 pts)
+        internal
+        view
+    {
+        uint256 seed;
+        assembly ("memory-safe") {
+            seed := keccak256(add(buf, 32), mload(buf))
+        }
         // Pairing input: (r_j·A_j, B_j) for every j, then the three key terms.
         uint256[] memory pairing = new uint256[]((n + 3) * 6);
         uint256[N_PUBLIC] memory s;
@@ -184,15 +218,21 @@ ${icConsts}
             for (uint256 i = 0; i < N_PUBLIC; ++i) {
                 s[i] = addmod(s[i], mulmod(r, inputs[j * N_PUBLIC + i], R), R);
             }
-            uint256[8] memory p = pts[j];
-            uint256 o = j * 6;
-            (pairing[o], pairing[o + 1]) = _ecMul(p[0], p[1], r);
-            pairing[o + 2] = p[2];
-            pairing[o + 3] = p[3];
-            pairing[o + 4] = p[4];
-            pairing[o + 5] = p[5];
-            (uint256 mx, uint256 my) = _ecMul(p[6], p[7], r);
-            (cx, cy) = _ecAdd(cx, cy, mx, my);
+            uint256 q = pts + j * 256;
+            uint256 o;
+            assembly ("memory-safe") {
+                o := add(add(pairing, 32), mul(j, 192))
+                // B_j as given: x_imag, x_real, y_imag, y_real
+                mcopy(add(o, 64), add(q, 64), 128)
+            }
+            (uint256 ax, uint256 ay, uint256 px, uint256 py) = _load4(q);
+            (ax, ay) = _ecMul(ax, ay, r);
+            assembly ("memory-safe") {
+                mstore(o, ax)
+                mstore(add(o, 32), ay)
+            }
+            (uint256 tx_, uint256 ty_) = _ecMul(px, py, r);
+            (cx, cy) = _ecAdd(cx, cy, tx_, ty_);
         }
         uint256 b = n * 6;
         (pairing[b], pairing[b + 1]) = _ecMul(ALPHA_X, ALPHA_Y, sumR);
@@ -226,28 +266,17 @@ ${icSum}
         if (result != 1) revert BatchVerifier__BatchCheckFailed();
     }
 
-    /// keccak256(DOMAIN_TAG ‖ VK_HASH ‖ context ‖ N ‖ inputs ‖ proof words), 32-byte words.
-    function _transcript(bytes32 context, uint256[] calldata inputs, uint256[8][] memory pts)
+    /// A_j (words 0, 1) and C_j (words 6, 7) of the proof at q.
+    function _load4(uint256 q)
         internal
         pure
-        returns (uint256 seed)
+        returns (uint256 ax, uint256 ay, uint256 cx, uint256 cy)
     {
-        uint256 n = pts.length;
-        bytes memory buf = new bytes(32 * (4 + inputs.length + 8 * n));
         assembly ("memory-safe") {
-            let q := add(buf, 32)
-            mstore(q, DOMAIN_TAG)
-            mstore(add(q, 32), VK_HASH)
-            mstore(add(q, 64), context)
-            mstore(add(q, 96), n)
-            q := add(q, 128)
-            calldatacopy(q, inputs.offset, mul(inputs.length, 32))
-            q := add(q, mul(inputs.length, 32))
-            for { let j := 0 } lt(j, n) { j := add(j, 1) } {
-                mcopy(q, mload(add(pts, mul(add(j, 1), 32))), 256)
-                q := add(q, 256)
-            }
-            seed := keccak256(add(buf, 32), mload(buf))
+            ax := mload(q)
+            ay := mload(add(q, 32))
+            cx := mload(add(q, 192))
+            cy := mload(add(q, 224))
         }
     }
 
