@@ -42,7 +42,9 @@ async function timeMs(f: () => Promise<unknown>): Promise<number> {
   return median(runs);
 }
 
-const a = await getCircuitArtifacts(CIRCUIT, { cacheDir: process.env.CONCENTRIC_CACHE_DIR ?? defaultCacheDir() });
+const a = await getCircuitArtifacts(CIRCUIT, {
+  cacheDir: process.env.CONCENTRIC_CACHE_DIR ?? defaultCacheDir(),
+});
 const poseidon = await buildPoseidon();
 const items: BatchItem[] = [];
 process.stdout.write(`proving ${Math.max(...SIZES)} proofs of ${CIRCUIT}… `);
@@ -51,7 +53,11 @@ for (let k = 0; k < Math.max(...SIZES); k++) {
   const tag = BigInt(1 + k);
   let acc = seed;
   for (let i = 0; i < 4; i++) acc = poseidon.F.toObject(poseidon([acc, tag]));
-  const { proof, publicSignals } = await snarkjs.groth16.fullProve({ seed, tag, digest: acc }, a.wasmPath, a.zkeyPath);
+  const { proof, publicSignals } = await snarkjs.groth16.fullProve(
+    { seed, tag, digest: acc },
+    a.wasmPath,
+    a.zkeyPath,
+  );
   items.push({ proof, publicSignals });
 }
 console.log("done");
@@ -63,10 +69,17 @@ const batch = await viem.deployContract(verifierContractName(CIRCUIT) as never);
 const single = await viem.deployContract("PoseidonChainN4SnarkjsVerifier" as never);
 const ZERO = `0x${"00".repeat(32)}` as const;
 const gasOf = (address: `0x${string}`, abi: unknown, functionName: string, args: unknown[]) =>
-  publicClient.estimateContractGas({ address, abi: abi as never, functionName: functionName as never, args: args as never });
+  publicClient.estimateContractGas({
+    address,
+    abi: abi as never,
+    functionName: functionName as never,
+    args: args as never,
+  });
 
 console.log("\nGas (eth_estimateGas, hardhat EDR):");
-console.log("|  N | batched plain | per proof | batched compressed | per proof | N × snarkjs single | per proof | plain vs single |");
+console.log(
+  "|  N | batched plain | per proof | batched compressed | per proof | N × snarkjs single | per proof | plain vs single |",
+);
 console.log("|---:|---:|---:|---:|---:|---:|---:|---:|");
 const b = batch as unknown as { address: `0x${string}`; abi: unknown };
 const s = single as unknown as { address: `0x${string}`; abi: unknown };
@@ -106,20 +119,31 @@ for (const n of SIZES) {
   const slice = items.slice(0, n);
   const tb = await timeMs(() => verifyBatch(vk, slice));
   const ts = await timeMs(async () => {
-    for (const it of slice) await snarkjs.groth16.verify(a.vkey, it.publicSignals as string[], it.proof);
+    for (const it of slice)
+      await snarkjs.groth16.verify(a.vkey, it.publicSignals as string[], it.proof);
   });
-  console.log(`| ${String(n).padStart(2)} | ${(tb / n).toFixed(2)} | ${(ts / n).toFixed(2)} | ${(ts / tb).toFixed(2)}× |`);
+  console.log(
+    `| ${String(n).padStart(2)} | ${(tb / n).toFixed(2)} | ${(ts / n).toFixed(2)} | ${(ts / tb).toFixed(2)}× |`,
+  );
 }
 
 // ---- pairing backend ----
 const curve = await getCurve();
 const pairsFf: Uint8Array[] = [];
-const pairsNoble: { g1: InstanceType<typeof bn254.G1.Point>; g2: InstanceType<typeof bn254.G2.Point> }[] = [];
+const pairsNoble: {
+  g1: InstanceType<typeof bn254.G1.Point>;
+  g2: InstanceType<typeof bn254.G2.Point>;
+}[] = [];
 for (let i = 0; i < 8; i++) {
   pairsFf.push(curve.G1.timesScalar(curve.G1.g, i + 2), curve.G2.timesScalar(curve.G2.g, i + 5));
-  pairsNoble.push({ g1: bn254.G1.Point.BASE.multiply(BigInt(i + 2)), g2: bn254.G2.Point.BASE.multiply(BigInt(i + 5)) });
+  pairsNoble.push({
+    g1: bn254.G1.Point.BASE.multiply(BigInt(i + 2)),
+    g2: bn254.G2.Point.BASE.multiply(BigInt(i + 5)),
+  });
 }
 const tFf = await timeMs(() => curve.pairingEq(...pairsFf));
 const tNoble = await timeMs(async () => bn254.pairingBatch(pairsNoble));
-console.log(`\nPairing product of 8 pairs: ffjavascript ${tFf.toFixed(1)} ms, @noble/curves ${tNoble.toFixed(1)} ms (${(tNoble / tFf).toFixed(1)}× slower)`);
+console.log(
+  `\nPairing product of 8 pairs: ffjavascript ${tFf.toFixed(1)} ms, @noble/curves ${tNoble.toFixed(1)} ms (${(tNoble / tFf).toFixed(1)}× slower)`,
+);
 process.exit(0);

@@ -167,9 +167,9 @@ describe("generated Solidity batch verifier (hardhat network)", () => {
 
   it("refuses to deploy development keys on a chain with a production chain id", async () => {
     const { viem } = await network.connect({ network: "simulatedChain1" });
-    await expect(viem.deployContract(verifierContractName(artifacts.name) as never)).rejects.toThrow(
-      /BatchVerifier__DevelopmentKeys/,
-    );
+    await expect(
+      viem.deployContract(verifierContractName(artifacts.name) as never),
+    ).rejects.toThrow(/BatchVerifier__DevelopmentKeys/);
   });
 
   it("computes the same transcript as TypeScript, byte for byte", async () => {

@@ -291,7 +291,8 @@ async function build(
         "-o",
         tmp,
       ],
-      { maxBuffer: 64 * 1024 * 1024, cwd: REPO_ROOT },
+      // cwd "/": circom2 (WASI) preopens the working directory and its parents only.
+      { maxBuffer: 64 * 1024 * 1024, cwd: "/" },
     );
   } catch (e) {
     const err = e as { stderr?: string; stdout?: string };
