@@ -155,6 +155,9 @@ export function loadElf(bytes: Uint8Array, options: LoadOptions = {}): ProgramIm
   if (code.length === 0) throw new ElfError("no-code", "no executable PT_LOAD segment");
   const codeStart = Math.min(...code.map((s) => s.vaddr));
   const codeEnd = Math.max(...code.map((s) => s.vaddr + s.memSize));
+  if (code.reduce((n, s) => n + s.memSize, 0) !== codeEnd - codeStart) {
+    throw new ElfError("bad-segment", "executable segments must be contiguous (code is one range)");
+  }
   if (entry % 4 !== 0 || !code.some((s) => entry >= s.vaddr && entry < s.vaddr + s.memSize)) {
     throw new ElfError(
       "bad-entry",

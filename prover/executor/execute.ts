@@ -231,7 +231,8 @@ export function mulhsu(a: number, b: number): number {
   return (mulhu(a, b) - (a < 0 ? b >>> 0 : 0)) | 0;
 }
 
-class ByteSink {
+/** A growable byte buffer. */
+export class ByteSink {
   buf = new Uint8Array(64);
   len = 0;
   push(bytes: Uint8Array): void {
@@ -266,23 +267,99 @@ export function execute(
   input: Uint8Array = new Uint8Array(0),
   options: ExecuteOptions = {},
 ): ExecutionResult {
-  const maxCycles = options.maxCycles ?? 1_000_000_000;
+  const m = createMachine(image, input, options, false);
+  runSteps(m, Infinity);
+  return machineResult(m);
+}
+
+/** A resumable VM (used by chunked execution). */
+export interface Machine {
+  readonly image: ProgramImage;
+  readonly input: Uint8Array;
+  readonly mem: Uint8Array;
+  readonly x: Int32Array;
+  readonly maxCycles: number;
+  pc: number;
+  cycles: number;
+  inputPos: number;
+  readonly output: ByteSink;
+  readonly debug: ByteSink;
+  halted: boolean;
+  exitCode: number;
+  /** Word indices stored to since the caller last cleared the set (null: not tracked). */
+  readonly dirty: Set<number> | null;
+}
+
+/** A fresh machine at the image's entry (sp = memorySize, other registers 0). */
+export function createMachine(
+  image: ProgramImage,
+  input: Uint8Array,
+  options: ExecuteOptions,
+  trackDirty: boolean,
+): Machine {
+  const x = new Int32Array(32);
+  x[2] = image.memorySize;
+  return {
+    image,
+    input,
+    mem: image.memory.slice(),
+    x,
+    maxCycles: options.maxCycles ?? 1_000_000_000,
+    pc: image.entry,
+    cycles: 0,
+    inputPos: 0,
+    output: new ByteSink(),
+    debug: new ByteSink(),
+    halted: false,
+    exitCode: 0,
+    dirty: trackDirty ? new Set() : null,
+  };
+}
+
+/** The result of a halted machine. */
+export function machineResult(m: Machine): ExecutionResult {
+  if (!m.halted) throw new Error("machineResult: the machine has not halted");
+  return {
+    exitCode: m.exitCode,
+    cycles: m.cycles,
+    output: m.output.bytes(),
+    debug: m.debug.bytes(),
+    registers: m.x,
+  };
+}
+
+/**
+ * Runs until the guest exits or `budget` more instructions have retired (then returns with
+ * the machine resumable). Traps as documented on {@link execute}.
+ */
+export function runSteps(m: Machine, budget: number): void {
+  if (m.halted) return;
+  const image = m.image;
+  const input = m.input;
+  const maxCycles = m.maxCycles;
+  const dirty = m.dirty;
   const d = decodeImage(image);
   const { op: OP, rd: RD, rs1: RS1, rs2: RS2, imm: IMM, word: WORD } = d;
   const codeStart = image.codeStart;
   const codeWords = OP.length;
   const memSize = image.memorySize;
-  const mem = image.memory.slice();
+  const mem = m.mem;
   const view = new DataView(mem.buffer);
-  const x = new Int32Array(32);
-  x[2] = memSize;
-  const output = new ByteSink();
-  const debug = new ByteSink();
-  let inputPos = 0;
-  let pc = image.entry;
-  let cycles = 0;
+  const x = m.x;
+  const output = m.output;
+  const debug = m.debug;
+  let inputPos = m.inputPos;
+  let pc = m.pc;
+  let cycles = m.cycles;
+  const stop = cycles + budget;
+  const save = (): void => {
+    m.pc = pc;
+    m.cycles = cycles;
+    m.inputPos = inputPos;
+  };
 
   const trap = (cause: Trap["cause"], detail = ""): never => {
+    save();
     const i = (pc - codeStart) >>> 2;
     const w = pc >= codeStart && i < codeWords ? WORD[i]! : 0;
     throw new Trap(cause, pc, w, cycles, detail);
@@ -316,6 +393,10 @@ export function execute(
   };
 
   for (;;) {
+    if (cycles >= stop) {
+      save();
+      return;
+    }
     const i = (pc - codeStart) >>> 2;
     const op = i < codeWords ? OP[i]! : NONE;
     if (op === NONE) trap("fetch-outside-code");
@@ -403,6 +484,7 @@ export function execute(
         const addr = (a + imm) >>> 0;
         checkStore(addr, 1);
         mem[addr] = b;
+        if (dirty !== null) dirty.add(addr >>> 2);
         cycles++;
         pc = next;
         continue;
@@ -411,6 +493,7 @@ export function execute(
         const addr = (a + imm) >>> 0;
         checkStore(addr, 2);
         view.setInt16(addr, b, true);
+        if (dirty !== null) dirty.add(addr >>> 2);
         cycles++;
         pc = next;
         continue;
@@ -419,6 +502,7 @@ export function execute(
         const addr = (a + imm) >>> 0;
         checkStore(addr, 4);
         view.setInt32(addr, b, true);
+        if (dirty !== null) dirty.add(addr >>> 2);
         cycles++;
         pc = next;
         continue;
@@ -515,13 +599,10 @@ export function execute(
         const len = x[12]! >>> 0;
         if (num === SYS_EXIT) {
           cycles++;
-          return {
-            exitCode: a0,
-            cycles,
-            output: output.bytes(),
-            debug: debug.bytes(),
-            registers: x,
-          };
+          m.halted = true;
+          m.exitCode = a0;
+          save();
+          return;
         } else if (num === SYS_READ) {
           if (a0 !== 0) {
             v = -1;
@@ -529,6 +610,7 @@ export function execute(
             const n = Math.min(len, input.length - inputPos);
             checkBuffer(buf, n, true);
             mem.set(input.subarray(inputPos, inputPos + n), buf);
+            if (dirty !== null) for (let a = buf & ~3; a < buf + n; a += 4) dirty.add(a >>> 2);
             inputPos += n;
             v = n;
           }
