@@ -1,0 +1,43 @@
+import { readFileSync } from "node:fs";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { describe, expect, it } from "vitest";
+import { executeChunked } from "../prover/executor/chunks.ts";
+import { loadElf } from "../prover/executor/elf.ts";
+import { execute } from "../prover/executor/execute.ts";
+
+const elf = (name: string) =>
+  loadElf(new Uint8Array(readFileSync(new URL(`elf/${name}.elf`, import.meta.url))));
+const le32 = (n: number) => new Uint8Array(new Uint32Array([n]).buffer);
+
+describe("guest ELFs built by guests/build.sh", () => {
+  it("fibonacci matches a TypeScript computation", () => {
+    const image = elf("fibonacci");
+    for (const n of [0, 1, 2, 20, 47, 100, 1000]) {
+      let a = 0,
+        b = 1;
+      for (let i = 0; i < n; i++) [a, b] = [b, (a + b) >>> 0];
+      const r = execute(image, le32(n));
+      expect(r.exitCode).toBe(0);
+      expect(r.output).toEqual(le32(a));
+    }
+  });
+
+  it("sha256 of the input matches @noble/hashes", () => {
+    const image = elf("sha256");
+    for (const len of [0, 3, 55, 56, 63, 64, 65, 1000, 5000]) {
+      const input = Uint8Array.from({ length: len }, (_, i) => (i * 131 + 7) & 255);
+      const r = execute(image, input);
+      expect(r.exitCode).toBe(0);
+      expect(r.output).toEqual(sha256(input));
+    }
+  });
+
+  it("chunked sha256 run has the same output and a connected chain", async () => {
+    const image = elf("sha256");
+    const input = new TextEncoder().encode("abc");
+    const run = await executeChunked(image, input, { chunkSize: 1000, records: false });
+    expect(run.output).toEqual(sha256(input));
+    for (let j = 0; j + 1 < run.chunks.length; j++)
+      expect(run.chunks[j]!.sOut).toBe(run.chunks[j + 1]!.sIn);
+  });
+});
