@@ -49,7 +49,12 @@ declare module "ffjavascript" {
     fromRprUncompressed(buff: Uint8Array, pos: number): PointBytes;
     batchToAffine(buff: Uint8Array): Promise<Uint8Array>;
     batchLEMtoU(buff: Uint8Array): Promise<Uint8Array>;
-    multiExpAffine(points: Uint8Array, scalars: Uint8Array, logger?: unknown, name?: string): Promise<PointBytes>;
+    multiExpAffine(
+      points: Uint8Array,
+      scalars: Uint8Array,
+      logger?: unknown,
+      name?: string,
+    ): Promise<PointBytes>;
   }
 
   export interface Bn128Curve {
@@ -113,11 +118,19 @@ declare module "@iden3/binfileutils" {
 declare module "wasmbuilder" {
   export class ModuleBuilder {
     setMemory(pages: number): void;
-    build(): Uint8Array;
+    build(): Uint8Array<ArrayBuffer>;
   }
 }
 
 declare module "wasmcurves" {
   import type { ModuleBuilder } from "wasmbuilder";
   export function buildBn128(builder: ModuleBuilder): void;
+}
+
+declare module "circomlibjs" {
+  export interface Poseidon {
+    (inputs: (bigint | number)[]): Uint8Array;
+    F: { toObject(a: Uint8Array): bigint; e(v: bigint | number): Uint8Array };
+  }
+  export function buildPoseidon(): Promise<Poseidon>;
 }
