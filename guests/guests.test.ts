@@ -32,6 +32,19 @@ describe("guest ELFs built by guests/build.sh", () => {
     }
   });
 
+  it("sort orders the input words like Array.prototype.sort", () => {
+    const image = elf("sort");
+    for (const n of [0, 1, 2, 100, 3000]) {
+      const words = Uint32Array.from(
+        { length: n },
+        (_, i) => (Math.imul(i + 1, 2654435761) ^ (i << 7)) >>> 0,
+      );
+      const r = execute(image, new Uint8Array(words.buffer));
+      expect(r.exitCode).toBe(0);
+      expect(new Uint32Array(r.output.slice().buffer)).toEqual(words.slice().sort());
+    }
+  });
+
   it("chunked sha256 run has the same output and a connected chain", async () => {
     const image = elf("sha256");
     const input = new TextEncoder().encode("abc");
