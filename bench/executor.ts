@@ -55,3 +55,25 @@ report("chunked K=1024, no records", noRec.cycles, performance.now() - t);
 t = performance.now();
 const rec = await executeChunked(small, new Uint8Array(), { chunkSize: 1024 });
 report("chunked K=1024, records", rec.cycles, performance.now() - t);
+
+// Guests (committed ELFs built by guests/build.sh).
+const { readFileSync } = await import("node:fs");
+const guest = (name: string) =>
+  loadElf(new Uint8Array(readFileSync(new URL(`../guests/elf/${name}.elf`, import.meta.url))));
+const guestInputs: [string, Uint8Array][] = [
+  ["sha256", Uint8Array.from({ length: 65536 }, (_, i) => i & 255)],
+  [
+    "sort",
+    new Uint8Array(
+      Uint32Array.from({ length: 16384 }, (_, i) => Math.imul(i, 2654435761) >>> 0).buffer,
+    ),
+  ],
+  ["fibonacci", new Uint8Array(new Uint32Array([5_000_000]).buffer)],
+];
+for (const [name, input] of guestInputs) {
+  const img = guest(name);
+  execute(img, input);
+  t = performance.now();
+  const r = execute(img, input);
+  report(`${name} plain`, r.cycles, performance.now() - t);
+}
