@@ -45,6 +45,30 @@ describe("guest ELFs built by guests/build.sh", () => {
     }
   });
 
+  it("ledger applies valid transfers and hashes balances like a TS model", () => {
+    const image = elf("ledger");
+    const n = 17;
+    const words: number[] = [n];
+    for (let i = 0; i < n; i++) words.push(i * 100);
+    for (let k = 0; k < 300; k++) words.push((k * 7) % 19, (k * 13) % 18, (k * 37) % 250);
+    const bal = words.slice(1, n + 1);
+    let applied = 0;
+    for (let k = n + 1; k + 2 < words.length; k += 3) {
+      const [from, to, amount] = [words[k]!, words[k + 1]!, words[k + 2]!];
+      if (from >= n || to >= n || bal[from]! < amount) continue;
+      bal[from]! -= amount;
+      bal[to]! += amount;
+      applied++;
+    }
+    let h = 2166136261;
+    for (const b of new Uint8Array(Uint32Array.from(bal).buffer))
+      h = Math.imul(h ^ b, 16777619) >>> 0;
+    const r = execute(image, new Uint8Array(Uint32Array.from(words).buffer));
+    expect(r.exitCode).toBe(0);
+    expect([...new Uint32Array(r.output.slice().buffer)]).toEqual([applied, h]);
+    expect(applied).toBeGreaterThan(10);
+  });
+
   it("chunked sha256 run has the same output and a connected chain", async () => {
     const image = elf("sha256");
     const input = new TextEncoder().encode("abc");
