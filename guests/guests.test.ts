@@ -69,6 +69,39 @@ describe("guest ELFs built by guests/build.sh", () => {
     expect(applied).toBeGreaterThan(10);
   });
 
+  it("allinsn: every R-type/M instruction on edge values matches a BigInt model", () => {
+    const E = [0, 1, 0xffffffff, 0x7fffffff, 0x80000000, 31, 32, 0xfffffff9];
+    const u = (x: number) => BigInt(x >>> 0);
+    const s = (x: number) => BigInt(x | 0);
+    const w = (x: bigint) => Number(BigInt.asUintN(32, x));
+    const MIN = 0x80000000;
+    const ops: ((a: number, b: number) => number)[] = [
+      (a, b) => w(u(a) + u(b)),
+      (a, b) => w(u(a) - u(b)),
+      (a, b) => w(u(a) << (u(b) & 31n)),
+      (a, b) => (s(a) < s(b) ? 1 : 0),
+      (a, b) => (u(a) < u(b) ? 1 : 0),
+      (a, b) => w(u(a) ^ u(b)),
+      (a, b) => w(u(a) >> (u(b) & 31n)),
+      (a, b) => w(s(a) >> (u(b) & 31n)),
+      (a, b) => w(u(a) | u(b)),
+      (a, b) => w(u(a) & u(b)),
+      (a, b) => w(u(a) * u(b)),
+      (a, b) => w((s(a) * s(b)) >> 32n),
+      (a, b) => w((s(a) * u(b)) >> 32n),
+      (a, b) => w((u(a) * u(b)) >> 32n),
+      (a, b) => (b === 0 ? 0xffffffff : a === MIN && b === 0xffffffff ? MIN : w(s(a) / s(b))),
+      (a, b) => (b === 0 ? 0xffffffff : w(u(a) / u(b))),
+      (a, b) => (b === 0 ? a : a === MIN && b === 0xffffffff ? 0 : w(s(a) % s(b))),
+      (a, b) => (b === 0 ? a : w(u(a) % u(b))),
+    ];
+    const expected: number[] = [];
+    for (const a of E) for (const b of E) for (const op of ops) expected.push(op(a, b));
+    const r = execute(elf("allinsn"));
+    expect(r.exitCode).toBe(0);
+    expect([...new Uint32Array(r.output.slice().buffer)]).toEqual(expected);
+  });
+
   it("chunked sha256 run has the same output and a connected chain", async () => {
     const image = elf("sha256");
     const input = new TextEncoder().encode("abc");
