@@ -45,8 +45,10 @@ export interface LoadedSegment {
 
 /**
  * A loaded program: the initial guest memory (index = guest address; bytes below RAM_START
- * are never accessible) and the executable ranges. Code (every executable segment) is
- * read-only: stores to it trap, and instructions are fetched only from it.
+ * are never accessible) and the executable range. Code (every executable segment; together
+ * they must form one contiguous range) is read-only: stores to it trap, and instructions
+ * are fetched only from it. Non-executable segments are writable RAM even without PF_W
+ * (read-only data is not enforced), as is every other address in [RAM_START, memorySize).
  */
 export interface ProgramImage {
   entry: number;
