@@ -1,0 +1,79 @@
+/**
+ * Executor throughput: cycles per second on a synthetic ALU/memory loop, plain and chunked
+ * (with and without per-step records). Usage: npx tsx bench/executor.ts [iterations]
+ */
+import { executeChunked, execute, loadElf } from "../prover/executor/index.ts";
+import { encB, encI, encR, encS, exitSeq, li, programElf } from "../prover/executor/testing.ts";
+
+const iterations = Number(process.argv[2] ?? 2_000_000);
+// loop: x8 = x8*x5 + x5; mem[0x2000 + (i&255)*4] = x8; x9 += mem[...]; i++; blt i, n
+const image = loadElf(
+  programElf([
+    ...li(5, 0),
+    ...li(6, iterations),
+    ...li(8, 1),
+    encR(1, 5, 8, 0, 8, 0x33), // mul x8, x8, x5
+    encR(0, 5, 8, 0, 8, 0x33), // add x8, x8, x5
+    encI(255, 5, 7, 7, 0x13), // andi x7, x5, 255
+    encI(2, 7, 1, 7, 0x13), // slli x7, x7, 2
+    encI(0x200, 7, 0, 7, 0x13), // addi x7, x7, 0x200
+    encI(4, 7, 1, 7, 0x13), // slli x7, x7, 4 -> 0x2000 + 16*... stays in RAM
+    encS(0, 8, 7, 2), // sw x8, 0(x7)
+    encI(0, 7, 2, 10, 0x03), // lw x10, 0(x7)
+    encR(0, 10, 9, 0, 9, 0x33), // add x9, x9, x10
+    encI(1, 5, 0, 5, 0x13), // addi x5, x5, 1
+    encB(-40, 6, 5, 4), // blt x5, x6, loop
+    ...li(10, 0),
+    ...exitSeq(),
+  ]),
+);
+
+function report(label: string, cycles: number, ms: number): void {
+  console.log(
+    `${label.padEnd(28)} ${cycles} cycles in ${ms.toFixed(0)} ms: ${(((cycles / ms) * 1000) / 1e6).toFixed(3)} M cycles/s`,
+  );
+}
+
+execute(image); // warm-up
+let t = performance.now();
+const plain = execute(image);
+report("plain", plain.cycles, performance.now() - t);
+
+const small = loadElf(
+  programElf([
+    ...li(5, 0),
+    ...li(6, 20000),
+    encI(1, 5, 0, 5, 0x13),
+    encB(-4, 6, 5, 4),
+    ...li(10, 0),
+    ...exitSeq(),
+  ]),
+);
+t = performance.now();
+const noRec = await executeChunked(small, new Uint8Array(), { chunkSize: 1024, records: false });
+report("chunked K=1024, no records", noRec.cycles, performance.now() - t);
+t = performance.now();
+const rec = await executeChunked(small, new Uint8Array(), { chunkSize: 1024 });
+report("chunked K=1024, records", rec.cycles, performance.now() - t);
+
+// Guests (committed ELFs built by guests/build.sh).
+const { readFileSync } = await import("node:fs");
+const guest = (name: string) =>
+  loadElf(new Uint8Array(readFileSync(new URL(`../guests/elf/${name}.elf`, import.meta.url))));
+const guestInputs: [string, Uint8Array][] = [
+  ["sha256", Uint8Array.from({ length: 65536 }, (_, i) => i & 255)],
+  [
+    "sort",
+    new Uint8Array(
+      Uint32Array.from({ length: 16384 }, (_, i) => Math.imul(i, 2654435761) >>> 0).buffer,
+    ),
+  ],
+  ["fibonacci", new Uint8Array(new Uint32Array([5_000_000]).buffer)],
+];
+for (const [name, input] of guestInputs) {
+  const img = guest(name);
+  execute(img, input);
+  t = performance.now();
+  const r = execute(img, input);
+  report(`${name} plain`, r.cycles, performance.now() - t);
+}

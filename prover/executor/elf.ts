@@ -1,0 +1,170 @@
+/** Lowest guest address: [0, RAM_START) is unmapped so that null pointers trap. */
+export const RAM_START = 0x1000;
+/** Default guest memory size (exclusive upper bound of RAM): 1 MiB. */
+export const DEFAULT_MEMORY_SIZE = 1 << 20;
+
+const PT_LOAD = 1;
+const PF_X = 1;
+const EM_RISCV = 243;
+const ET_EXEC = 2;
+
+/** Why an ELF file was refused. */
+export type ElfErrorReason =
+  | "truncated"
+  | "not-elf"
+  | "not-32-bit"
+  | "not-little-endian"
+  | "not-executable"
+  | "wrong-machine"
+  | "bad-segment"
+  | "segment-out-of-range"
+  | "overlapping-segments"
+  | "no-code"
+  | "bad-entry"
+  | "bad-memory-size";
+
+/** An ELF file that is not a loadable RV32 guest. */
+export class ElfError extends Error {
+  override readonly name = "ElfError";
+  constructor(
+    readonly reason: ElfErrorReason,
+    message: string,
+  ) {
+    super(`ELF ${reason}: ${message}`);
+  }
+}
+
+/** One PT_LOAD segment as placed in guest memory. */
+export interface LoadedSegment {
+  vaddr: number;
+  memSize: number;
+  fileSize: number;
+  executable: boolean;
+  writable: boolean;
+}
+
+/**
+ * A loaded program: the initial guest memory (index = guest address; bytes below RAM_START
+ * are never accessible) and the executable range. Code (every executable segment; together
+ * they must form one contiguous range) is read-only: stores to it trap, and instructions
+ * are fetched only from it. Non-executable segments are writable RAM even without PF_W
+ * (read-only data is not enforced), as is every other address in [RAM_START, memorySize).
+ */
+export interface ProgramImage {
+  entry: number;
+  memorySize: number;
+  /** Initial memory, length memorySize. Do not mutate: the executor copies it. */
+  memory: Uint8Array;
+  segments: LoadedSegment[];
+  /** Lowest and exclusive highest address covered by executable segments. */
+  codeStart: number;
+  codeEnd: number;
+}
+
+/** Options for {@link loadElf}. */
+export interface LoadOptions {
+  /** Guest memory size in bytes, a multiple of 16 above RAM_START (default 1 MiB). */
+  memorySize?: number;
+}
+
+/**
+ * Parses a 32-bit little-endian RISC-V ET_EXEC ELF and lays out its PT_LOAD segments in
+ * guest memory (file bytes copied, the rest of each segment, i.e. bss, zeroed).
+ * @throws ElfError naming what is wrong with the file.
+ */
+export function loadElf(bytes: Uint8Array, options: LoadOptions = {}): ProgramImage {
+  const memorySize = options.memorySize ?? DEFAULT_MEMORY_SIZE;
+  if (
+    !Number.isInteger(memorySize) ||
+    memorySize % 16 !== 0 ||
+    memorySize <= RAM_START ||
+    memorySize > 0x8000_0000
+  ) {
+    throw new ElfError(
+      "bad-memory-size",
+      `memory size ${memorySize} is not a multiple of 16 in (0x1000, 2^31]`,
+    );
+  }
+  if (bytes.length < 52)
+    throw new ElfError("truncated", `file has ${bytes.length} bytes, an ELF32 header needs 52`);
+  if (bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) {
+    throw new ElfError("not-elf", "missing \\x7fELF magic");
+  }
+  if (bytes[4] !== 1)
+    throw new ElfError("not-32-bit", `EI_CLASS is ${bytes[4]}, expected 1 (ELFCLASS32)`);
+  if (bytes[5] !== 1)
+    throw new ElfError("not-little-endian", `EI_DATA is ${bytes[5]}, expected 1 (ELFDATA2LSB)`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const type = view.getUint16(16, true);
+  if (type !== ET_EXEC)
+    throw new ElfError("not-executable", `e_type is ${type}, expected 2 (ET_EXEC)`);
+  const machine = view.getUint16(18, true);
+  if (machine !== EM_RISCV)
+    throw new ElfError("wrong-machine", `e_machine is ${machine}, expected 243 (RISC-V)`);
+  const entry = view.getUint32(24, true);
+  const phoff = view.getUint32(28, true);
+  const phentsize = view.getUint16(42, true);
+  const phnum = view.getUint16(44, true);
+  if (phnum > 0 && phentsize < 32)
+    throw new ElfError("bad-segment", `e_phentsize ${phentsize} < 32`);
+  if (phoff + phnum * phentsize > bytes.length) {
+    throw new ElfError(
+      "truncated",
+      `program headers end at ${phoff + phnum * phentsize}, file has ${bytes.length} bytes`,
+    );
+  }
+  const memory = new Uint8Array(memorySize);
+  const segments: LoadedSegment[] = [];
+  for (let i = 0; i < phnum; i++) {
+    const o = phoff + i * phentsize;
+    if (view.getUint32(o, true) !== PT_LOAD) continue;
+    const offset = view.getUint32(o + 4, true);
+    const vaddr = view.getUint32(o + 8, true);
+    const fileSize = view.getUint32(o + 16, true);
+    const memSize = view.getUint32(o + 20, true);
+    const flags = view.getUint32(o + 24, true);
+    if (memSize === 0) continue;
+    if (fileSize > memSize)
+      throw new ElfError("bad-segment", `segment ${i}: p_filesz ${fileSize} > p_memsz ${memSize}`);
+    if (offset + fileSize > bytes.length) {
+      throw new ElfError(
+        "truncated",
+        `segment ${i}: bytes [${offset}, ${offset + fileSize}) beyond file end ${bytes.length}`,
+      );
+    }
+    if (vaddr < RAM_START || vaddr + memSize > memorySize) {
+      throw new ElfError(
+        "segment-out-of-range",
+        `segment ${i}: [0x${vaddr.toString(16)}, 0x${(vaddr + memSize).toString(16)}) outside RAM [0x1000, 0x${memorySize.toString(16)})`,
+      );
+    }
+    const executable = (flags & PF_X) !== 0;
+    if (executable && (vaddr % 4 !== 0 || memSize % 4 !== 0)) {
+      throw new ElfError("bad-segment", `segment ${i}: executable segment not 4-byte aligned`);
+    }
+    for (const s of segments) {
+      if (vaddr < s.vaddr + s.memSize && s.vaddr < vaddr + memSize) {
+        throw new ElfError(
+          "overlapping-segments",
+          `segment ${i} at 0x${vaddr.toString(16)} overlaps segment at 0x${s.vaddr.toString(16)}`,
+        );
+      }
+    }
+    memory.set(bytes.subarray(offset, offset + fileSize), vaddr);
+    segments.push({ vaddr, memSize, fileSize, executable, writable: (flags & 2) !== 0 });
+  }
+  const code = segments.filter((s) => s.executable);
+  if (code.length === 0) throw new ElfError("no-code", "no executable PT_LOAD segment");
+  const codeStart = Math.min(...code.map((s) => s.vaddr));
+  const codeEnd = Math.max(...code.map((s) => s.vaddr + s.memSize));
+  if (code.reduce((n, s) => n + s.memSize, 0) !== codeEnd - codeStart) {
+    throw new ElfError("bad-segment", "executable segments must be contiguous (code is one range)");
+  }
+  if (entry % 4 !== 0 || !code.some((s) => entry >= s.vaddr && entry < s.vaddr + s.memSize)) {
+    throw new ElfError(
+      "bad-entry",
+      `entry 0x${entry.toString(16)} is not an aligned address in a code segment`,
+    );
+  }
+  return { entry, memorySize, memory, segments, codeStart, codeEnd };
+}
