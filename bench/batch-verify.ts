@@ -9,9 +9,9 @@
  * (21,000 base + calldata included); per-proof figures divide by N.
  */
 import { bn254 } from "@noble/curves/bn254.js";
-import { buildPoseidon } from "circomlibjs";
 import { network } from "hardhat";
 import * as snarkjs from "snarkjs";
+import { provePoseidonChains } from "../circuits/test/poseidon-chain.ts";
 import { defaultCacheDir, getCircuitArtifacts } from "../prover/setup/artifacts.ts";
 import {
   compressProofWords,
@@ -19,7 +19,6 @@ import {
   proofToWords,
   toBatchVerifyingKey,
   verifyBatch,
-  type BatchItem,
 } from "../prover/verify/batch.ts";
 import { verifierContractName } from "../scripts/lib/verifier-gen.ts";
 
@@ -45,21 +44,8 @@ async function timeMs(f: () => Promise<unknown>): Promise<number> {
 const a = await getCircuitArtifacts(CIRCUIT, {
   cacheDir: process.env.CONCENTRIC_CACHE_DIR ?? defaultCacheDir(),
 });
-const poseidon = await buildPoseidon();
-const items: BatchItem[] = [];
 process.stdout.write(`proving ${Math.max(...SIZES)} proofs of ${CIRCUIT}… `);
-for (let k = 0; k < Math.max(...SIZES); k++) {
-  const seed = BigInt(77 + k);
-  const tag = BigInt(1 + k);
-  let acc = seed;
-  for (let i = 0; i < 4; i++) acc = poseidon.F.toObject(poseidon([acc, tag]));
-  const { proof, publicSignals } = await snarkjs.groth16.fullProve(
-    { seed, tag, digest: acc },
-    a.wasmPath,
-    a.zkeyPath,
-  );
-  items.push({ proof, publicSignals });
-}
+const items = await provePoseidonChains(a, Math.max(...SIZES));
 console.log("done");
 
 // ---- gas ----

@@ -5,15 +5,14 @@
  * The full network (zkVM guests, orchestrator, delegators, epochs) is still being built;
  * this script says what is missing at the end.
  */
-import { buildPoseidon } from "circomlibjs";
 import { network } from "hardhat";
-import * as snarkjs from "snarkjs";
+import { provePoseidonChains } from "../circuits/test/poseidon-chain.ts";
 import {
   assertKeysAllowedOnChain,
   defaultCacheDir,
   getCircuitArtifacts,
 } from "../prover/setup/artifacts.ts";
-import { proofToWords, verifyBatch, type BatchItem } from "../prover/verify/batch.ts";
+import { proofToWords, verifyBatch } from "../prover/verify/batch.ts";
 import { verifierContractName } from "./lib/verifier-gen.ts";
 
 const CIRCUIT = "poseidon_chain_N4";
@@ -27,22 +26,10 @@ console.log(
   `1. circuit ${CIRCUIT}: ${a.nConstraints} constraints, keys from the ${a.ceremony} ceremony`,
 );
 
-const poseidon = await buildPoseidon();
-const items: BatchItem[] = [];
 const t0 = performance.now();
-for (let k = 0; k < N; k++) {
-  const seed = BigInt(k + 1);
-  const tag = 0xc0ffeen;
-  let acc = seed;
-  for (let i = 0; i < 4; i++) acc = poseidon.F.toObject(poseidon([acc, tag]));
-  const { proof, publicSignals } = await snarkjs.groth16.fullProve(
-    { seed, tag, digest: acc },
-    a.wasmPath,
-    a.zkeyPath,
-  );
-  items.push({ proof, publicSignals });
-  process.stdout.write(`\r2. proving: ${k + 1}/${N}`);
-}
+const items = await provePoseidonChains(a, N, (done) =>
+  process.stdout.write(`\r2. proving: ${done}/${N}`),
+);
 console.log(` (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 
 const t1 = performance.now();

@@ -2,11 +2,11 @@
  * The batched Groth16 verifier, off chain (TypeScript) and on chain (the generated Solidity
  * contract on hardhat's network), with real proofs of a small real circuit (a Poseidon chain).
  */
-import { buildPoseidon } from "circomlibjs";
 import { network } from "hardhat";
 import * as snarkjs from "snarkjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { getTestArtifacts } from "./helpers/artifacts.ts";
+import { provePoseidonChains } from "../circuits/test/poseidon-chain.ts";
 import type { CircuitArtifacts } from "../prover/setup/artifacts.ts";
 import {
   BN254_P,
@@ -26,24 +26,6 @@ const N_PROOFS = 64;
 let artifacts: CircuitArtifacts;
 let items: BatchItem[];
 
-async function makeProofs(a: CircuitArtifacts, n: number): Promise<BatchItem[]> {
-  const poseidon = await buildPoseidon();
-  const out: BatchItem[] = [];
-  for (let k = 0; k < n; k++) {
-    const seed = BigInt(1000 + k);
-    const tag = BigInt(0xabcdef00 + k);
-    let acc = seed;
-    for (let i = 0; i < 4; i++) acc = poseidon.F.toObject(poseidon([acc, tag]));
-    const { proof, publicSignals } = await snarkjs.groth16.fullProve(
-      { seed, tag, digest: acc },
-      a.wasmPath,
-      a.zkeyPath,
-    );
-    out.push({ proof, publicSignals });
-  }
-  return out;
-}
-
 function modPow(b: bigint, e: bigint, m: bigint): bigint {
   let r = 1n;
   b %= m;
@@ -55,7 +37,7 @@ const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
 
 beforeAll(async () => {
   artifacts = await getTestArtifacts("poseidon_chain_N4");
-  items = await makeProofs(artifacts, N_PROOFS);
+  items = await provePoseidonChains(artifacts, N_PROOFS);
 });
 
 describe("verifyBatch (TypeScript)", () => {

@@ -216,7 +216,7 @@ export async function getCircuitArtifacts(
   options: GetCircuitArtifactsOptions,
 ): Promise<CircuitArtifacts> {
   const entry = getCircuit(name);
-  const { cacheDir, ptauPath, log } = options;
+  const { cacheDir, ptauPath } = options;
   if (ptauPath && !options.beaconHex) {
     throw new Error("a public-ceremony setup needs --beacon <hex> for its phase-2 contribution");
   }
