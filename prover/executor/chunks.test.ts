@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { executeChunked, initialStateDigest } from "./chunks.ts";
-import { bytesDigest, getPoseidon, imageId, MemoryTree } from "./digest.ts";
+import { getPoseidon, imageId, inputDigest, MemoryTree, outputDigest } from "./digest.ts";
 import { loadElf } from "./elf.ts";
 import { execute } from "./execute.ts";
 import { ECALL, encB, encI, encR, encS, exitSeq, li, programElf } from "./testing.ts";
@@ -42,7 +42,7 @@ describe("chunked execution", () => {
       expect(run.cycles).toBe(plain.cycles);
       expect(run.output).toEqual(plain.output);
       expect(run.chunks.length).toBe(Math.ceil(plain.cycles / K));
-      expect(run.chunks[0]!.sIn).toBe(await initialStateDigest(image, await bytesDigest(input)));
+      expect(run.chunks[0]!.sIn).toBe(await initialStateDigest(image, await inputDigest(input)));
       for (let j = 0; j + 1 < run.chunks.length; j++) {
         expect(run.chunks[j]!.sOut).toBe(run.chunks[j + 1]!.sIn);
         expect(run.chunks[j]!.steps).toBe(K);
@@ -52,7 +52,8 @@ describe("chunked execution", () => {
       // incremental memory root equals a from-scratch root of the final memory
       const p = await getPoseidon();
       expect(run.memoryRoot).toBe(MemoryTree.fromMemory(p, run.machine.mem).root());
-      expect(run.outputDigest).toBe(await bytesDigest(plain.output));
+      expect(run.outputDigest).toBe(await outputDigest(plain.output));
+      expect(run.inputDigest).toBe(await inputDigest(input));
     }
   });
 

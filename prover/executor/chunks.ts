@@ -5,10 +5,10 @@
  */
 import type { ProgramImage } from "./elf.ts";
 import {
-  bytesDigest,
-  extendBytesDigest,
+  extendOutputDigest,
   getPoseidon,
   imageId as computeImageId,
+  inputSuffixDigests,
   MemoryTree,
   stateDigest,
   type ImageId,
@@ -75,7 +75,9 @@ export interface ChunkOptions extends ExecuteOptions {
 /** A chunked run: the plain result plus the chain of chunk records. */
 export interface ChunkedExecution extends ExecutionResult {
   imageId: ImageId;
+  /** The job's input digest D_0 (reverse chain). */
   inputDigest: bigint;
+  /** The digest of the whole public output (forward chain). */
   outputDigest: bigint;
   /** The final memory Merkle root (maintained incrementally). */
   memoryRoot: bigint;
@@ -137,7 +139,9 @@ export async function executeChunked(
   const records = options.records ?? true;
   const p = await getPoseidon();
   const id = await computeImageId(image);
-  const inputDigest = await bytesDigest(input);
+  // inputRemaining[pos] = D_pos, the digest of the input not yet read after pos bytes
+  const inputRemaining = inputSuffixDigests(p, input);
+  const inputDigest = inputRemaining[0]!;
   const m = createMachine(image, input, options, true);
   const view = new DataView(m.mem.buffer);
   const tree = MemoryTree.fromMemory(p, m.mem);
@@ -146,7 +150,7 @@ export async function executeChunked(
   const digestNow = (): StateDigest => {
     for (const i of m.dirty!) tree.update(i, view.getUint32(i * 4, true));
     m.dirty!.clear();
-    outputDigest = extendBytesDigest(
+    outputDigest = extendOutputDigest(
       p,
       outputDigest,
       m.output.buf.subarray(outputLen, m.output.len),
@@ -154,7 +158,7 @@ export async function executeChunked(
     outputLen = m.output.len;
     return stateDigest(p, {
       imageId: id,
-      inputDigest,
+      inputRemaining: inputRemaining[m.inputPos]!,
       pc: m.pc,
       registers: m.x,
       memoryRoot: tree.root(),
@@ -211,7 +215,7 @@ export async function initialStateDigest(
   registers[2] = image.memorySize;
   return stateDigest(p, {
     imageId: await computeImageId(image),
-    inputDigest,
+    inputRemaining: inputDigest,
     pc: image.entry,
     registers,
     memoryRoot: MemoryTree.fromMemory(p, image.memory).root(),

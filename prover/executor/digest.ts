@@ -7,15 +7,18 @@
  *   memory [0, memorySize), padded with zero words to 2^depth leaves (depth =
  *   ceil(log2(memorySize / 4))). A leaf is the word's unsigned value (not hashed); an inner
  *   node is Poseidon(left, right). Empty subtrees use precomputed zero hashes.
- * - Bytes digest (input and output): d_0 = 0, d_{i+1} = Poseidon(d_i, byte_i); the output
- *   digest in a state is the digest of the output written so far.
+ * - Input digest (a reverse chain, so that reading a byte opens the digest of what is left):
+ *   for input bytes b_0..b_{n-1}, D_n = 0 and D_i = Poseidon(b_i, D_{i+1}); the job's input
+ *   digest is D_0. A state after `pos` bytes were read holds inputRemaining = D_pos.
+ * - Output digest (a forward chain, extended as the guest writes): d_0 = 0,
+ *   d_{i+1} = Poseidon(d_i, byte_i); a state holds the digest of the output written so far.
  * - Image ID = Poseidon(1, entry, memorySize, codeStart, codeEnd, memoryRoot(initial memory)).
  * - Registers hash = Poseidon(Poseidon(x1..x16), Poseidon(x17..x31)), registers unsigned.
- * - State digest = Poseidon(2, imageId, inputDigest, pc, registersHash, memoryRoot,
+ * - State digest = Poseidon(2, imageId, inputRemaining, pc, registersHash, memoryRoot,
  *   inputPosition, outputDigest, cycles, halted (0/1), exitCode as unsigned 32-bit).
  * - S_0 = the state digest at the entry: pc = entry, sp = memorySize, other registers 0,
- *   memory = initial image, positions, cycles and flags 0, output digest 0; so it is a
- *   function of (image ID, input digest) only.
+ *   memory = initial image, inputRemaining = D_0 (the input digest), positions, cycles and
+ *   flags 0, output digest 0; so it is a function of (image ID, input digest) only.
  */
 import { buildPoseidon, type Poseidon } from "circomlibjs";
 import type { ProgramImage } from "./elf.ts";
@@ -37,15 +40,35 @@ export function hash(p: Poseidon, inputs: bigint[]): bigint {
   return p.F.toObject(p(inputs));
 }
 
-/** Streaming bytes digest: d = Poseidon(d, byte) per byte, starting at 0. */
-export function extendBytesDigest(p: Poseidon, d: bigint, bytes: Uint8Array): bigint {
+/**
+ * Extends an output digest by `bytes` (the forward chain): d = Poseidon(d, byte) per byte.
+ * The output digest of nothing is 0.
+ */
+export function extendOutputDigest(p: Poseidon, d: bigint, bytes: Uint8Array): bigint {
   for (const b of bytes) d = hash(p, [d, BigInt(b)]);
   return d;
 }
 
-/** Digest of a whole byte string (the input digest). */
-export async function bytesDigest(bytes: Uint8Array): Promise<bigint> {
-  return extendBytesDigest(await getPoseidon(), 0n, bytes);
+/** The output digest of a whole byte string: d_0 = 0, d_{i+1} = Poseidon(d_i, byte_i). */
+export async function outputDigest(bytes: Uint8Array): Promise<bigint> {
+  return extendOutputDigest(await getPoseidon(), 0n, bytes);
+}
+
+/**
+ * Every suffix digest of an input (the reverse chain): for bytes b_0..b_{n-1}, returns
+ * [D_0, ..., D_n] with D_n = 0 and D_i = Poseidon(b_i, D_{i+1}). D_pos commits to the input
+ * not yet read after `pos` bytes; a read of b_pos opens D_pos as Poseidon(b_pos, D_{pos+1}).
+ */
+export function inputSuffixDigests(p: Poseidon, bytes: Uint8Array): bigint[] {
+  const d = new Array<bigint>(bytes.length + 1);
+  d[bytes.length] = 0n;
+  for (let i = bytes.length - 1; i >= 0; i--) d[i] = hash(p, [BigInt(bytes[i]!), d[i + 1]!]);
+  return d;
+}
+
+/** The input digest of a job: D_0 of the reverse chain ({@link inputSuffixDigests}). */
+export async function inputDigest(bytes: Uint8Array): Promise<bigint> {
+  return inputSuffixDigests(await getPoseidon(), bytes)[0]!;
 }
 
 /** Incremental sparse Poseidon Merkle tree over memory words. */
@@ -118,11 +141,14 @@ export async function imageId(image: ProgramImage): Promise<ImageId> {
 /** The fields a state digest commits to. */
 export interface VmState {
   imageId: ImageId;
-  inputDigest: bigint;
+  /** Digest of the input not yet read: D_inputPosition of the reverse input chain. */
+  inputRemaining: bigint;
   pc: number;
   registers: Int32Array;
   memoryRoot: bigint;
+  /** Input bytes read so far. */
   inputPosition: number;
+  /** Digest of the public output written so far (forward chain). */
   outputDigest: bigint;
   cycles: number;
   halted: boolean;
@@ -140,7 +166,7 @@ export function stateDigest(p: Poseidon, s: VmState): StateDigest {
   return hash(p, [
     2n,
     s.imageId,
-    s.inputDigest,
+    s.inputRemaining,
     BigInt(s.pc >>> 0),
     registersHash(p, s.registers),
     s.memoryRoot,
