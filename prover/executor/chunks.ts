@@ -10,6 +10,7 @@ import {
   imageId as computeImageId,
   inputSuffixDigests,
   MemoryTree,
+  pageWords,
   stateDigest,
   type ImageId,
   type StateDigest,
@@ -125,7 +126,7 @@ function recordStep(m: Machine, view: DataView): () => StepRecord {
  * Runs a guest in chunks of `chunkSize` instructions. The chain holds by construction:
  * chunk j's sOut is chunk j+1's sIn, chunk 0's sIn is the initial state S_0 (a function of
  * image ID and input digest), and the last sOut is a halted state. The memory root is
- * updated incrementally from the words stored during each chunk.
+ * updated incrementally from the pages stored to during each chunk.
  * @throws Trap as {@link execute} does (a trapping run has no valid chain).
  */
 export async function executeChunked(
@@ -148,7 +149,7 @@ export async function executeChunked(
   let outputDigest = 0n;
   let outputLen = 0;
   const digestNow = (): StateDigest => {
-    for (const i of m.dirty!) tree.update(i, view.getUint32(i * 4, true));
+    for (const g of m.dirty!) tree.updatePage(g, pageWords(m.mem, g));
     m.dirty!.clear();
     outputDigest = extendOutputDigest(
       p,

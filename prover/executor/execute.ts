@@ -1,4 +1,4 @@
-import { RAM_START, type ProgramImage } from "./elf.ts";
+import { PAGE_SHIFT, RAM_START, type ProgramImage } from "./elf.ts";
 import { Trap } from "./trap.ts";
 
 /** Syscall numbers of the guest ABI (a7). */
@@ -302,7 +302,7 @@ export interface Machine {
   readonly debug: ByteSink;
   halted: boolean;
   exitCode: number;
-  /** Word indices stored to since the caller last cleared the set (null: not tracked). */
+  /** Pages (address >>> PAGE_SHIFT) stored to since the caller last cleared the set (null: not tracked). */
   readonly dirty: Set<number> | null;
 }
 
@@ -496,7 +496,7 @@ export function runSteps(m: Machine, budget: number): void {
         const addr = (a + imm) >>> 0;
         checkStore(addr, 1);
         mem[addr] = b;
-        if (dirty !== null) dirty.add(addr >>> 2);
+        if (dirty !== null) dirty.add(addr >>> PAGE_SHIFT);
         cycles++;
         pc = next;
         continue;
@@ -505,7 +505,7 @@ export function runSteps(m: Machine, budget: number): void {
         const addr = (a + imm) >>> 0;
         checkStore(addr, 2);
         view.setInt16(addr, b, true);
-        if (dirty !== null) dirty.add(addr >>> 2);
+        if (dirty !== null) dirty.add(addr >>> PAGE_SHIFT);
         cycles++;
         pc = next;
         continue;
@@ -514,7 +514,7 @@ export function runSteps(m: Machine, budget: number): void {
         const addr = (a + imm) >>> 0;
         checkStore(addr, 4);
         view.setInt32(addr, b, true);
-        if (dirty !== null) dirty.add(addr >>> 2);
+        if (dirty !== null) dirty.add(addr >>> PAGE_SHIFT);
         cycles++;
         pc = next;
         continue;
@@ -623,7 +623,7 @@ export function runSteps(m: Machine, budget: number): void {
           } else {
             checkSyscallByte(buf, true);
             mem[buf] = input[inputPos++]!;
-            if (dirty !== null) dirty.add(buf >>> 2);
+            if (dirty !== null) dirty.add(buf >>> PAGE_SHIFT);
             v = 1;
           }
         } else if (num === SYS_WRITE) {

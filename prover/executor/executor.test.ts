@@ -452,4 +452,18 @@ describe("ELF loader", () => {
     expect([...img.memory.subarray(0x2000, 0x2010)]).toEqual([9, ...new Array(15).fill(0)]);
     expect(execute(img).registers[2]).toBe(1 << 16);
   });
+  it("refuses a memory size that is not a power of two in (0x1000, 2^31]", () => {
+    for (const memorySize of [0x1000, 0x3000, (1 << 20) + 16, 2 ** 32, 1.5]) {
+      const err = (() => {
+        try {
+          loadElf(good, { memorySize });
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(err, `${memorySize}`).toBeInstanceOf(ElfError);
+      expect((err as ElfError).reason).toBe("bad-memory-size");
+    }
+    expect(loadElf(good, { memorySize: 0x2000 }).memorySize).toBe(0x2000);
+  });
 });
