@@ -18,7 +18,7 @@ static inline long sys3(long n, long a, long b, long c) {
  * read(0, buf, len): bytes read from the job input (0 or 1; 0 at end of input).
  */
 static inline long read_input(void *buf, u32 len) { return sys3(63, 0, (long)buf, len); }
-/* write(fd, buf, len) to fd 1 (public output) or 2 (debug): bytes written (0 or 1), -1 on a bad fd. */
+/* write(fd, buf, len), fd 1 (public output) or 2 (debug): bytes written (0 or 1); -1 bad fd. */
 static inline long write_fd(int fd, const void *buf, u32 len) { return sys3(64, fd, (long)buf, len); }
 /* Reads until len bytes or the end of the input; returns the bytes read. */
 static inline u32 read_full(void *buf, u32 len) {

@@ -302,7 +302,7 @@ export interface Machine {
   readonly debug: ByteSink;
   halted: boolean;
   exitCode: number;
-  /** Pages (address >>> PAGE_SHIFT) stored to since the caller last cleared the set (null: not tracked). */
+  /** Pages (address >>> PAGE_SHIFT) written since the caller last cleared the set (null: off). */
   readonly dirty: Set<number> | null;
 }
 
