@@ -19,6 +19,6 @@ int main(void) {
       OP(and); OP(mul); OP(mulh); OP(mulhsu); OP(mulhu); OP(div); OP(divu); OP(rem); OP(remu);
     }
   }
-  write_fd(1, r, k * 4);
+  write_all(1, r, k * 4);
   return 0;
 }

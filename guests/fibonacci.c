@@ -3,13 +3,13 @@
 
 int main(void) {
   u32 n = 10;
-  read_input(&n, 4);
+  read_full(&n, 4);
   u32 a = 0, b = 1;
   for (u32 i = 0; i < n; i++) {
     u32 t = a + b;
     a = b;
     b = t;
   }
-  write_fd(1, &a, 4);
+  write_all(1, &a, 4);
   return 0;
 }

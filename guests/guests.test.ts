@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { describe, expect, it } from "vitest";
 import { executeChunked } from "../prover/executor/chunks.ts";
+import { getPoseidon, merkleRootFromPath, pageHash } from "../prover/executor/digest.ts";
 import { loadElf } from "../prover/executor/elf.ts";
 import { execute } from "../prover/executor/execute.ts";
 
@@ -109,5 +110,30 @@ describe("guest ELFs built by guests/build.sh", () => {
     expect(run.output).toEqual(sha256(input));
     for (let j = 0; j + 1 < run.chunks.length; j++)
       expect(run.chunks[j]!.sOut).toBe(run.chunks[j + 1]!.sIn);
+  });
+
+  it("chunked ledger run with page and I/O limits: chain, limits, page proofs", async () => {
+    const image = elf("ledger");
+    const words = [3, 50, 0, 7, 0, 1, 20, 1, 2, 5, 2, 0, 100];
+    const input = new Uint8Array(Uint32Array.from(words).buffer);
+    const options = { chunkSize: 500, maxPages: 6, maxInputBytes: 8, maxOutputBytes: 4 };
+    const run = await executeChunked(image, input, options);
+    expect(run.output).toEqual(execute(image, input).output);
+    const p = await getPoseidon();
+    for (const [j, c] of run.chunks.entries()) {
+      if (j > 0) expect(c.sIn).toBe(run.chunks[j - 1]!.sOut);
+      expect(c.steps).toBeLessThanOrEqual(500);
+      expect(c.pages.length).toBeLessThanOrEqual(6);
+      expect(c.inputBytes.length).toBeLessThanOrEqual(8);
+      expect(c.outputBytes.length).toBeLessThanOrEqual(4);
+      let root = c.stateIn.memoryRoot;
+      for (const pg of c.pages) {
+        expect(merkleRootFromPath(p, pageHash(p, pg.before), pg.index, pg.siblings)).toBe(root);
+        root = merkleRootFromPath(p, pageHash(p, pg.after), pg.index, pg.siblings);
+      }
+      expect(root).toBe(c.stateOut.memoryRoot);
+    }
+    expect(run.chunks.at(-1)!.stateOut.halted).toBe(true);
+    expect(run.chunks.flatMap((c) => c.outputBytes)).toEqual([...run.output]);
   });
 });

@@ -9,7 +9,7 @@
 
 static u32 bal[1024];
 
-static int next(u32 *w) { return read_input(w, 4) == 4; }
+static int next(u32 *w) { return read_full(w, 4) == 4; }
 
 int main(void) {
   u32 n;
@@ -27,6 +27,6 @@ int main(void) {
   const u8 *p = (const u8 *)bal;
   for (u32 i = 0; i < n * 4; i++) h = (h ^ p[i]) * 16777619u;
   u32 out[2] = {applied, h};
-  write_fd(1, out, 8);
+  write_all(1, out, 8);
   return 0;
 }

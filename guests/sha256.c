@@ -33,9 +33,7 @@ static void block(u32 *h, const u8 *p) {
 }
 
 int main(void) {
-  u32 n = 0;
-  long r;
-  while (n < 65536 && (r = read_input(buf + n, 65536 - n)) > 0) n += (u32)r;
+  u32 n = read_full(buf, 65536);
   u32 h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
               0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
   u32 total = n;
@@ -49,6 +47,6 @@ int main(void) {
     out[4 * i] = (u8)(h[i] >> 24); out[4 * i + 1] = (u8)(h[i] >> 16);
     out[4 * i + 2] = (u8)(h[i] >> 8); out[4 * i + 3] = (u8)h[i];
   }
-  write_fd(1, out, 32);
+  write_all(1, out, 32);
   return 0;
 }

@@ -18,11 +18,8 @@ static void sort(u32 *v, long n) {
 }
 
 int main(void) {
-  u32 n = 0;
-  long r;
-  while (n < sizeof a && (r = read_input((u8 *)a + n, sizeof a - n)) > 0) n += (u32)r;
-  n /= 4;
+  u32 n = read_full(a, sizeof a) / 4;
   sort(a, n);
-  write_fd(1, a, n * 4);
+  write_all(1, a, n * 4);
   return 0;
 }

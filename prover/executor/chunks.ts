@@ -1,41 +1,80 @@
 /**
- * Continuations: a run cut into chunks of K instructions, each with the state digests
- * before and after it (S_in, S_out) and, optionally, per-step records for witness
- * generation. Plain {@link execute} never pays for any of this.
+ * Continuations: a run cut into chunks of at most K instructions, each with the states
+ * before and after it (S_in, S_out) and, optionally, what witness generation for the chunk
+ * circuit needs: per-step records, the memory pages the chunk touches with their Merkle
+ * paths, and the input and output bytes it moves. Plain {@link execute} never pays for any
+ * of this.
+ *
+ * Chunk limits. Besides K steps, a chunk may be bounded in the distinct memory pages it
+ * touches (`maxPages`) and the bytes it reads from the input or writes to the public output
+ * (`maxInputBytes`, `maxOutputBytes`), so that it fits a circuit of fixed capacity. A chunk
+ * ends before the first step whose execution would exceed a limit, so it may have fewer
+ * than K steps without having halted. The pages a step touches are decided before it runs:
+ * the page of its pc (instruction fetch), for a load or store the page of the accessed word
+ * (aligned accesses never straddle pages), and for a read or write syscall that moves a byte
+ * the page of that byte: at most two pages per step.
+ *
+ * Page records. For each chunk, the touched pages in ascending index order, each with its
+ * contents at the chunk's start and end and its Merkle siblings for a sequential update:
+ * starting from the tree at the chunk's start (root stateIn.memoryRoot), page s's siblings
+ * are taken in the tree where every earlier page of the chunk already holds its `after`
+ * contents, and then page s is set to `after`. Checking each page's `before` leaf against
+ * the running root and moving the root with its `after` leaf ends at stateOut.memoryRoot.
  */
-import type { ProgramImage } from "./elf.ts";
+import { PAGE_SHIFT, type ProgramImage } from "./elf.ts";
 import {
-  bytesDigest,
-  extendBytesDigest,
+  extendOutputDigest,
   getPoseidon,
   imageId as computeImageId,
+  inputSuffixDigests,
   MemoryTree,
+  pageWords,
   stateDigest,
   type ImageId,
   type StateDigest,
+  type VmState,
 } from "./digest.ts";
 import {
   createMachine,
   decode,
   machineResult,
   runSteps,
+  SYS_READ,
+  SYS_WRITE,
   type ExecuteOptions,
   type ExecutionResult,
   type Machine,
 } from "./execute.ts";
 
-/** One memory word access of a load or store (word-aligned address, whole-word values). */
+/**
+ * One memory word access: of a load or store, or of the byte a read or write syscall moved
+ * (the aligned word containing the accessed bytes, whole-word signed 32-bit values).
+ */
 export interface MemoryAccess {
-  /** Address of the accessed byte(s). */
+  /** Address of the accessed byte(s), unsigned. */
   address: number;
   /** The aligned 32-bit word containing them, before and after the instruction. */
   wordAddress: number;
   before: number;
   after: number;
+  /** True for stores and for a read syscall that stored a byte. */
   write: boolean;
 }
 
-/** What one retired instruction read and wrote. Values are signed 32-bit. */
+/** What a read or write syscall did (present on every such ecall, even a refused one). */
+export interface SyscallIo {
+  kind: "read" | "write";
+  /** The fd passed in a0 (signed 32-bit). */
+  fd: number;
+  /** The buffer address passed in a1 (unsigned). */
+  address: number;
+  /** The byte transferred, or 0 when nothing was. */
+  byte: number;
+  /** Bytes transferred: at most one per call (0 for len 0, end of input or a refused fd). */
+  n: 0 | 1;
+}
+
+/** What one retired instruction read and wrote. Register values are signed 32-bit. */
 export interface StepRecord {
   pc: number;
   instruction: number;
@@ -43,23 +82,48 @@ export interface StepRecord {
   rs1Value: number;
   rs2: number;
   rs2Value: number;
-  /** Destination register (0 when none) and its value after the step. */
+  /**
+   * Destination register and its value after the step: 0 (value 0) for branches, stores,
+   * fence, exit and any instruction whose rd field is 0; 10 (a0, the return value) for read
+   * and write syscalls.
+   */
   rd: number;
   rdValue: number;
   nextPc: number;
-  /** Present for loads and stores; syscall buffers are not recorded per word. */
+  /** Present for loads, stores, and read/write syscalls that moved a byte. */
   memory?: MemoryAccess;
+  /** Present for read and write syscalls. */
+  io?: SyscallIo;
 }
 
-/** One chunk of a run: the state digests around it and its steps. */
+/** A memory page touched by a chunk (see the module doc for the sequential update). */
+export interface PageRecord {
+  /** Page index: the page holds bytes [64 * index, 64 * index + 64). */
+  index: number;
+  /** The page's 16 words at the chunk's start and end. */
+  before: Uint32Array;
+  after: Uint32Array;
+  /** Merkle siblings (leaf level upward) in the tree where earlier pages hold `after`. */
+  siblings: bigint[];
+}
+
+/** One chunk of a run: the states around it and, with records, its witness data. */
 export interface ChunkRecord {
   index: number;
   /** Cycle count at the start of the chunk. */
   startCycle: number;
-  /** Instructions retired in this chunk (chunkSize, except possibly the last). */
+  /** Instructions retired in this chunk: at most chunkSize, fewer if a limit cut it short. */
   steps: number;
   sIn: StateDigest;
   sOut: StateDigest;
+  /** The states committed by sIn and sOut (registers copied). */
+  stateIn: VmState;
+  stateOut: VmState;
+  /** Pages touched, by ascending index (empty when `records: false`). */
+  pages: PageRecord[];
+  /** Bytes read from the input and written to the public output (fd 1) in this chunk. */
+  inputBytes: number[];
+  outputBytes: number[];
   /** Per-step data (empty when `records: false`). */
   stepRecords: StepRecord[];
 }
@@ -68,14 +132,22 @@ export interface ChunkRecord {
 export interface ChunkOptions extends ExecuteOptions {
   /** Instructions per chunk (K), at least 1. */
   chunkSize: number;
-  /** Record per-step data (default true). */
+  /** Record per-step data and page records (default true). */
   records?: boolean;
+  /** Distinct memory pages one chunk may touch: an integer >= 2 (default Infinity). */
+  maxPages?: number;
+  /** Bytes one chunk may read from the input: an integer >= 1 (default Infinity). */
+  maxInputBytes?: number;
+  /** Bytes one chunk may write to the public output (fd 1): an integer >= 1 (default Infinity). */
+  maxOutputBytes?: number;
 }
 
 /** A chunked run: the plain result plus the chain of chunk records. */
 export interface ChunkedExecution extends ExecutionResult {
   imageId: ImageId;
+  /** The job's input digest D_0 (reverse chain). */
   inputDigest: bigint;
+  /** The digest of the whole public output (forward chain). */
   outputDigest: bigint;
   /** The final memory Merkle root (maintained incrementally). */
   memoryRoot: bigint;
@@ -84,26 +156,99 @@ export interface ChunkedExecution extends ExecutionResult {
   machine: Machine;
 }
 
+const ECALL_WORD = 0x00000073;
+const OPCODE_LOAD = 0x03;
+const OPCODE_STORE = 0x23;
+
+/** The byte a read or write syscall at the machine's pc will move, if it is one. */
+interface PendingSyscall {
+  kind: "read" | "write";
+  fd: number;
+  address: number;
+  n: 0 | 1;
+}
+
+/** Decides, before an ecall runs, whether it is a read/write and whether it moves a byte. */
+function pendingSyscall(m: Machine): PendingSyscall | undefined {
+  const num = m.x[17]!;
+  if (num !== SYS_READ && num !== SYS_WRITE) return undefined;
+  const fd = m.x[10]!;
+  const address = m.x[11]! >>> 0;
+  const len = m.x[12]! >>> 0;
+  if (num === SYS_READ) {
+    const n = fd === 0 && len > 0 && m.inputPos < m.input.length ? 1 : 0;
+    return { kind: "read", fd, address, n };
+  }
+  return { kind: "write", fd, address, n: (fd === 1 || fd === 2) && len > 0 ? 1 : 0 };
+}
+
+/** The instruction word at the machine's pc (0 outside memory: the step will trap). */
+function fetch(m: Machine, view: DataView): number {
+  return m.pc + 4 <= view.byteLength ? view.getInt32(m.pc, true) : 0;
+}
+
+/** What the next step will touch: its pages (1 or 2) and input/output bytes (0 or 1). */
+interface Footprint {
+  pages: number[];
+  inputBytes: number;
+  outputBytes: number;
+}
+
+/** The next step's footprint, decided from pc, registers and the instruction before it runs. */
+function footprint(m: Machine, view: DataView): Footprint {
+  const w = fetch(m, view);
+  const opcode = w & 0x7f;
+  const pcPage = m.pc >>> PAGE_SHIFT;
+  let dataPage = pcPage;
+  let inputBytes = 0;
+  let outputBytes = 0;
+  if (opcode === OPCODE_LOAD || opcode === OPCODE_STORE) {
+    const [, , rs1, , imm] = decode(w);
+    dataPage = ((m.x[rs1]! + imm) >>> 0) >>> PAGE_SHIFT;
+  } else if (w === ECALL_WORD) {
+    const s = pendingSyscall(m);
+    if (s?.n === 1) {
+      dataPage = s.address >>> PAGE_SHIFT;
+      if (s.kind === "read") inputBytes = 1;
+      else if (s.fd === 1) outputBytes = 1;
+    }
+  }
+  return { pages: dataPage === pcPage ? [pcPage] : [pcPage, dataPage], inputBytes, outputBytes };
+}
+
+/** Captures a step's inputs before it runs; the returned function completes the record after. */
 function recordStep(m: Machine, view: DataView): () => StepRecord {
   const pc = m.pc;
   // Out-of-memory fetches and accesses trap in runSteps; read 0 here rather than throw.
   const inMem = (a: number) => a + 4 <= view.byteLength;
-  const w = inMem(pc) ? view.getInt32(pc, true) : 0;
-  const [, rd, rs1, rs2, imm] = decode(w);
+  const w = fetch(m, view);
+  const [, decodedRd, rs1, rs2, imm] = decode(w);
   const opcode = w & 0x7f;
   const rs1Value = m.x[rs1]!;
   const rs2Value = m.x[rs2]!;
+  // decode gives rd 0 for branches, stores, fence and ecall
+  let rd = decodedRd;
   let memory: MemoryAccess | undefined;
-  let wordAddress = 0;
-  let before = 0;
-  if (opcode === 0x03 || opcode === 0x23) {
-    const address = (rs1Value + imm) >>> 0;
-    wordAddress = address & ~3;
-    before = inMem(wordAddress) ? view.getInt32(wordAddress, true) : 0;
-    memory = { address, wordAddress, before, after: before, write: opcode === 0x23 };
+  let io: SyscallIo | undefined;
+  const access = (address: number, write: boolean): MemoryAccess => {
+    const wordAddress = (address & ~3) >>> 0;
+    const before = inMem(wordAddress) ? view.getInt32(wordAddress, true) : 0;
+    return { address, wordAddress, before, after: before, write };
+  };
+  if (opcode === OPCODE_LOAD || opcode === OPCODE_STORE) {
+    memory = access((rs1Value + imm) >>> 0, opcode === OPCODE_STORE);
+  } else if (w === ECALL_WORD) {
+    const s = pendingSyscall(m);
+    if (s) {
+      rd = 10;
+      const byte =
+        s.n === 0 ? 0 : s.kind === "read" ? m.input[m.inputPos]! : (m.mem[s.address] ?? 0);
+      io = { kind: s.kind, fd: s.fd, address: s.address, byte, n: s.n };
+      if (s.n === 1) memory = access(s.address, s.kind === "read");
+    }
   }
   return () => {
-    if (memory && inMem(wordAddress)) memory.after = view.getInt32(wordAddress, true);
+    if (memory && inMem(memory.wordAddress)) memory.after = view.getInt32(memory.wordAddress, true);
     return {
       pc,
       instruction: w,
@@ -111,20 +256,32 @@ function recordStep(m: Machine, view: DataView): () => StepRecord {
       rs1Value,
       rs2,
       rs2Value,
-      rd: opcode === 0x23 || opcode === 0x63 ? 0 : rd,
-      rdValue: opcode === 0x23 || opcode === 0x63 ? 0 : m.x[rd]!,
+      rd,
+      rdValue: m.x[rd]!,
       nextPc: m.pc,
       ...(memory ? { memory } : {}),
+      ...(io ? { io } : {}),
     };
   };
 }
 
+/** Reads a chunk limit option: undefined means Infinity, else an integer >= min. */
+function chunkLimit(name: string, value: number | undefined, min: number): number {
+  if (value === undefined || value === Infinity) return Infinity;
+  if (!Number.isInteger(value) || value < min)
+    throw new RangeError(`${name} must be an integer >= ${min} or Infinity, got ${value}`);
+  return value;
+}
+
 /**
- * Runs a guest in chunks of `chunkSize` instructions. The chain holds by construction:
- * chunk j's sOut is chunk j+1's sIn, chunk 0's sIn is the initial state S_0 (a function of
- * image ID and input digest), and the last sOut is a halted state. The memory root is
- * updated incrementally from the words stored during each chunk.
+ * Runs a guest in chunks of at most `chunkSize` instructions, cut early by the page and I/O
+ * limits (see the module doc). The chain holds by construction: chunk j's sOut is chunk
+ * j+1's sIn, chunk 0's sIn is the initial state S_0 (a function of image ID and input
+ * digest), and the last sOut is a halted state. The memory root is updated incrementally
+ * from the pages written during each chunk. With `records: false` and no limits the chunks
+ * run at interpreter speed; otherwise steps run one at a time.
  * @throws Trap as {@link execute} does (a trapping run has no valid chain).
+ * @throws RangeError for a bad chunkSize or limit.
  */
 export async function executeChunked(
   image: ProgramImage,
@@ -134,60 +291,123 @@ export async function executeChunked(
   const K = options.chunkSize;
   if (!Number.isInteger(K) || K < 1)
     throw new RangeError(`chunkSize must be a positive integer, got ${K}`);
+  // A step touches at most 2 pages and moves at most 1 byte, so every chunk makes progress.
+  const maxPages = chunkLimit("maxPages", options.maxPages, 2);
+  const maxInputBytes = chunkLimit("maxInputBytes", options.maxInputBytes, 1);
+  const maxOutputBytes = chunkLimit("maxOutputBytes", options.maxOutputBytes, 1);
   const records = options.records ?? true;
+  const stepwise =
+    records || maxPages !== Infinity || maxInputBytes !== Infinity || maxOutputBytes !== Infinity;
+
   const p = await getPoseidon();
   const id = await computeImageId(image);
-  const inputDigest = await bytesDigest(input);
+  // inputRemaining[pos] = D_pos, the digest of the input not yet read after pos bytes
+  const inputRemaining = inputSuffixDigests(p, input);
+  const inputDigest = inputRemaining[0]!;
   const m = createMachine(image, input, options, true);
+  const dirty = m.dirty!;
   const view = new DataView(m.mem.buffer);
   const tree = MemoryTree.fromMemory(p, m.mem);
   let outputDigest = 0n;
-  let outputLen = 0;
-  const digestNow = (): StateDigest => {
-    for (const i of m.dirty!) tree.update(i, view.getUint32(i * 4, true));
-    m.dirty!.clear();
-    outputDigest = extendBytesDigest(
-      p,
-      outputDigest,
-      m.output.buf.subarray(outputLen, m.output.len),
-    );
-    outputLen = m.output.len;
-    return stateDigest(p, {
-      imageId: id,
-      inputDigest,
-      pc: m.pc,
-      registers: m.x,
-      memoryRoot: tree.root(),
-      inputPosition: m.inputPos,
-      outputDigest,
-      cycles: m.cycles,
-      halted: m.halted,
-      exitCode: m.exitCode,
-    });
+
+  const snapshot = (): VmState => ({
+    imageId: id,
+    inputRemaining: inputRemaining[m.inputPos]!,
+    pc: m.pc,
+    registers: m.x.slice(),
+    memoryRoot: tree.root(),
+    inputPosition: m.inputPos,
+    outputDigest,
+    cycles: m.cycles,
+    halted: m.halted,
+    exitCode: m.exitCode,
+  });
+
+  /**
+   * Brings the tree up to date with the chunk's stores. With `touched` (page -> contents at
+   * the chunk's start), returns the page records of the sequential update.
+   */
+  const commitPages = (touched: Map<number, Uint32Array> | null): PageRecord[] => {
+    const pages: PageRecord[] = [];
+    if (touched === null) {
+      for (const g of dirty) tree.updatePage(g, pageWords(m.mem, g));
+    } else {
+      for (const g of dirty)
+        if (!touched.has(g)) throw new Error(`executeChunked: page ${g} written but not predicted`);
+      for (const index of [...touched.keys()].sort((a, b) => a - b)) {
+        const after = pageWords(m.mem, index);
+        const siblings = tree.siblings(index);
+        if (dirty.has(index)) tree.updatePage(index, after);
+        pages.push({ index, before: touched.get(index)!, after, siblings });
+      }
+    }
+    dirty.clear();
+    return pages;
   };
+
   const chunks: ChunkRecord[] = [];
-  let sIn = digestNow();
+  let stateIn = snapshot();
+  let sIn = stateDigest(p, stateIn);
   while (!m.halted) {
     const startCycle = m.cycles;
+    const startInput = m.inputPos;
+    const startOutput = m.output.len;
     const stepRecords: StepRecord[] = [];
-    if (records) {
-      for (let k = 0; k < K && !m.halted; k++) {
-        const finish = recordStep(m, view);
-        runSteps(m, 1);
-        stepRecords.push(finish());
-      }
-    } else {
+    let pages: PageRecord[] = [];
+    if (!stepwise) {
       runSteps(m, K);
+      commitPages(null);
+    } else {
+      // every page touched so far -> its contents at the chunk's start
+      const touched = new Map<number, Uint32Array>();
+      let inputBytes = 0;
+      let outputBytes = 0;
+      for (let k = 0; k < K && !m.halted; k++) {
+        const f = footprint(m, view);
+        const fresh = f.pages.filter((g) => !touched.has(g));
+        if (
+          touched.size + fresh.length > maxPages ||
+          inputBytes + f.inputBytes > maxInputBytes ||
+          outputBytes + f.outputBytes > maxOutputBytes
+        ) {
+          break;
+        }
+        for (const g of fresh) touched.set(g, pageWords(m.mem, g));
+        inputBytes += f.inputBytes;
+        outputBytes += f.outputBytes;
+        if (records) {
+          const finish = recordStep(m, view);
+          runSteps(m, 1);
+          stepRecords.push(finish());
+        } else {
+          runSteps(m, 1);
+        }
+      }
+      if (m.cycles === startCycle) throw new Error("executeChunked: no step fits a chunk");
+      const recorded = commitPages(touched);
+      if (records) pages = recorded;
     }
-    const sOut = digestNow();
+    outputDigest = extendOutputDigest(
+      p,
+      outputDigest,
+      m.output.buf.subarray(startOutput, m.output.len),
+    );
+    const stateOut = snapshot();
+    const sOut = stateDigest(p, stateOut);
     chunks.push({
       index: chunks.length,
       startCycle,
       steps: m.cycles - startCycle,
       sIn,
       sOut,
+      stateIn,
+      stateOut,
+      pages,
+      inputBytes: Array.from(input.subarray(startInput, m.inputPos)),
+      outputBytes: Array.from(m.output.buf.subarray(startOutput, m.output.len)),
       stepRecords,
     });
+    stateIn = stateOut;
     sIn = sOut;
   }
   return {
@@ -201,17 +421,14 @@ export async function executeChunked(
   };
 }
 
-/** S_0: the state digest of a fresh run of `image` on an input with digest `inputDigest`. */
-export async function initialStateDigest(
-  image: ProgramImage,
-  inputDigest: bigint,
-): Promise<StateDigest> {
+/** The initial state of a run of `image` on an input with digest `inputDigest` (D_0). */
+export async function initialState(image: ProgramImage, inputDigest: bigint): Promise<VmState> {
   const p = await getPoseidon();
   const registers = new Int32Array(32);
   registers[2] = image.memorySize;
-  return stateDigest(p, {
+  return {
     imageId: await computeImageId(image),
-    inputDigest,
+    inputRemaining: inputDigest,
     pc: image.entry,
     registers,
     memoryRoot: MemoryTree.fromMemory(p, image.memory).root(),
@@ -220,5 +437,13 @@ export async function initialStateDigest(
     cycles: 0,
     halted: false,
     exitCode: 0,
-  });
+  };
+}
+
+/** S_0: the state digest of a fresh run of `image` on an input with digest `inputDigest`. */
+export async function initialStateDigest(
+  image: ProgramImage,
+  inputDigest: bigint,
+): Promise<StateDigest> {
+  return stateDigest(await getPoseidon(), await initialState(image, inputDigest));
 }

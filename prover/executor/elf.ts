@@ -2,6 +2,12 @@
 export const RAM_START = 0x1000;
 /** Default guest memory size (exclusive upper bound of RAM): 1 MiB. */
 export const DEFAULT_MEMORY_SIZE = 1 << 20;
+/** Words per memory page: the leaf of the memory commitment (digest.ts) and the unit of paging. */
+export const PAGE_WORDS = 16;
+/** Bytes per memory page (64). */
+export const PAGE_BYTES = PAGE_WORDS * 4;
+/** log2(PAGE_BYTES): the page of an address is `address >>> PAGE_SHIFT`. */
+export const PAGE_SHIFT = 6;
 
 const PT_LOAD = 1;
 const PF_X = 1;
@@ -63,7 +69,10 @@ export interface ProgramImage {
 
 /** Options for {@link loadElf}. */
 export interface LoadOptions {
-  /** Guest memory size in bytes, a multiple of 16 above RAM_START (default 1 MiB). */
+  /**
+   * Guest memory size in bytes: a power of two above RAM_START, at most 2^31 (default 1 MiB).
+   * A power of two because memory is committed as a full binary Merkle tree of pages.
+   */
   memorySize?: number;
 }
 
@@ -74,15 +83,16 @@ export interface LoadOptions {
  */
 export function loadElf(bytes: Uint8Array, options: LoadOptions = {}): ProgramImage {
   const memorySize = options.memorySize ?? DEFAULT_MEMORY_SIZE;
+  // A power of two, so that memory is a whole binary tree of pages (see digest.ts).
   if (
     !Number.isInteger(memorySize) ||
-    memorySize % 16 !== 0 ||
     memorySize <= RAM_START ||
-    memorySize > 0x8000_0000
+    memorySize > 0x8000_0000 ||
+    (memorySize & (memorySize - 1)) !== 0
   ) {
     throw new ElfError(
       "bad-memory-size",
-      `memory size ${memorySize} is not a multiple of 16 in (0x1000, 2^31]`,
+      `memory size ${memorySize} is not a power of two in (0x1000, 2^31]`,
     );
   }
   if (bytes.length < 52)

@@ -1,4 +1,4 @@
-import { RAM_START, type ProgramImage } from "./elf.ts";
+import { PAGE_SHIFT, RAM_START, type ProgramImage } from "./elf.ts";
 import { Trap } from "./trap.ts";
 
 /** Syscall numbers of the guest ABI (a7). */
@@ -244,6 +244,14 @@ export class ByteSink {
     this.buf.set(bytes, this.len);
     this.len += bytes.length;
   }
+  pushByte(byte: number): void {
+    if (this.len === this.buf.length) {
+      const next = new Uint8Array(this.buf.length * 2);
+      next.set(this.buf);
+      this.buf = next;
+    }
+    this.buf[this.len++] = byte;
+  }
   bytes(): Uint8Array {
     return this.buf.slice(0, this.len);
   }
@@ -257,9 +265,17 @@ export class ByteSink {
  * must be naturally aligned ("misaligned-access"), taken jumps/branches must target a 4-byte
  * aligned address ("misaligned-jump"), stores into executable segments trap
  * ("store-to-code"), and instructions are fetched only from executable segments.
- * Syscalls (a7): 93 exit(a0); 63 read(fd=0, buf, len) copies up to len remaining input bytes
- * and returns the count (-1 for another fd); 64 write(fd, buf, len) appends to the output
- * (fd 1) or the debug stream (fd 2) and returns len (-1 for another fd).
+ * Syscalls (a7), with POSIX short-transfer semantics: every call moves AT MOST ONE BYTE, so
+ * a guest loops until it has what it needs (guests/rt.h: read_full, write_all).
+ * - 93 exit(a0).
+ * - 63 read(fd, buf, len): -1 unless fd is 0; otherwise n = min(len, 1, input bytes left)
+ *   and, if n = 1, the next input byte is stored at buf. Returns n (0 at end of input).
+ * - 64 write(fd, buf, len): -1 unless fd is 1 (public output) or 2 (debug stream); otherwise
+ *   n = min(len, 1) and, if n = 1, the byte at buf is appended to that stream. Returns n.
+ * - A byte transferred must lie in RAM ("access-fault"); read may not store into code
+ *   ("store-to-code"). A call that transfers nothing (len 0, end of input, a refused fd)
+ *   touches no memory and checks no buffer. a0 receives the return value.
+ * - Any other a7 traps ("unknown-syscall").
  * @throws Trap when the guest faults or exceeds maxCycles.
  */
 export function execute(
@@ -286,7 +302,7 @@ export interface Machine {
   readonly debug: ByteSink;
   halted: boolean;
   exitCode: number;
-  /** Word indices stored to since the caller last cleared the set (null: not tracked). */
+  /** Pages (address >>> PAGE_SHIFT) written since the caller last cleared the set (null: off). */
   readonly dirty: Set<number> | null;
 }
 
@@ -379,17 +395,13 @@ export function runSteps(m: Machine, budget: number): void {
     if (addr >= codeStart && i < codeWords && OP[i] !== NONE)
       trap("store-to-code", `store at 0x${addr.toString(16)}`);
   };
-  const checkBuffer = (addr: number, len: number, store: boolean): void => {
-    if (len === 0) return;
-    if (addr < RAM_START || addr + len > memSize)
-      trap("access-fault", `syscall buffer [0x${addr.toString(16)}, +${len})`);
-    if (store && addr < image.codeEnd && addr + len > codeStart) {
-      for (let a = addr & ~3; a < addr + len; a += 4) {
-        const i = (a - codeStart) >>> 2;
-        if (a >= codeStart && i < codeWords && OP[i] !== NONE)
-          trap("store-to-code", `read into 0x${a.toString(16)}`);
-      }
-    }
+  /** Checks the one byte a syscall transfers: in RAM and, for read (a store), not code. */
+  const checkSyscallByte = (addr: number, store: boolean): void => {
+    if (addr < RAM_START || addr >= memSize)
+      trap("access-fault", `syscall buffer byte at 0x${addr.toString(16)}`);
+    const i = (addr - codeStart) >>> 2;
+    if (store && addr >= codeStart && i < codeWords && OP[i] !== NONE)
+      trap("store-to-code", `read into 0x${addr.toString(16)}`);
   };
 
   for (;;) {
@@ -484,7 +496,7 @@ export function runSteps(m: Machine, budget: number): void {
         const addr = (a + imm) >>> 0;
         checkStore(addr, 1);
         mem[addr] = b;
-        if (dirty !== null) dirty.add(addr >>> 2);
+        if (dirty !== null) dirty.add(addr >>> PAGE_SHIFT);
         cycles++;
         pc = next;
         continue;
@@ -493,7 +505,7 @@ export function runSteps(m: Machine, budget: number): void {
         const addr = (a + imm) >>> 0;
         checkStore(addr, 2);
         view.setInt16(addr, b, true);
-        if (dirty !== null) dirty.add(addr >>> 2);
+        if (dirty !== null) dirty.add(addr >>> PAGE_SHIFT);
         cycles++;
         pc = next;
         continue;
@@ -502,7 +514,7 @@ export function runSteps(m: Machine, budget: number): void {
         const addr = (a + imm) >>> 0;
         checkStore(addr, 4);
         view.setInt32(addr, b, true);
-        if (dirty !== null) dirty.add(addr >>> 2);
+        if (dirty !== null) dirty.add(addr >>> PAGE_SHIFT);
         cycles++;
         pc = next;
         continue;
@@ -606,21 +618,23 @@ export function runSteps(m: Machine, budget: number): void {
         } else if (num === SYS_READ) {
           if (a0 !== 0) {
             v = -1;
+          } else if (len === 0 || inputPos >= input.length) {
+            v = 0;
           } else {
-            const n = Math.min(len, input.length - inputPos);
-            checkBuffer(buf, n, true);
-            mem.set(input.subarray(inputPos, inputPos + n), buf);
-            if (dirty !== null) for (let a = buf & ~3; a < buf + n; a += 4) dirty.add(a >>> 2);
-            inputPos += n;
-            v = n;
+            checkSyscallByte(buf, true);
+            mem[buf] = input[inputPos++]!;
+            if (dirty !== null) dirty.add(buf >>> PAGE_SHIFT);
+            v = 1;
           }
         } else if (num === SYS_WRITE) {
           if (a0 !== 1 && a0 !== 2) {
             v = -1;
+          } else if (len === 0) {
+            v = 0;
           } else {
-            checkBuffer(buf, len, false);
-            (a0 === 1 ? output : debug).push(mem.subarray(buf, buf + len));
-            v = len | 0;
+            checkSyscallByte(buf, false);
+            (a0 === 1 ? output : debug).pushByte(mem[buf]!);
+            v = 1;
           }
         } else {
           trap("unknown-syscall", `a7=${num}`);

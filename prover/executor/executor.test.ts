@@ -234,36 +234,110 @@ describe("loads and stores", () => {
 });
 
 describe("syscalls", () => {
-  it("exit code, sp initialised, read and write", () => {
+  const READ = 63,
+    WRITE = 64;
+  /** `a7 = num; a0 = fd; a1 = buf; a2 = len; ecall; x<save> = a0`. */
+  const sys = (num: number, fd: number, buf: number, len: number, save: number) => [
+    ...li(17, num),
+    ...li(10, fd),
+    ...li(11, buf),
+    ...li(12, len),
+    ECALL,
+    encI(0, 10, 0, save, 0x13),
+  ];
+  const hello = new TextEncoder().encode("hello");
+
+  it("exit code, sp initialised, one byte per read and write", () => {
     const code = [
-      ...li(10, 0),
-      ...li(11, 0x2000),
-      ...li(12, 100),
-      ...li(17, 63),
-      ECALL, // read(0, 0x2000, 100) -> 5
-      encI(0, 10, 0, 9, 0x13), // x9 = bytes read
-      ...li(10, 1),
-      encI(0, 9, 0, 12, 0x13),
-      ...li(17, 64),
-      ECALL, // write(1, 0x2000, n)
-      ...li(10, 2),
-      ...li(12, 2),
-      ECALL, // write(2, 0x2000, 2)
-      ...li(10, 0),
-      ...li(17, 63),
-      ECALL, // read at EOF -> 0
-      encI(0, 10, 0, 8, 0x13),
+      ...sys(READ, 0, 0x2000, 100, 5), // 1 byte: "h"
+      ...sys(READ, 0, 0x2001, 100, 6), // 1 byte: "e"
+      ...sys(WRITE, 1, 0x2000, 2, 7), // 1 byte: "h"
+      ...sys(WRITE, 2, 0x2001, 50, 8), // 1 byte: "e" to debug
       ...li(10, -3),
       ...exitSeq(),
     ];
-    const r = run(code, new TextEncoder().encode("hello"));
+    const r = run(code, hello);
     expect(r.exitCode).toBe(-3);
-    expect(r.registers[9]).toBe(5);
-    expect(r.registers[8]).toBe(0);
-    expect(new TextDecoder().decode(r.output)).toBe("hello");
-    expect(new TextDecoder().decode(r.debug)).toBe("he");
+    expect([r.registers[5], r.registers[6], r.registers[7], r.registers[8]]).toEqual([1, 1, 1, 1]);
+    expect(new TextDecoder().decode(r.output)).toBe("h");
+    expect(new TextDecoder().decode(r.debug)).toBe("e");
     expect(r.registers[2]).toBe(1 << 20);
     expect(r.cycles).toBe(code.length);
+  });
+
+  it("a read loop gets the whole input, then 0 at the end of input", () => {
+    // loop: read(0, x9, 4); if a0 == 0 goto done; x9 += a0; goto loop; done: write it back
+    const code = [
+      ...li(9, 0x2000),
+      ...li(17, READ),
+      ...li(10, 0), // loop:
+      encI(0, 9, 0, 11, 0x13), // a1 = x9
+      ...li(12, 4),
+      ECALL,
+      encB(16, 0, 10, 0), // beq a0, x0, done
+      encR(0, 10, 9, 0, 9, 0x33), // x9 += a0
+      encJ(-32, 0), // j loop
+      EBREAK,
+      ...sys(READ, 0, 0x3000, 10, 8), // done: again at EOF -> 0
+      ...li(5, 0x2000),
+      encR(0x20, 5, 9, 0, 6, 0x33), // x6 = bytes read
+      ...li(10, 0),
+      ...exitSeq(),
+    ];
+    const image = loadElf(programElf(code));
+    const r = execute(image, hello);
+    expect(r.registers[6]).toBe(5);
+    expect(r.registers[8]).toBe(0);
+    const again = execute(image, new Uint8Array(0));
+    expect(again.registers[6]).toBe(0);
+  });
+
+  it("len 0 and end of input transfer nothing and check no buffer", () => {
+    // buffers at 0 (unmapped) and 0x1000 (code) would trap if a byte moved
+    const r = run(
+      [
+        ...sys(READ, 0, 0, 0, 5), // len 0
+        ...sys(WRITE, 1, 0, 0, 6), // len 0
+        ...sys(READ, 0, 0x1000, 0, 7), // len 0 into code
+        ...sys(READ, 0, 0x2000, 1, 8), // the only byte
+        ...sys(READ, 0, 0x1000, 4, 9), // EOF: into code, no trap
+        ...sys(READ, 0, 0, 4, 13), // EOF: unmapped, no trap
+        ...li(10, 0),
+        ...exitSeq(),
+      ],
+      new Uint8Array([42]),
+    );
+    expect([5, 6, 7, 8, 9, 13].map((i) => r.registers[i])).toEqual([0, 0, 0, 1, 0, 0]);
+    expect(r.output.length).toBe(0);
+  });
+
+  it("a refused fd returns -1 and touches nothing", () => {
+    const r = run(
+      [
+        ...sys(READ, 1, 0, 4, 5),
+        ...sys(READ, -1, 0x2000, 4, 6),
+        ...sys(WRITE, 0, 0, 4, 7),
+        ...sys(WRITE, 3, 0x2000, 4, 8),
+        ...sys(READ, 0, 0x2000, 4, 9), // the input is still unread
+        ...li(10, 0),
+        ...exitSeq(),
+      ],
+      new Uint8Array([7]),
+    );
+    expect([5, 6, 7, 8, 9].map((i) => r.registers[i])).toEqual([-1, -1, -1, -1, 1]);
+    expect(r.output.length + r.debug.length).toBe(0);
+  });
+
+  it("the byte transferred must be in RAM (and not code, for read)", () => {
+    const t1 = trapOf(() => run(sys(WRITE, 1, 0xfff, 4, 5), hello));
+    expect(t1.cause).toBe("access-fault");
+    const t2 = trapOf(() => run(sys(WRITE, 1, 1 << 20, 4, 5), hello));
+    expect(t2.cause).toBe("access-fault");
+    const t3 = trapOf(() => run(sys(READ, 0, 0x1003, 4, 5), hello));
+    expect(t3.cause).toBe("store-to-code");
+    // the last byte of RAM is fine, and a length running past it is not checked
+    const ok = run([...sys(WRITE, 1, (1 << 20) - 1, 4, 5), ...li(10, 0), ...exitSeq()], hello);
+    expect(ok.registers[5]).toBe(1);
   });
 });
 
@@ -377,5 +451,19 @@ describe("ELF loader", () => {
     expect(img.memory.length).toBe(1 << 16);
     expect([...img.memory.subarray(0x2000, 0x2010)]).toEqual([9, ...new Array(15).fill(0)]);
     expect(execute(img).registers[2]).toBe(1 << 16);
+  });
+  it("refuses a memory size that is not a power of two in (0x1000, 2^31]", () => {
+    for (const memorySize of [0x1000, 0x3000, (1 << 20) + 16, 2 ** 32, 1.5]) {
+      const err = (() => {
+        try {
+          loadElf(good, { memorySize });
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(err, `${memorySize}`).toBeInstanceOf(ElfError);
+      expect((err as ElfError).reason).toBe("bad-memory-size");
+    }
+    expect(loadElf(good, { memorySize: 0x2000 }).memorySize).toBe(0x2000);
   });
 });
