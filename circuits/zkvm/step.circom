@@ -353,7 +353,7 @@ template Step(LOGMEM, TB) {
     signal u12 <== s12 * inv12;
     memAct * (1 - u12) === 0;                      // at or above RAM_START = 0x1000
     signal side;                                   // 0: below the code, 1: at or above its end
-    side <-- sum >= codeEnd ? 1 : 0;
+    side <-- (storeLike == 1 && sum >= codeEnd) ? 1 : 0;
     side * (side - 1) === 0;
     (1 - storeLike) * side === 0;
     signal sideT <== side * (2 * sum - codeEnd - codeStart + 1);

@@ -140,6 +140,12 @@ export interface ChunkOptions extends ExecuteOptions {
   maxInputBytes?: number;
   /** Bytes one chunk may write to the public output (fd 1): an integer >= 1 (default Infinity). */
   maxOutputBytes?: number;
+  /**
+   * Account as the RV32IM chunk circuit does: a read/write ecall takes two of the chunkSize
+   * steps, and every read of fd 0 with len > 0 (also one at the end of the input, which
+   * moves nothing) takes one of the maxInputBytes slots.
+   */
+  circuitAccounting?: boolean;
 }
 
 /** A chunked run: the plain result plus the chain of chunk records. */
@@ -192,6 +198,9 @@ interface Footprint {
   pages: number[];
   inputBytes: number;
   outputBytes: number;
+  /** Circuit steps (2 for a read/write ecall) and input-queue slots (reads of fd 0, len > 0). */
+  circuitSteps: number;
+  inputReads: number;
 }
 
 /** The next step's footprint, decided from pc, registers and the instruction before it runs. */
@@ -202,18 +211,28 @@ function footprint(m: Machine, view: DataView): Footprint {
   let dataPage = pcPage;
   let inputBytes = 0;
   let outputBytes = 0;
+  let circuitSteps = 1;
+  let inputReads = 0;
   if (opcode === OPCODE_LOAD || opcode === OPCODE_STORE) {
     const [, , rs1, , imm] = decode(w);
     dataPage = ((m.x[rs1]! + imm) >>> 0) >>> PAGE_SHIFT;
   } else if (w === ECALL_WORD) {
     const s = pendingSyscall(m);
+    if (s) circuitSteps = 2;
+    if (s?.kind === "read" && s.fd === 0 && m.x[12] !== 0) inputReads = 1;
     if (s?.n === 1) {
       dataPage = s.address >>> PAGE_SHIFT;
       if (s.kind === "read") inputBytes = 1;
       else if (s.fd === 1) outputBytes = 1;
     }
   }
-  return { pages: dataPage === pcPage ? [pcPage] : [pcPage, dataPage], inputBytes, outputBytes };
+  return {
+    pages: dataPage === pcPage ? [pcPage] : [pcPage, dataPage],
+    inputBytes,
+    outputBytes,
+    circuitSteps,
+    inputReads,
+  };
 }
 
 /** Captures a step's inputs before it runs; the returned function completes the record after. */
@@ -295,9 +314,14 @@ export async function executeChunked(
   const maxPages = chunkLimit("maxPages", options.maxPages, 2);
   const maxInputBytes = chunkLimit("maxInputBytes", options.maxInputBytes, 1);
   const maxOutputBytes = chunkLimit("maxOutputBytes", options.maxOutputBytes, 1);
+  const circuit = options.circuitAccounting ?? false;
   const records = options.records ?? true;
   const stepwise =
-    records || maxPages !== Infinity || maxInputBytes !== Infinity || maxOutputBytes !== Infinity;
+    records ||
+    circuit ||
+    maxPages !== Infinity ||
+    maxInputBytes !== Infinity ||
+    maxOutputBytes !== Infinity;
 
   const p = await getPoseidon();
   const id = await computeImageId(image);
@@ -362,18 +386,22 @@ export async function executeChunked(
       const touched = new Map<number, Uint32Array>();
       let inputBytes = 0;
       let outputBytes = 0;
-      for (let k = 0; k < K && !m.halted; k++) {
+      for (let k = 0; k < K && !m.halted;) {
         const f = footprint(m, view);
         const fresh = f.pages.filter((g) => !touched.has(g));
+        const cost = circuit ? f.circuitSteps : 1;
+        const inCost = circuit ? f.inputReads : f.inputBytes;
         if (
+          k + cost > K ||
           touched.size + fresh.length > maxPages ||
-          inputBytes + f.inputBytes > maxInputBytes ||
+          inputBytes + inCost > maxInputBytes ||
           outputBytes + f.outputBytes > maxOutputBytes
         ) {
           break;
         }
+        k += cost;
         for (const g of fresh) touched.set(g, pageWords(m.mem, g));
-        inputBytes += f.inputBytes;
+        inputBytes += inCost;
         outputBytes += f.outputBytes;
         if (records) {
           const finish = recordStep(m, view);

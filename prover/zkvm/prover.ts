@@ -56,7 +56,9 @@ function publicSignalsOf(w: ChunkWitnessInput): [string, string, string, string]
 /** Real proofs: snarkjs Groth16 with the configuration's wasm and zkey. */
 export class Groth16ChunkProver implements ChunkProver {
   readonly kind = "groth16";
-  constructor(private readonly artifacts: Pick<CircuitArtifacts, "name" | "wasmPath" | "zkeyPath">) {}
+  constructor(
+    private readonly artifacts: Pick<CircuitArtifacts, "name" | "wasmPath" | "zkeyPath">,
+  ) {}
 
   async proveChunk(ctx: RunContext, chunk: ChunkRecord, prover: Address): Promise<ChunkProof> {
     if (ctx.config.name !== this.artifacts.name)

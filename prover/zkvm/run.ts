@@ -24,7 +24,12 @@ import {
   type Groth16VerificationKey,
 } from "../verify/batch.ts";
 import type { Address, ChunkProof, ChunkProver, RunContext } from "./prover.ts";
-import { imageOpening, circuitStepCount, type ChunkCircuitConfig, type ImageOpening } from "./witness.ts";
+import {
+  imageOpening,
+  circuitStepCount,
+  type ChunkCircuitConfig,
+  type ImageOpening,
+} from "./witness.ts";
 
 export const RUN_PROOF_FORMAT = "concentric-run-proof/1";
 
@@ -82,6 +87,7 @@ export function chunkLimits(config: ChunkCircuitConfig) {
     maxPages: config.P,
     maxInputBytes: config.IO,
     maxOutputBytes: config.IO,
+    circuitAccounting: true,
   };
 }
 
@@ -210,7 +216,8 @@ export async function verifyRun(vk: Groth16VerificationKey, run: RunProof): Prom
   const chain = run.chain.map((s, i) => big(s, `chain[${i}]`));
   if (chain.length !== run.chunks.length + 1 || run.chunks.length === 0)
     throw new RunVerifyError(`${run.chunks.length} chunks but ${chain.length} chain entries`);
-  if (chain[0] !== s0) throw new RunVerifyError("the chain does not start at S_0 of this image and input");
+  if (chain[0] !== s0)
+    throw new RunVerifyError("the chain does not start at S_0 of this image and input");
   run.chunks.forEach((c, j) => {
     if (c.mock) throw new RunVerifyError("a mock proof is not a proof", j);
     if (c.circuit !== run.circuit) throw new RunVerifyError(`proven with ${c.circuit}`, j);

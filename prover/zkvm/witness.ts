@@ -313,9 +313,7 @@ export function chunkWitness(
     pageTF: pages.map((pg) =>
       pg ? Array.from({ length: 16 }, (_, i) => dec(time.get(32 + 16 * pg.index + i)!)) : zeros16,
     ),
-    pageSib: pages.map((pg) =>
-      pg ? pg.siblings.map(dec) : Array<string>(D).fill("0"),
-    ),
+    pageSib: pages.map((pg) => (pg ? pg.siblings.map(dec) : Array<string>(D).fill("0"))),
     val,
     d,
     inVal,
