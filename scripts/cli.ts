@@ -144,7 +144,8 @@ async function prove(args: string[]): Promise<number> {
     },
   });
   const elfPath = positionals[0];
-  if (!elfPath || positionals.length > 1 || !values.out) throw new UsageError("prove needs <elf> and --out");
+  if (!elfPath || positionals.length > 1 || !values.out)
+    throw new UsageError("prove needs <elf> and --out");
   if (values.circuit && values["chunk-size"])
     throw new UsageError("give --chunk-size or --circuit, not both");
   const k = values["chunk-size"];
@@ -184,7 +185,9 @@ async function prove(args: string[]): Promise<number> {
   );
   console.log(`exit code:             ${run.final.exitCode}`);
   console.log(`output (hex):          ${run.output}`);
-  console.log(`seconds:               ${seconds.toFixed(1)} (proving ${stats.provingSeconds.toFixed(1)})`);
+  console.log(
+    `seconds:               ${seconds.toFixed(1)} (proving ${stats.provingSeconds.toFixed(1)})`,
+  );
   console.log(`wrote ${values.out}`);
   return 0;
 }
@@ -218,7 +221,9 @@ async function verify(args: string[]): Promise<number> {
   try {
     const v = await verifyRun(vkey, run);
     console.log(`valid: ${v.chunks} chunk proofs, image 0x${v.imageId.toString(16)}`);
-    console.log(`exit code ${v.exitCode}, ${v.cycles} cycles, output ${Buffer.from(v.output).toString("hex")}`);
+    console.log(
+      `exit code ${v.exitCode}, ${v.cycles} cycles, output ${Buffer.from(v.output).toString("hex")}`,
+    );
     return 0;
   } catch (e) {
     if (e instanceof RunVerifyError || e instanceof TypeError || e instanceof SyntaxError) {

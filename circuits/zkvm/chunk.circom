@@ -277,6 +277,14 @@ template Chunk(K, P, IO, M) {
             ptb[s][i] = Num2Bits(TB);
             ptb[s][i].in <== pageTF[s][i];
         }
+        // An unused slot holds zeros, so that no input is left free.
+        (1 - pageUsed[s]) * pageIndex[s] === 0;
+        for (var i = 0; i < 16; i++) {
+            (1 - pageUsed[s]) * pageBefore[s][i] === 0;
+            (1 - pageUsed[s]) * pageAfter[s][i] === 0;
+            (1 - pageUsed[s]) * pageTF[s][i] === 0;
+        }
+        for (var j = 0; j < D; j++) (1 - pageUsed[s]) * pageSib[s][j] === 0;
         mu[s] = MerkleUpdate(D);
         mu[s].index <== pageIndex[s];
         mu[s].oldLeaf <== leafOld[s].out;

@@ -1,0 +1,120 @@
+/**
+ * The mutation harness: take valid chunk witnesses, change one prover-supplied value at a
+ * time, and check that the circuit rejects every change.
+ *
+ * A mutation "survives" when the circuit's witness calculator (circom's wasm, which checks
+ * every `===` constraint as it goes) still completes. Values are the circuit's inputs, i.e.
+ * everything a dishonest prover controls directly: the values each access slot reads
+ * (instruction words, register values, memory words), the distances to their previous
+ * writes (which address history a read claims), input-queue bytes, the state-in fields (pc,
+ * registers, halted flag, exit code, input position, digests), the page indices and page
+ * contents, final register and memory values with their times, and the input/output slot
+ * bytes. Every other signal is derived from these by the circuit's own hints and pinned by
+ * its constraints.
+ */
+import { readFileSync } from "node:fs";
+import { WitnessCalculatorBuilder, type WitnessCalculator } from "circom_runtime";
+import type { ChunkWitnessInput } from "./witness.ts";
+
+type Signal = string | Signal[];
+
+/** One change to one witness input. */
+export interface Mutation {
+  /** Signal path, e.g. "val[3][1]". */
+  path: string;
+  from: string;
+  to: string;
+}
+
+export interface MutationReport {
+  tried: number;
+  survivors: Mutation[];
+}
+
+const P = 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001n;
+
+/** Candidate new values for a value: +1, -1 (mod p), a flipped low bit, a flipped bit 31. */
+function variants(v: string): string[] {
+  const x = BigInt(v);
+  const out = new Set([(x + 1n) % P, (x + P - 1n) % P, x ^ 1n, x ^ (1n << 31n)]);
+  out.delete(x);
+  return [...out].map((y) => y.toString());
+}
+
+function leaves(
+  s: Signal,
+  path: string,
+  out: [string, (string | number)[]][],
+  keys: (string | number)[],
+) {
+  if (typeof s === "string") out.push([path, keys]);
+  else s.forEach((c, i) => leaves(c, `${path}[${i}]`, out, [...keys, i]));
+}
+
+function setAt(w: ChunkWitnessInput, keys: (string | number)[], v: string): ChunkWitnessInput {
+  const copy = structuredClone(w);
+  let node: Record<string | number, Signal> = copy;
+  for (let i = 0; i < keys.length - 1; i++) node = node[keys[i]!] as unknown as typeof node;
+  node[keys[keys.length - 1]!] = v;
+  return copy;
+}
+
+function getAt(w: ChunkWitnessInput, keys: (string | number)[]): string {
+  let node: unknown = w;
+  for (const k of keys) node = (node as Record<string | number, unknown>)[k];
+  return node as string;
+}
+
+/** Loads the circuit's witness calculator once (reused across mutations). */
+export async function loadWitnessCalculator(wasmPath: string): Promise<WitnessCalculator> {
+  return WitnessCalculatorBuilder(new Uint8Array(readFileSync(wasmPath)));
+}
+
+/** True when the witness calculator accepts `w` (every constraint it checks holds). */
+export async function accepts(wc: WitnessCalculator, w: ChunkWitnessInput): Promise<boolean> {
+  // circom's runtime prints the failing template to the console; a rejection is expected here.
+  const { error, log } = console;
+  console.error = console.log = () => {};
+  try {
+    await wc.calculateWitness(w, true);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    console.error = error;
+    console.log = log;
+  }
+}
+
+/** The input paths the harness mutates by default: everything except the public prover tag. */
+export function defaultTargets(path: string): boolean {
+  return path !== "prover";
+}
+
+/**
+ * Mutates every selected input of every witness with each of its variants.
+ * @throws if an unmutated witness is itself rejected (the harness would prove nothing).
+ */
+export async function runMutations(
+  wc: WitnessCalculator,
+  witnesses: readonly ChunkWitnessInput[],
+  select: (path: string) => boolean = defaultTargets,
+  onProgress?: (tried: number) => void,
+): Promise<MutationReport> {
+  const report: MutationReport = { tried: 0, survivors: [] };
+  for (const w of witnesses) {
+    if (!(await accepts(wc, w))) throw new Error("an unmutated witness is rejected");
+    const paths: [string, (string | number)[]][] = [];
+    for (const [k, v] of Object.entries(w)) leaves(v, k, paths, [k]);
+    for (const [path, keys] of paths) {
+      if (!select(path)) continue;
+      const from = getAt(w, keys);
+      for (const to of variants(from)) {
+        report.tried++;
+        if (await accepts(wc, setAt(w, keys, to))) report.survivors.push({ path, from, to });
+        onProgress?.(report.tried);
+      }
+    }
+  }
+  return report;
+}
