@@ -262,4 +262,5 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+// snarkjs keeps worker threads alive after proving: exit explicitly once the command is done.
+process.exit(await main(process.argv.slice(2)));
