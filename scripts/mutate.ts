@@ -6,12 +6,12 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { executeChunked, getPoseidon, loadElf, MemoryTree } from "../prover/executor/index.ts";
+import { executeChunked, imageOpening, loadElf } from "../prover/executor/index.ts";
 import { defaultCacheDir, getCircuitArtifacts } from "../prover/setup/artifacts.ts";
 import { REPO_ROOT } from "../prover/setup/registry.ts";
 import { loadWitnessCalculator, runMutations } from "../prover/zkvm/mutation.ts";
 import { chunkLimits } from "../prover/zkvm/run.ts";
-import { chunkCircuitConfig, chunkWitness, imageOpening } from "../prover/zkvm/witness.ts";
+import { chunkCircuitConfig, chunkWitness } from "../prover/zkvm/witness.ts";
 import { GUEST_INPUTS } from "../test/helpers/guests.ts";
 
 const { values, positionals } = parseArgs({
@@ -22,14 +22,13 @@ const name = positionals[0] ?? "rv32im_K8_P4_IO4_M20";
 const config = chunkCircuitConfig(name);
 const a = await getCircuitArtifacts(name, { cacheDir: defaultCacheDir(), log: console.error });
 const wc = await loadWitnessCalculator(a.wasmPath);
-const p = await getPoseidon();
 const guests = values.guests ? values.guests.split(",") : Object.keys(GUEST_INPUTS);
 let tried = 0;
 let survivors = 0;
 for (const g of guests) {
   const image = loadElf(new Uint8Array(readFileSync(`${REPO_ROOT}/guests/elf/${g}.elf`)));
   const exec = await executeChunked(image, GUEST_INPUTS[g]!, chunkLimits(config));
-  const opening = imageOpening(image, MemoryTree.fromMemory(p, image.memory).root());
+  const opening = await imageOpening(image);
   const witnesses = exec.chunks.map((c) => chunkWitness(config, opening, c, 0xc0ffeen));
   const t = performance.now();
   const r = await runMutations(wc, witnesses);

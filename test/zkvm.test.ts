@@ -7,9 +7,8 @@ import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   executeChunked,
-  getPoseidon,
+  imageOpening,
   loadElf,
-  MemoryTree,
   type ChunkedExecution,
   type ProgramImage,
 } from "../prover/executor/index.ts";
@@ -32,7 +31,6 @@ import {
 import {
   chunkCircuitConfig,
   chunkWitness,
-  imageOpening,
   WitnessError,
   type ChunkWitnessInput,
 } from "../prover/zkvm/witness.ts";
@@ -51,8 +49,7 @@ const load = (g: string): ProgramImage =>
 async function chunked(g: string): Promise<{ exec: ChunkedExecution; ctx: RunContext }> {
   const image = load(g);
   const exec = await executeChunked(image, GUEST_INPUTS[g]!, chunkLimits(config));
-  const root = MemoryTree.fromMemory(await getPoseidon(), image.memory).root();
-  return { exec, ctx: { config, opening: imageOpening(image, root) } };
+  return { exec, ctx: { config, opening: await imageOpening(image) } };
 }
 
 beforeAll(async () => {

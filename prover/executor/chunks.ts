@@ -23,9 +23,11 @@
  */
 import { PAGE_SHIFT, type ProgramImage } from "./elf.ts";
 import {
+  entryState,
   extendOutputDigest,
   getPoseidon,
   imageId as computeImageId,
+  imageOpening,
   inputSuffixDigests,
   MemoryTree,
   pageWords,
@@ -451,21 +453,7 @@ export async function executeChunked(
 
 /** The initial state of a run of `image` on an input with digest `inputDigest` (D_0). */
 export async function initialState(image: ProgramImage, inputDigest: bigint): Promise<VmState> {
-  const p = await getPoseidon();
-  const registers = new Int32Array(32);
-  registers[2] = image.memorySize;
-  return {
-    imageId: await computeImageId(image),
-    inputRemaining: inputDigest,
-    pc: image.entry,
-    registers,
-    memoryRoot: MemoryTree.fromMemory(p, image.memory).root(),
-    inputPosition: 0,
-    outputDigest: 0n,
-    cycles: 0,
-    halted: false,
-    exitCode: 0,
-  };
+  return entryState(await getPoseidon(), await imageOpening(image), inputDigest);
 }
 
 /** S_0: the state digest of a fresh run of `image` on an input with digest `inputDigest`. */

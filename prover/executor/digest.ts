@@ -215,18 +215,45 @@ export class MemoryTree {
   }
 }
 
-/** The image ID of a loaded program. */
-export async function imageId(image: ProgramImage): Promise<ImageId> {
-  const p = await getPoseidon();
-  const root = MemoryTree.fromMemory(p, image.memory).root();
+/**
+ * What an image ID commits to: entry pc, memory size, code range and the initial memory root.
+ * Enough to recompute the image ID and S_0 without the ELF (run proofs carry it).
+ */
+export interface ImageOpening {
+  entry: number;
+  memorySize: number;
+  codeStart: number;
+  codeEnd: number;
+  /** Memory root of the initial image. */
+  initRoot: bigint;
+}
+
+/** The opening of a loaded program's image ID. */
+export async function imageOpening(image: ProgramImage): Promise<ImageOpening> {
+  return {
+    entry: image.entry,
+    memorySize: image.memorySize,
+    codeStart: image.codeStart,
+    codeEnd: image.codeEnd,
+    initRoot: MemoryTree.fromMemory(await getPoseidon(), image.memory).root(),
+  };
+}
+
+/** Image ID = Poseidon(1, entry, memorySize, codeStart, codeEnd, initRoot). */
+export function imageIdOf(p: Poseidon, o: ImageOpening): ImageId {
   return hash(p, [
     1n,
-    BigInt(image.entry),
-    BigInt(image.memorySize),
-    BigInt(image.codeStart),
-    BigInt(image.codeEnd),
-    root,
+    BigInt(o.entry),
+    BigInt(o.memorySize),
+    BigInt(o.codeStart),
+    BigInt(o.codeEnd),
+    o.initRoot,
   ]);
+}
+
+/** The image ID of a loaded program. */
+export async function imageId(image: ProgramImage): Promise<ImageId> {
+  return imageIdOf(await getPoseidon(), await imageOpening(image));
 }
 
 /** The fields a state digest commits to. */
@@ -267,4 +294,25 @@ export function stateDigest(p: Poseidon, s: VmState): StateDigest {
     s.halted ? 1n : 0n,
     BigInt(s.exitCode >>> 0),
   ]);
+}
+
+/**
+ * The state at the entry of a run (S_0's fields): pc = entry, sp = memorySize, other
+ * registers 0, the initial memory, nothing read or written, input remaining = its digest.
+ */
+export function entryState(p: Poseidon, o: ImageOpening, inputDigest: bigint): VmState {
+  const registers = new Int32Array(32);
+  registers[2] = o.memorySize;
+  return {
+    imageId: imageIdOf(p, o),
+    inputRemaining: inputDigest,
+    pc: o.entry,
+    registers,
+    memoryRoot: o.initRoot,
+    inputPosition: 0,
+    outputDigest: 0n,
+    cycles: 0,
+    halted: false,
+    exitCode: 0,
+  };
 }

@@ -6,15 +6,10 @@
  *   `mock: true` and {@link verifyChunk} refuses them; the CLI and `npm start` never use it.
  */
 import * as snarkjs from "snarkjs";
-import type { ChunkRecord } from "../executor/index.ts";
+import type { ChunkRecord, ImageOpening } from "../executor/index.ts";
 import type { CircuitArtifacts } from "../setup/artifacts.ts";
 import { verifyBatch, type Groth16VerificationKey } from "../verify/batch.ts";
-import {
-  chunkWitness,
-  type ChunkCircuitConfig,
-  type ChunkWitnessInput,
-  type ImageOpening,
-} from "./witness.ts";
+import { chunkWitness, type ChunkCircuitConfig, type ChunkWitnessInput } from "./witness.ts";
 
 /** A 20-byte EVM address, 0x-prefixed. */
 export type Address = `0x${string}`;

@@ -8,12 +8,14 @@
  * output bytes. {@link verifyRun} trusts none of it.
  */
 import {
+  entryState,
   executeChunked,
   getPoseidon,
-  hash,
-  MemoryTree,
+  imageIdOf,
+  imageOpening,
   outputDigest as computeOutputDigest,
   stateDigest,
+  type ImageOpening,
   type ProgramImage,
   type VmState,
 } from "../executor/index.ts";
@@ -24,12 +26,7 @@ import {
   type Groth16VerificationKey,
 } from "../verify/batch.ts";
 import type { Address, ChunkProof, ChunkProver, RunContext } from "./prover.ts";
-import {
-  imageOpening,
-  circuitStepCount,
-  type ChunkCircuitConfig,
-  type ImageOpening,
-} from "./witness.ts";
+import { circuitStepCount, type ChunkCircuitConfig } from "./witness.ts";
 
 export const RUN_PROOF_FORMAT = "concentric-run-proof/1";
 
@@ -97,13 +94,11 @@ export async function proveRun(
   input: Uint8Array,
   o: ProveRunOptions,
 ): Promise<{ run: RunProof; stats: RunStats }> {
-  const p = await getPoseidon();
   const exec = await executeChunked(image, input, {
     ...chunkLimits(o.config),
     ...(o.maxCycles !== undefined ? { maxCycles: o.maxCycles } : {}),
   });
-  const initRoot = MemoryTree.fromMemory(p, image.memory).root();
-  const ctx: RunContext = { config: o.config, opening: imageOpening(image, initRoot) };
+  const ctx: RunContext = { config: o.config, opening: await imageOpening(image) };
   const t0 = performance.now();
   const chunks: ChunkProof[] = [];
   for (const c of exec.chunks) {
@@ -118,7 +113,7 @@ export async function proveRun(
     circuit: o.config.name,
     vkHash: `0x${toBatchVerifyingKey(o.vk).hash.toString(16)}`,
     imageId: exec.imageId.toString(),
-    image: { ...ctx.opening, initRoot: initRoot.toString() },
+    image: { ...ctx.opening, initRoot: ctx.opening.initRoot.toString() },
     inputDigest: exec.inputDigest.toString(),
     chain: [exec.chunks[0]!.sIn.toString(), ...exec.chunks.map((c) => c.sOut.toString())],
     final: {
@@ -187,32 +182,12 @@ export async function verifyRun(vk: Groth16VerificationKey, run: RunProof): Prom
     throw new RunVerifyError(`proven for another verifying key (${run.vkHash})`);
   const p = await getPoseidon();
   const im = run.image;
-  const initRoot = big(im.initRoot, "initRoot");
-  const imageId = hash(p, [
-    1n,
-    BigInt(im.entry),
-    BigInt(im.memorySize),
-    BigInt(im.codeStart),
-    BigInt(im.codeEnd),
-    initRoot,
-  ]);
+  const opening: ImageOpening = { ...im, initRoot: big(im.initRoot, "initRoot") };
+  const imageId = imageIdOf(p, opening);
   if (imageId !== big(run.imageId, "imageId"))
     throw new RunVerifyError("the image opening does not hash to the image ID");
   const inputDigest = big(run.inputDigest, "inputDigest");
-  const registers = new Int32Array(32);
-  registers[2] = im.memorySize;
-  const s0 = stateDigest(p, {
-    imageId,
-    inputRemaining: inputDigest,
-    pc: im.entry,
-    registers,
-    memoryRoot: initRoot,
-    inputPosition: 0,
-    outputDigest: 0n,
-    cycles: 0,
-    halted: false,
-    exitCode: 0,
-  });
+  const s0 = stateDigest(p, entryState(p, opening, inputDigest));
   const chain = run.chain.map((s, i) => big(s, `chain[${i}]`));
   if (chain.length !== run.chunks.length + 1 || run.chunks.length === 0)
     throw new RunVerifyError(`${run.chunks.length} chunks but ${chain.length} chain entries`);

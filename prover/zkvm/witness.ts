@@ -10,7 +10,7 @@
  * memory model and cross-checks every value against the executor's records, so a witness
  * that disagrees with the executor is never produced silently.
  */
-import type { ChunkRecord, ProgramImage, StepRecord, VmState } from "../executor/index.ts";
+import type { ChunkRecord, ImageOpening, StepRecord, VmState } from "../executor/index.ts";
 import { getCircuit } from "../setup/registry.ts";
 
 /** Parameters of a chunk circuit configuration (they appear in its registry name). */
@@ -33,27 +33,6 @@ export function chunkCircuitConfig(name: string): ChunkCircuitConfig {
   if (c.template !== "Chunk" || K === undefined || P === undefined || IO === undefined || !M)
     throw new Error(`${name} is not an RV32IM chunk circuit`);
   return { name, K, P, IO, M };
-}
-
-/** What the circuit needs to know about the program, computed once per run. */
-export interface ImageOpening {
-  entry: number;
-  memorySize: number;
-  codeStart: number;
-  codeEnd: number;
-  /** Memory root of the initial image. */
-  initRoot: bigint;
-}
-
-/** The opening of an image ID (see digest.ts: imageId = Poseidon(1, entry, size, cs, ce, root)). */
-export function imageOpening(image: ProgramImage, initRoot: bigint): ImageOpening {
-  return {
-    entry: image.entry,
-    memorySize: image.memorySize,
-    codeStart: image.codeStart,
-    codeEnd: image.codeEnd,
-    initRoot,
-  };
 }
 
 const ECALL_WORD = 0x73;
@@ -86,7 +65,7 @@ const wordCell = (byteAddress: number): number => 32 + (byteAddress >>> 2);
 
 /** Circuit steps of one retired instruction (two for a read/write ecall). */
 function planSteps(r: StepRecord, regs: (cell: number) => number): PlannedStep[] {
-  const fetch = r.pc === undefined ? 0 : wordCell(r.pc);
+  const fetch = wordCell(r.pc);
   if (u32(r.instruction) === ECALL_WORD) {
     const a7 = regs(A7);
     if (!r.io) {
