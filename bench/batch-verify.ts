@@ -21,25 +21,11 @@ import {
   verifyBatch,
 } from "../prover/verify/batch.ts";
 import { verifierContractName } from "../scripts/lib/verifier-gen.ts";
+import { timeMs } from "./lib.ts";
 
 const RUNS = 5;
 const SIZES = [1, 4, 16, 64];
 const CIRCUIT = "poseidon_chain_N4";
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-};
-
-async function timeMs(f: () => Promise<unknown>): Promise<number> {
-  const runs: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const t = performance.now();
-    await f();
-    runs.push(performance.now() - t);
-  }
-  return median(runs);
-}
 
 const a = await getCircuitArtifacts(CIRCUIT, {
   cacheDir: process.env.CONCENTRIC_CACHE_DIR ?? defaultCacheDir(),
@@ -103,8 +89,8 @@ console.log("|  N | batched (verifyBatch) | one by one (snarkjs.groth16.verify) 
 console.log("|---:|---:|---:|---:|");
 for (const n of SIZES) {
   const slice = items.slice(0, n);
-  const tb = await timeMs(() => verifyBatch(vk, slice));
-  const ts = await timeMs(async () => {
+  const tb = await timeMs(RUNS, () => verifyBatch(vk, slice));
+  const ts = await timeMs(RUNS, async () => {
     for (const it of slice)
       await snarkjs.groth16.verify(a.vkey, it.publicSignals as string[], it.proof);
   });
@@ -127,8 +113,8 @@ for (let i = 0; i < 8; i++) {
     g2: bn254.G2.Point.BASE.multiply(BigInt(i + 5)),
   });
 }
-const tFf = await timeMs(() => curve.pairingEq(...pairsFf));
-const tNoble = await timeMs(async () => bn254.pairingBatch(pairsNoble));
+const tFf = await timeMs(RUNS, () => curve.pairingEq(...pairsFf));
+const tNoble = await timeMs(RUNS, async () => bn254.pairingBatch(pairsNoble));
 console.log(
   `\nPairing product of 8 pairs: ffjavascript ${tFf.toFixed(1)} ms, @noble/curves ${tNoble.toFixed(1)} ms (${(tNoble / tFf).toFixed(1)}× slower)`,
 );

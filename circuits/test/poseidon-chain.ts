@@ -19,8 +19,9 @@ export async function provePoseidonChains(
   a: Pick<CircuitArtifacts, "name" | "wasmPath" | "zkeyPath">,
   count: number,
   onProgress?: (done: number) => void,
+  /** Chain length; by default the registered circuit's N. */
+  length = getCircuit(a.name).params.N,
 ): Promise<BatchItem[]> {
-  const length = getCircuit(a.name).params.N;
   if (length === undefined) throw new Error(`${a.name} is not a PoseidonChain circuit`);
   const poseidon = await buildPoseidon();
   const items: BatchItem[] = [];

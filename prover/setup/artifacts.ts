@@ -62,6 +62,11 @@ export interface GetCircuitArtifactsOptions {
   /** Public beacon (hex) for the phase-2 contribution when `ptauPath` is given. */
   beaconHex?: string;
   log?: (message: string) => void;
+  /**
+   * A circuit that is not in the registry (benchmark baselines). Its name must be `name`; it
+   * is cached like a registered one.
+   */
+  entry?: CircuitEntry;
 }
 
 export class DevelopmentKeysRefusedError extends Error {
@@ -215,7 +220,9 @@ export async function getCircuitArtifacts(
   name: string,
   options: GetCircuitArtifactsOptions,
 ): Promise<CircuitArtifacts> {
-  const entry = getCircuit(name);
+  if (options.entry && options.entry.name !== name)
+    throw new Error(`circuit entry ${options.entry.name} passed for ${name}`);
+  const entry = options.entry ?? getCircuit(name);
   const { cacheDir, ptauPath } = options;
   if (ptauPath && !options.beaconHex) {
     throw new Error("a public-ceremony setup needs --beacon <hex> for its phase-2 contribution");

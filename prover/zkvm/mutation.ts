@@ -14,6 +14,7 @@
  */
 import { readFileSync } from "node:fs";
 import { WitnessCalculatorBuilder, type WitnessCalculator } from "circom_runtime";
+import { decode, type ChunkRecord } from "../executor/index.ts";
 import type { ChunkWitnessInput } from "./witness.ts";
 
 type Signal = string | Signal[];
@@ -117,4 +118,52 @@ export async function runMutations(
     }
   }
   return report;
+}
+
+/**
+ * What a step exercises in the circuit: its decoded operation; the signs of its operands and
+ * whether the second is 0 or -1 (division by zero, overflow); for memory the byte lane; for
+ * ecalls the syscall and bytes moved; whether it jumped; whether rd is x0. Chunks that
+ * together show every behaviour of a run are what the harness needs; the rest repeat them.
+ */
+export function stepBehaviour(s: ChunkRecord["stepRecords"][number]): string {
+  const [op] = decode(s.instruction);
+  const jumped = s.nextPc !== (s.pc + 4) >>> 0;
+  const b = s.rs2Value === 0 ? "0" : s.rs2Value === -1 ? "-1" : s.rs2Value < 0 ? "-" : "+";
+  return [
+    op,
+    s.rs1Value < 0 ? "-" : "+",
+    b,
+    s.memory ? s.memory.address & 3 : "",
+    s.io ? `${s.io.kind}${s.io.n}` : "",
+    jumped ? "j" : "",
+    s.rd === 0 ? "x0" : "",
+  ].join(":");
+}
+
+/**
+ * Indices of a small set of chunks that together cover every step behaviour of `chunks` not
+ * already in `covered` (greedy set cover), plus the first and last chunk (entry and input,
+ * exit and padding). Adds what they cover to `covered`, so successive runs share the work.
+ */
+export function coveringChunks(
+  chunks: readonly ChunkRecord[],
+  covered: Set<string> = new Set(),
+): number[] {
+  const sets = chunks.map((c) => new Set(c.stepRecords.map(stepBehaviour)));
+  const picked = new Set([0, chunks.length - 1]);
+  for (const i of picked) for (const b of sets[i]!) covered.add(b);
+  for (;;) {
+    let best = -1;
+    let gain = 0;
+    sets.forEach((set, i) => {
+      let g = 0;
+      for (const b of set) if (!covered.has(b)) g++;
+      if (g > gain) [best, gain] = [i, g];
+    });
+    if (best < 0) break;
+    picked.add(best);
+    for (const b of sets[best]!) covered.add(b);
+  }
+  return [...picked].sort((a, b) => a - b);
 }
