@@ -44,6 +44,11 @@ template RegistersHash() {
     out <== h.out;
 }
 
+// State digest = Poseidon(core, outDigest, status), core = Poseidon(imageId, inRem, pc,
+// registersHash, memRoot, inPos), status = halted + 2 exitCode + 2^33 cycles. The split lets a
+// contract open a final state's result (output digest, exit code, cycles) with one Poseidon(3);
+// status is unambiguous because callers keep halted boolean, exitCode < 2^32, cycles < 2^41.
+// (Both hashes fit circomlibjs's Poseidon contracts, which stop at 6 inputs in practice.)
 template StateDigest() {
     signal input imageId;
     signal input inRem;
@@ -58,18 +63,17 @@ template StateDigest() {
     signal output out;
     component rh = RegistersHash();
     rh.x <== regs;
-    component h = Poseidon(11);
-    h.inputs[0] <== 2;
-    h.inputs[1] <== imageId;
-    h.inputs[2] <== inRem;
-    h.inputs[3] <== pc;
-    h.inputs[4] <== rh.out;
-    h.inputs[5] <== memRoot;
-    h.inputs[6] <== inPos;
-    h.inputs[7] <== outDigest;
-    h.inputs[8] <== cycles;
-    h.inputs[9] <== halted;
-    h.inputs[10] <== exitCode;
+    component core = Poseidon(6);
+    core.inputs[0] <== imageId;
+    core.inputs[1] <== inRem;
+    core.inputs[2] <== pc;
+    core.inputs[3] <== rh.out;
+    core.inputs[4] <== memRoot;
+    core.inputs[5] <== inPos;
+    component h = Poseidon(3);
+    h.inputs[0] <== core.out;
+    h.inputs[1] <== outDigest;
+    h.inputs[2] <== halted + 2 * exitCode + (1 << 33) * cycles;
     out <== h.out;
 }
 
@@ -179,6 +183,10 @@ template Chunk(K, P, IO, M) {
     // ---- state in ------------------------------------------------------------------------
     regsIn[0] === 0;
     haltedIn * (haltedIn - 1) === 0;
+    component exitInBits = Num2Bits(32);   // the status word's fields stay in range
+    exitInBits.in <== exitIn;
+    component cyclesInBits = Num2Bits(40);
+    cyclesInBits.in <== cyclesIn;
     component din = StateDigest();
     din.imageId <== imageId;
     din.inRem <== inRemIn;
@@ -491,4 +499,6 @@ template Chunk(K, P, IO, M) {
     dout.halted <== halts[K];
     dout.exitCode <== exits[K];
     dout.out === sOut;
+    component exitOutBits = Num2Bits(32);
+    exitOutBits.in <== exits[K];
 }

@@ -6,3 +6,11 @@ declare module "circomlibjs" {
   }
   export function buildPoseidon(): Promise<Poseidon>;
 }
+
+declare module "circomlibjs" {
+  /** circomlibjs's Poseidon contract generator: EVM bytecode and ABI for 1..8 inputs. */
+  export const poseidonContract: {
+    createCode(nInputs: number): string;
+    generateABI(nInputs: number): unknown[];
+  };
+}

@@ -17,8 +17,14 @@
  *   d_{i+1} = Poseidon(d_i, byte_i); a state holds the digest of the output written so far.
  * - Image ID = Poseidon(1, entry, memorySize, codeStart, codeEnd, memoryRoot(initial memory)).
  * - Registers hash = Poseidon(Poseidon(x1..x16), Poseidon(x17..x31)), registers unsigned.
- * - State digest = Poseidon(2, imageId, inputRemaining, pc, registersHash, memoryRoot,
- *   inputPosition, outputDigest, cycles, halted (0/1), exitCode as unsigned 32-bit).
+ * - State digest = Poseidon(core, outputDigest, status) with
+ *   core = Poseidon(imageId, inputRemaining, pc, registersHash, memoryRoot, inputPosition)
+ *   and status = halted (0/1) + 2·exitCode (unsigned 32-bit) + 2^33·cycles (cycles < 2^40).
+ *   A contract opens a final state's result (output digest, exit code, cycles) with one
+ *   Poseidon(3) over (core, outputDigest, status) and never needs the machine fields. The image
+ *   ID and a core are both 6-input hashes, kept apart by the image ID's tag 1 where a core has
+ *   an image ID; every hash a contract computes has at most 6 inputs (circomlibjs's Poseidon
+ *   contract generator fails above that).
  * - S_0 = the state digest at the entry: pc = entry, sp = memorySize, other registers 0,
  *   memory = initial image, inputRemaining = D_0 (the input digest), positions, cycles and
  *   flags 0, output digest 0; so it is a function of (image ID, input digest) only.
@@ -279,21 +285,31 @@ export function registersHash(p: Poseidon, x: Int32Array): bigint {
   return hash(p, [hash(p, r.slice(1, 17)), hash(p, r.slice(17, 32))]);
 }
 
-/** The state digest of a VM state (see the module doc for the encoding). */
-export function stateDigest(p: Poseidon, s: VmState): StateDigest {
+/** Largest cycle count a state digest can hold (the circuit range-checks cycles to 40 bits). */
+export const MAX_CYCLES = 2 ** 40 - 1;
+
+/** The status word of a state digest: halted + 2·exitCode + 2^33·cycles. */
+export function statusWord(halted: boolean, exitCode: number, cycles: number): bigint {
+  if (!Number.isInteger(cycles) || cycles < 0 || cycles > MAX_CYCLES)
+    throw new RangeError(`cycles out of range: ${cycles}`);
+  return (halted ? 1n : 0n) + 2n * BigInt(exitCode >>> 0) + (1n << 33n) * BigInt(cycles);
+}
+
+/** The state's core: Poseidon(imageId, inputRemaining, pc, registersHash, memoryRoot, inputPosition). */
+export function stateCore(p: Poseidon, s: VmState): bigint {
   return hash(p, [
-    2n,
     s.imageId,
     s.inputRemaining,
     BigInt(s.pc >>> 0),
     registersHash(p, s.registers),
     s.memoryRoot,
     BigInt(s.inputPosition),
-    s.outputDigest,
-    BigInt(s.cycles),
-    s.halted ? 1n : 0n,
-    BigInt(s.exitCode >>> 0),
   ]);
+}
+
+/** The state digest of a VM state (see the module doc for the encoding). */
+export function stateDigest(p: Poseidon, s: VmState): StateDigest {
+  return hash(p, [stateCore(p, s), s.outputDigest, statusWord(s.halted, s.exitCode, s.cycles)]);
 }
 
 /**

@@ -164,6 +164,24 @@ export interface VerifiedRun {
   chunks: number;
 }
 
+/** The final VM state a run proof opens (for the image ID it is checked against). */
+export function finalStateOf(run: RunProof, imageId: bigint): VmState {
+  const f = run.final;
+  if (f.registers.length !== 32) throw new RunVerifyError("final state needs 32 registers");
+  return {
+    imageId,
+    inputRemaining: big(f.inputRemaining, "inputRemaining"),
+    pc: f.pc,
+    registers: Int32Array.from(f.registers, (v) => v | 0),
+    memoryRoot: big(f.memoryRoot, "memoryRoot"),
+    inputPosition: f.inputPosition,
+    outputDigest: big(f.outputDigest, "outputDigest"),
+    cycles: f.cycles,
+    halted: f.halted,
+    exitCode: f.exitCode,
+  };
+}
+
 function big(s: string, what: string): bigint {
   if (!/^[0-9]+$/.test(s)) throw new RunVerifyError(`${what} is not a decimal field element`);
   return BigInt(s);
@@ -202,19 +220,7 @@ export async function verifyRun(vk: Groth16VerificationKey, run: RunProof): Prom
     if (id !== imageId) throw new RunVerifyError("proven for another image", j);
   });
   const f = run.final;
-  if (f.registers.length !== 32) throw new RunVerifyError("final state needs 32 registers");
-  const finalState: VmState = {
-    imageId,
-    inputRemaining: big(f.inputRemaining, "inputRemaining"),
-    pc: f.pc,
-    registers: Int32Array.from(f.registers, (v) => v | 0),
-    memoryRoot: big(f.memoryRoot, "memoryRoot"),
-    inputPosition: f.inputPosition,
-    outputDigest: big(f.outputDigest, "outputDigest"),
-    cycles: f.cycles,
-    halted: f.halted,
-    exitCode: f.exitCode,
-  };
+  const finalState = finalStateOf(run, imageId);
   if (stateDigest(p, finalState) !== chain[chain.length - 1])
     throw new RunVerifyError("the final state opening does not hash to the last digest");
   if (!f.halted) throw new RunVerifyError("the run does not end halted");
