@@ -35,7 +35,7 @@ const items = await provePoseidonChains(a, Math.max(...SIZES));
 console.log("done");
 
 // ---- gas ----
-const { viem } = await network.connect();
+const { viem } = await network.create();
 const publicClient = await viem.getPublicClient();
 const batch = await viem.deployContract(verifierContractName(CIRCUIT) as never);
 const single = await viem.deployContract("PoseidonChainN4SnarkjsVerifier" as never);

@@ -39,7 +39,7 @@ console.log(
 );
 if (!ok) process.exit(1);
 
-const { viem } = await network.connect();
+const { viem } = await network.create();
 const publicClient = await viem.getPublicClient();
 const chainId = await publicClient.getChainId();
 assertKeysAllowedOnChain(a, chainId);

@@ -141,14 +141,14 @@ describe("generated Solidity batch verifier (hardhat network)", () => {
   };
 
   async function deploy() {
-    const { viem } = await network.connect();
+    const { viem } = await network.create();
     const name = verifierContractName(artifacts.name) as never;
     const verifier = (await viem.deployContract(name)) as unknown as BatchVerifierContract;
     return { viem, verifier };
   }
 
   it("refuses to deploy development keys on a chain with a production chain id", async () => {
-    const { viem } = await network.connect({ network: "simulatedChain1" });
+    const { viem } = await network.create({ network: "simulatedChain1" });
     await expect(
       viem.deployContract(verifierContractName(artifacts.name) as never),
     ).rejects.toThrow(/BatchVerifier__DevelopmentKeys/);

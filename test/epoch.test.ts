@@ -10,7 +10,11 @@ import { network } from "hardhat";
 import { beforeAll, describe, expect, it } from "vitest";
 import { getTestArtifacts } from "./helpers/artifacts.ts";
 import { GUEST_INPUTS } from "./helpers/guests.ts";
-import { universalProof, type JobProofArg, type UniversalProof } from "../orchestrator/universal-proof.ts";
+import {
+  universalProof,
+  type JobProofArg,
+  type UniversalProof,
+} from "../orchestrator/universal-proof.ts";
 import {
   executeChunked,
   getPoseidon,
@@ -45,7 +49,12 @@ beforeAll(async () => {
   const image = loadElf(elf("fibonacci"));
   const input = GUEST_INPUTS.fibonacci!;
   const prover = new Groth16ChunkProver(artifacts);
-  ({ run } = await proveRun(image, input, { config, prover, address: PROVER_A, vk: artifacts.vkey }));
+  ({ run } = await proveRun(image, input, {
+    config,
+    prover,
+    address: PROVER_A,
+    vk: artifacts.vkey,
+  }));
   // The last two chunks proven by another prover: each proof credits the address inside it.
   opening = await imageOpening(image);
   const exec = await executeChunked(image, input, chunkLimits(config));
@@ -56,7 +65,7 @@ beforeAll(async () => {
 }, 600_000);
 
 async function connect() {
-  const connection = await network.connect();
+  const connection = await network.create();
   const wallets = await connection.viem.getWalletClients();
   const publicClient = await connection.viem.getPublicClient();
   const as = (i: number) => ({ account: wallets[i]!.account });
@@ -98,7 +107,8 @@ const clone = (): Copy => ({
   jobs: up.jobs.map((j) => ({ ...j, states: [...j.states], provers: [...j.provers] })),
   proofs: up.proofs.map((p) => [...p]),
 });
-const words8 = (p: bigint[][]) => p as unknown as [bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint][];
+const words8 = (p: bigint[][]) =>
+  p as unknown as [bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint][];
 
 describe("JobRegistry", () => {
   it("computes image ID, input digest and S_0 exactly as the prover does", async () => {
@@ -132,7 +142,9 @@ describe("JobRegistry", () => {
     await expect(c.jobs.write.submitJob([id, BN254_R], { value: FEE })).rejects.toThrow(
       /Jobs__NotInField/,
     );
-    await expect(c.jobs.write.submitJob([id, 0n], { value: 1n })).rejects.toThrow(/Jobs__FeeTooLow/);
+    await expect(c.jobs.write.submitJob([id, 0n], { value: 1n })).rejects.toThrow(
+      /Jobs__FeeTooLow/,
+    );
     await expect(
       c.jobs.write.submitJobWithInput([id, hex(new Uint8Array(65))], { value: FEE }),
     ).rejects.toThrow(/Jobs__InputTooLong/);
@@ -255,9 +267,9 @@ describe("EpochManager: the Universal Proof on chain", () => {
       /BatchVerifier__BatchCheckFailed/,
     );
     // aliased inputs: x + r for an intermediate state, the final core, the output digest
-    await expect(tamper((t) => void (job(t).states[0] = job(t).states[0]! + BN254_R))).rejects.toThrow(
-      /BatchVerifier__InputNotInField/,
-    );
+    await expect(
+      tamper((t) => void (job(t).states[0] = job(t).states[0]! + BN254_R)),
+    ).rejects.toThrow(/BatchVerifier__InputNotInField/);
     await expect(tamper((t) => void (job(t).finalCore += BN254_R))).rejects.toThrow(
       /Epoch__NotInField/,
     );
@@ -265,21 +277,27 @@ describe("EpochManager: the Universal Proof on chain", () => {
       /Epoch__NotInField/,
     );
     // malformed points
-    await expect(
-      tamper((t) => void (t.proofs[0]![0] = BN254_P)),
-    ).rejects.toThrow(/BatchVerifier__InvalidPoint/);
-    await expect(
-      tamper((t) => void (t.proofs[0]![1] = t.proofs[0]![1]! + 1n)),
-    ).rejects.toThrow(/BatchVerifier__InvalidPoint/);
+    await expect(tamper((t) => void (t.proofs[0]![0] = BN254_P))).rejects.toThrow(
+      /BatchVerifier__InvalidPoint/,
+    );
+    await expect(tamper((t) => void (t.proofs[0]![1] = t.proofs[0]![1]! + 1n))).rejects.toThrow(
+      /BatchVerifier__InvalidPoint/,
+    );
     // shapes
     await expect(tamper((t) => void t.proofs.pop())).rejects.toThrow(/Epoch__ProofCount/);
     await expect(tamper((t) => void job(t).states.pop())).rejects.toThrow(/Epoch__ChainLength/);
-    await expect(tamper((t) => void (job(t).provers[2] = ZERO))).rejects.toThrow(/Epoch__ZeroProver/);
-    await expect(tamper((t) => void (t.jobs = []))).rejects.toThrow(/Epoch__Empty|Epoch__ProofCount/);
+    await expect(tamper((t) => void (job(t).provers[2] = ZERO))).rejects.toThrow(
+      /Epoch__ZeroProver/,
+    );
+    await expect(tamper((t) => void (t.jobs = []))).rejects.toThrow(
+      /Epoch__Empty|Epoch__ProofCount/,
+    );
     // who and when
     await expect(submit(clone(), 2)).rejects.toThrow(/Epoch__NotAssigned/);
     await expect(
-      c.epochs.simulate.submitEpoch([epoch + 5n, clone().jobs, [], up.proofs], { account: addr(1) }),
+      c.epochs.simulate.submitEpoch([epoch + 5n, clone().jobs, [], up.proofs], {
+        account: addr(1),
+      }),
     ).rejects.toThrow(/Epoch__NotEnded/);
     await expect(
       c.epochs.simulate.submitEpoch([epoch, clone().jobs, [addr(6)], up.proofs], {
@@ -338,9 +356,9 @@ describe("EpochManager: the Universal Proof on chain", () => {
     await expect(c.epochs.write.slashMissed([epoch])).rejects.toThrow(/Epoch__NotSlashable/);
     const { jobs, proofs } = clone();
     // late: any active orchestrator, but not an outsider
-    await expect(c.epochs.write.submitEpoch([epoch, jobs, [], words8(proofs)], as(6))).rejects.toThrow(
-      /Epoch__NotOrchestrator/,
-    );
+    await expect(
+      c.epochs.write.submitEpoch([epoch, jobs, [], words8(proofs)], as(6)),
+    ).rejects.toThrow(/Epoch__NotOrchestrator/);
     await c.epochs.write.submitEpoch([epoch, jobs, [], words8(proofs)], as(2));
     const n = BigInt(run.chunks.length);
     const perChunk = (FEE * 7000n) / 10_000n / n;

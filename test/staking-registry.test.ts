@@ -10,7 +10,7 @@ import { deployConcentric } from "../scripts/lib/deploy.ts";
 const ETH = 10n ** 18n;
 
 async function system() {
-  const connection = await network.connect();
+  const connection = await network.create();
   const c = await deployConcentric(connection);
   const wallets = await connection.viem.getWalletClients();
   const publicClient = await connection.viem.getPublicClient();
@@ -70,7 +70,7 @@ describe("Staking", () => {
   it("keeps balance == staked + unbonding, and matches a model, under random operations", async () => {
     // A standalone Staking whose slasher is a test account (account 9) stands in for the epoch
     // manager, so that slashing can be part of the random sequence.
-    const connection = await network.connect();
+    const connection = await network.create();
     const { viem, networkHelpers } = connection;
     const wallets = await viem.getWalletClients();
     const pc = await viem.getPublicClient();
