@@ -25,6 +25,11 @@ export default defineConfig({
     hardhatMainnet: { type: "edr-simulated", chainType: "l1" },
     // A simulated chain with a production chain id: development keys must be refused there.
     simulatedChain1: { type: "edr-simulated", chainType: "l1", chainId: 1 },
-    localhost: { type: "http", chainType: "l1", url: "http://127.0.0.1:8545" },
+    // CONCENTRIC_RPC points it at another local node (the CLI test runs one on its own port).
+    localhost: {
+      type: "http",
+      chainType: "l1",
+      url: process.env.CONCENTRIC_RPC ?? "http://127.0.0.1:8545",
+    },
   },
 });

@@ -28,11 +28,18 @@ import { loadRegistry } from "../prover/setup/registry.ts";
 import { addressToField, Groth16ChunkProver, type Address } from "../prover/zkvm/prover.ts";
 import { proveRun, RunVerifyError, verifyRun, type RunProof } from "../prover/zkvm/run.ts";
 import { chunkCircuitConfig, WitnessError } from "../prover/zkvm/witness.ts";
+import { chainCommands, WalletError } from "./chain-cli.ts";
 
 const usage = [
   "usage: concentric exec <elf> [--input <file>] [--chunk-size K] [--max-cycles N] [--json]",
   "       concentric prove <elf> [--input <file>] [--chunk-size K | --circuit <name>] [--prover <address>] --out <proof.json>",
   "       concentric verify <proof.json>",
+  "       concentric keystore-new --out <file>",
+  "       concentric stake <eth> | unstake <eth> | withdraw",
+  "       concentric register-orchestrator --endpoint <url> [--parent <address>]",
+  "       concentric submit-job <elf> [--input <file>] [--fee <eth>]",
+  "       concentric job <id> | epoch [<n>] | rewards [<address>] [--withdraw]",
+  "  chain commands: [--rpc <url>] [--deployment <file>] [--keystore <file> [--password-file <file>] | --dev-account <i>]",
 ].join("\n");
 
 /** The default chunk circuit of `concentric prove`. */
@@ -234,7 +241,12 @@ async function verify(args: string[]): Promise<number> {
   }
 }
 
-const commands: Record<string, (args: string[]) => Promise<number>> = { exec, prove, verify };
+const commands: Record<string, (args: string[]) => Promise<number>> = {
+  exec,
+  prove,
+  verify,
+  ...chainCommands,
+};
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -246,6 +258,10 @@ async function main(argv: string[]): Promise<number> {
   try {
     return await run(rest);
   } catch (e) {
+    if (e instanceof WalletError) {
+      console.error(e.message);
+      return 2;
+    }
     if (e instanceof UsageError) {
       console.error(`${e.message}\n${usage}`);
       return 2;

@@ -3,7 +3,7 @@
  * (see ignition/modules/Concentric.ts) and writes deployments/<chainId>.json: addresses, the
  * deployment block, the chunk circuit and every parameter. CONCENTRIC_CIRCUIT selects the chunk
  * circuit (default: the network's). Development keys are refused on production chain ids by the
- * generated verifier's constructor.
+ * generated verifier's constructor. CONCENTRIC_DEPLOYMENT_FILE writes the record elsewhere.
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -26,7 +26,8 @@ const record = {
   parameters: Object.fromEntries(Object.entries(c.parameters).map(([k, v]) => [k, String(v)])),
 };
 await mkdir(join(REPO_ROOT, "deployments"), { recursive: true });
-const path = join(REPO_ROOT, "deployments", `${chainId}.json`);
+const path =
+  process.env.CONCENTRIC_DEPLOYMENT_FILE ?? join(REPO_ROOT, "deployments", `${chainId}.json`);
 await writeFile(path, JSON.stringify(record, null, 2) + "\n");
 console.log(`deployed on chain ${chainId} (${connection.networkName}) at block ${c.block}`);
 for (const [name, address] of Object.entries(c.addresses))

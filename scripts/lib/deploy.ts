@@ -40,6 +40,9 @@ export async function deployConcentric(
   };
   const d = await connection.ignition.deploy(concentricModule(verifierContractName(circuit)), {
     parameters: { Concentric: parameters as never },
+    // One Ignition journal per deployment (a devnet restarts from an empty chain, so a journal
+    // keyed by chain id alone would not match it).
+    deploymentId: `concentric-${await publicClient.getChainId()}-${block.timestamp}-${block.hash?.slice(2, 10)}`,
   });
   const addresses = {
     staking: d.staking.address,
