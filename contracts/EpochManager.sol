@@ -158,34 +158,44 @@ contract EpochManager is IEpochManager, ReentrancyGuard {
         for (uint256 i = 0; i < assemblers.length; i++)
             if (!REGISTRY.isActive(assemblers[i])) revert Epoch__NotOrchestrator(assemblers[i]);
         if (jobs.length == 0) revert Epoch__Empty();
+        if (jobs.length > type(uint24).max) revert Epoch__TooLarge();
 
         uint256 chunks = 0;
         for (uint256 i = 0; i < jobs.length; i++) chunks += jobs[i].provers.length;
         if (nProofs != chunks) revert Epoch__ProofCount(nProofs, chunks);
+        if (chunks > type(uint24).max) revert Epoch__TooLarge();
         inputs = new uint256[](chunks * N_PUBLIC);
         uint256 k = 0;
-        for (uint256 i = 0; i < jobs.length; i++) {
-            JobProof calldata p = jobs[i];
-            IJobRegistry.Job memory job = JOBS.job(p.jobId);
-            if (job.status != IJobRegistry.JobStatus.Pending) revert IJobRegistry.Jobs__NotPending(p.jobId, job.status);
-            if (job.epoch > epoch) revert Epoch__JobNotDue(p.jobId, job.epoch);
-            uint256 n = p.provers.length;
-            if (n == 0) revert Epoch__NoChunks(p.jobId);
-            if (p.states.length != n - 1) revert Epoch__ChainLength(p.jobId, p.states.length, n);
-            uint256 sN = _finalState(p);
-            uint256 sIn = job.s0;
-            for (uint256 c = 0; c < n; c++) {
-                uint256 sOut = c + 1 < n ? p.states[c] : sN;
-                address prover = p.provers[c];
-                if (prover == address(0)) revert Epoch__ZeroProver(p.jobId, c);
-                inputs[k] = sIn;
-                inputs[k + 1] = sOut;
-                inputs[k + 2] = job.imageId;
-                inputs[k + 3] = uint160(prover);
-                k += N_PUBLIC;
-                sIn = sOut;
-            }
+        for (uint256 i = 0; i < jobs.length; i++) k = _jobInputs(jobs[i], epoch, inputs, k);
+    }
+
+    /// Writes the public inputs of one job's chunks into `inputs` from position `k`; returns
+    /// the next position.
+    function _jobInputs(
+        JobProof calldata p,
+        uint64 epoch,
+        uint256[] memory inputs,
+        uint256 k
+    ) private view returns (uint256) {
+        (IJobRegistry.JobStatus status, uint64 jobEpoch, uint256 imageId, uint256 sIn) = JOBS.settlementInfo(p.jobId);
+        if (status != IJobRegistry.JobStatus.Pending) revert IJobRegistry.Jobs__NotPending(p.jobId, status);
+        if (jobEpoch > epoch) revert Epoch__JobNotDue(p.jobId, jobEpoch);
+        uint256 n = p.provers.length;
+        if (n == 0) revert Epoch__NoChunks(p.jobId);
+        if (p.states.length != n - 1) revert Epoch__ChainLength(p.jobId, p.states.length, n);
+        uint256 sN = _finalState(p);
+        for (uint256 c = 0; c < n; c++) {
+            uint256 sOut = c + 1 < n ? p.states[c] : sN;
+            address prover = p.provers[c];
+            if (prover == address(0)) revert Epoch__ZeroProver(p.jobId, c);
+            inputs[k] = sIn;
+            inputs[k + 1] = sOut;
+            inputs[k + 2] = imageId;
+            inputs[k + 3] = uint160(prover);
+            k += N_PUBLIC;
+            sIn = sOut;
         }
+        return k;
     }
 
     /// S_N = Poseidon(finalCore, outputDigest, status) with halted = 1: the chain ends halted.
@@ -200,13 +210,20 @@ contract EpochManager is IEpochManager, ReentrancyGuard {
     /// Records results, credits rewards. Runs only after the batch verified.
     function _settle(uint64 epoch, JobProof[] calldata jobs, address[] calldata assemblers, uint256 chunks) private {
         uint256 orchestratorPool = bounty[epoch];
-        bounty[epoch] = 0;
+        if (orchestratorPool != 0) bounty[epoch] = 0;
         for (uint256 i = 0; i < jobs.length; i++) {
             JobProof calldata p = jobs[i];
             uint256 fee = JOBS.settle(p.jobId, IJobRegistry.JobResult(p.exitCode, p.cycles, epoch, p.outputDigest));
             uint256 n = p.provers.length;
             uint256 perChunk = (fee * PROVER_SHARE_BPS) / 10_000 / n;
-            for (uint256 c = 0; c < n; c++) _credit(p.provers[c], perChunk);
+            // one credit per run of consecutive chunks by the same prover
+            uint256 from = 0;
+            for (uint256 c = 1; c <= n; c++) {
+                if (c == n || p.provers[c] != p.provers[from]) {
+                    _credit(p.provers[from], perChunk * (c - from));
+                    from = c;
+                }
+            }
             orchestratorPool += fee - perChunk * n;
             emit JobProven(p.jobId, epoch, uint32(n));
         }
@@ -215,12 +232,12 @@ contract EpochManager is IEpochManager, ReentrancyGuard {
         _credit(msg.sender, orchestratorPool - share * assemblers.length);
         _epochs[epoch] = EpochRecord(
             msg.sender,
-            uint64(block.timestamp),
-            uint32(jobs.length),
-            uint32(chunks),
+            uint40(block.timestamp),
+            uint24(jobs.length),
+            uint24(chunks),
             _epochs[epoch].slashed
         );
-        emit EpochSubmitted(epoch, msg.sender, uint32(jobs.length), uint32(chunks));
+        emit EpochSubmitted(epoch, msg.sender, uint24(jobs.length), uint24(chunks));
     }
 
     function _credit(address account, uint256 amount) private {

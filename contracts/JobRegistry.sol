@@ -131,6 +131,16 @@ contract JobRegistry is IJobRegistry, ReentrancyGuard {
         return _jobs[jobId];
     }
 
+    function settlementInfo(uint256 jobId)
+        external
+        view
+        returns (JobStatus status, uint64 epoch, uint256 imageId, uint256 s0)
+    {
+        if (jobId >= _jobs.length) revert Jobs__UnknownJob(jobId);
+        Job storage j = _jobs[jobId];
+        return (j.status, j.epoch, j.imageId, j.s0);
+    }
+
     function result(uint256 jobId) external view returns (bool settled, JobResult memory) {
         if (jobId >= _jobs.length) revert Jobs__UnknownJob(jobId);
         Job storage j = _jobs[jobId];

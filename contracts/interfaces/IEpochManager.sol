@@ -25,11 +25,12 @@ interface IEpochManager {
         uint64 cycles;
     }
 
+    /// @notice One storage slot: who submitted the epoch's Universal Proof, when, its size.
     struct EpochRecord {
         address submitter;
-        uint64 submittedAt;
-        uint32 jobs;
-        uint32 chunks;
+        uint40 submittedAt;
+        uint24 jobs;
+        uint24 chunks;
         bool slashed;
     }
 
@@ -41,6 +42,8 @@ interface IEpochManager {
     error Epoch__NotAssigned(address caller, address assigned);
     error Epoch__NotOrchestrator(address account);
     error Epoch__Empty();
+    /// @notice More than 2^24 - 1 jobs or chunks in one Universal Proof.
+    error Epoch__TooLarge();
     error Epoch__JobNotDue(uint256 jobId, uint64 jobEpoch);
     error Epoch__NoChunks(uint256 jobId);
     error Epoch__ChainLength(uint256 jobId, uint256 states, uint256 provers);
@@ -53,7 +56,7 @@ interface IEpochManager {
     error Epoch__TransferFailed();
     error Epoch__UnexpectedPayment(address from);
 
-    event EpochSubmitted(uint64 indexed epoch, address indexed submitter, uint32 jobs, uint32 chunks);
+    event EpochSubmitted(uint64 indexed epoch, address indexed submitter, uint24 jobs, uint24 chunks);
     event JobProven(uint256 indexed jobId, uint64 indexed epoch, uint32 chunks);
     event RewardCredited(address indexed account, uint256 amount);
     event SubmitterSlashed(uint64 indexed epoch, address indexed submitter, uint256 amount);

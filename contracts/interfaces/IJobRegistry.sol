@@ -99,6 +99,11 @@ interface IJobRegistry {
     function refund(uint256 jobId) external;
 
     function job(uint256 jobId) external view returns (Job memory);
+    /// @notice What settling a job needs, without the rest of its record (cheaper to read).
+    function settlementInfo(uint256 jobId)
+        external
+        view
+        returns (JobStatus status, uint64 epoch, uint256 imageId, uint256 s0);
     /// @notice The result of a job; `settled` is false until its Universal Proof is verified.
     function result(uint256 jobId) external view returns (bool settled, JobResult memory);
     function image(uint256 imageId) external view returns (Image memory);
