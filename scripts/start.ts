@@ -1,74 +1,140 @@
 /**
- * `npm start` — the furthest end-to-end flow the project has today:
- *   trusted setup (cached) → real Groth16 proofs → one batched check off chain →
- *   the generated verifier deployed on hardhat's EVM → the same batch verified on chain.
- * The full network (zkVM guests, orchestrator, delegators, epochs) is still being built;
- * this script says what is missing at the end.
+ * `npm start` — the furthest end-to-end flow the project has today, on hardhat's in-process
+ * network: the contracts deployed with Ignition; an orchestrator stakes and registers as a
+ * root; a user registers a committed guest and submits a job; the job is executed once, cut
+ * into chunks and every chunk proven with Groth16 (two prover addresses, one per half, as two
+ * delegators would); the chunk proofs are checked off chain in one batch; after the epoch ends
+ * the orchestrator submits the Universal Proof and the chain records the result and rewards.
+ * The orchestrator service, delegator daemons and rings are still being built (issue 6): here
+ * one process plays every part.
  */
+import { readFileSync } from "node:fs";
+import { formatEther } from "viem";
 import { network } from "hardhat";
-import { provePoseidonChains } from "../circuits/test/poseidon-chain.ts";
+import { universalProof } from "../orchestrator/universal-proof.ts";
 import {
-  assertKeysAllowedOnChain,
-  defaultCacheDir,
-  getCircuitArtifacts,
-} from "../prover/setup/artifacts.ts";
-import { proofToWords, verifyBatch } from "../prover/verify/batch.ts";
-import { verifierContractName } from "./lib/verifier-gen.ts";
+  executeChunked,
+  getPoseidon,
+  imageIdOf,
+  imageOpening,
+  loadElf,
+  outputDigest,
+} from "../prover/executor/index.ts";
+import { defaultCacheDir, getCircuitArtifacts } from "../prover/setup/artifacts.ts";
+import { REPO_ROOT } from "../prover/setup/registry.ts";
+import { Groth16ChunkProver, type Address } from "../prover/zkvm/prover.ts";
+import { chunkLimits, proveRun, verifyRun } from "../prover/zkvm/run.ts";
+import { chunkCircuitConfig } from "../prover/zkvm/witness.ts";
+import { DEFAULT_NETWORK_CIRCUIT, deployConcentric } from "./lib/deploy.ts";
 
-const CIRCUIT = "poseidon_chain_N4";
-const N = Number(process.env.CONCENTRIC_DEMO_PROOFS ?? 8);
+const GUEST = process.env.CONCENTRIC_DEMO_GUEST ?? "fibonacci";
+const INPUT = Uint8Array.of(Number(process.env.CONCENTRIC_DEMO_N ?? 10), 0, 0, 0);
+const FEE = 10n ** 16n;
+const t0 = performance.now();
+const at = () => `${((performance.now() - t0) / 1000).toFixed(1)} s`;
 
-const a = await getCircuitArtifacts(CIRCUIT, {
+const a = await getCircuitArtifacts(DEFAULT_NETWORK_CIRCUIT, {
   cacheDir: process.env.CONCENTRIC_CACHE_DIR ?? defaultCacheDir(),
   log: (m) => console.log(`  ${m}`),
 });
+const config = chunkCircuitConfig(DEFAULT_NETWORK_CIRCUIT);
 console.log(
-  `1. circuit ${CIRCUIT}: ${a.nConstraints} constraints, keys from the ${a.ceremony} ceremony`,
+  `1. chunk circuit ${a.name}: ${a.nConstraints} constraints, ${a.ceremony} keys [${at()}]`,
 );
 
-const t0 = performance.now();
-const items = await provePoseidonChains(a, N, (done) =>
-  process.stdout.write(`\r2. proving: ${done}/${N}`),
-);
-console.log(` (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
-
-const t1 = performance.now();
-const ok = await verifyBatch(a.vkey, items);
-console.log(
-  `3. batched check off chain: ${ok ? "valid" : "INVALID"} (${(performance.now() - t1).toFixed(0)} ms for ${N} proofs)`,
-);
-if (!ok) process.exit(1);
-
-const { viem } = await network.create();
+const connection = await network.create();
+const { viem, networkHelpers } = connection;
 const publicClient = await viem.getPublicClient();
-const chainId = await publicClient.getChainId();
-assertKeysAllowedOnChain(a, chainId);
-const verifier = (await viem.deployContract(verifierContractName(CIRCUIT) as never)) as unknown as {
-  address: `0x${string}`;
-  abi: unknown;
-};
-const args = [
-  `0x${"00".repeat(32)}`,
-  items.flatMap((i) => i.publicSignals.map(BigInt)),
-  items.map((i) => proofToWords(i.proof)),
-];
-await publicClient.readContract({
-  address: verifier.address,
-  abi: verifier.abi as never,
-  functionName: "verifyBatch" as never,
-  args: args as never,
+const [, orchestrator, delegatorA, delegatorB, user] = await viem.getWalletClients();
+const c = await deployConcentric(connection);
+console.log(`2. contracts deployed on chain ${await publicClient.getChainId()} [${at()}]`);
+for (const [k, v] of Object.entries(c.addresses)) console.log(`     ${k.padEnd(10)} ${v}`);
+
+await c.staking.write.stake({ account: orchestrator!.account, value: 2n * 10n ** 18n });
+await c.registry.write.register(
+  ["http://127.0.0.1:7001", "0x0000000000000000000000000000000000000000"],
+  {
+    account: orchestrator!.account,
+  },
+);
+console.log(`3. orchestrator ${orchestrator!.account.address} staked 2 ETH, registered as a root`);
+
+const elf = new Uint8Array(readFileSync(`${REPO_ROOT}/guests/elf/${GUEST}.elf`));
+const image = loadElf(elf);
+const o = await imageOpening(image);
+await c.jobs.write.registerImage(
+  [
+    o.entry,
+    o.memorySize,
+    o.codeStart,
+    o.codeEnd,
+    o.initRoot,
+    `0x${Buffer.from(elf).toString("hex")}`,
+  ],
+  {
+    account: user!.account,
+  },
+);
+const imageId = imageIdOf(await getPoseidon(), o);
+await c.jobs.write.submitJobWithInput([imageId, `0x${Buffer.from(INPUT).toString("hex")}`], {
+  account: user!.account,
+  value: FEE,
 });
-const gas = await publicClient.estimateContractGas({
-  address: verifier.address,
-  abi: verifier.abi as never,
-  functionName: "verifyBatch" as never,
-  args: args as never,
-});
+const jobId = (await c.jobs.read.jobCount()) - 1n;
+const job = await c.jobs.read.job([jobId]);
 console.log(
-  `4. verified on chain ${chainId} by ${verifier.address}: ${gas} gas for ${N} proofs (${(Number(gas) / N).toFixed(0)} per proof)`,
+  `4. user ${user!.account.address} submitted job ${jobId}: ${GUEST} on input ${Buffer.from(INPUT).toString("hex")}, fee ${formatEther(FEE)} ETH, epoch ${job.epoch}`,
 );
 
-console.log(`
-Not built yet (open issues): the RV32IM executor and guests, the chunk circuit and prover,
-the staking/registry/jobs/epochs contracts, and the orchestrator with its delegators and rings.`);
-process.exit(0);
+// The orchestrator executes the job once and cuts it into chunk tasks.
+const exec = await executeChunked(image, INPUT, chunkLimits(config));
+console.log(
+  `5. executed: exit ${exec.exitCode}, ${exec.cycles} cycles, ${exec.chunks.length} chunks of ${config.K} steps [${at()}]`,
+);
+
+// Two delegators, one half of the chunks each; each proof binds its prover's address.
+const half = Math.ceil(exec.chunks.length / 2);
+const [addrA, addrB] = [delegatorA!.account.address, delegatorB!.account.address] as Address[];
+const { run } = await proveRun(image, INPUT, {
+  config,
+  prover: new Groth16ChunkProver(a),
+  address: addrA!,
+  addressFor: (i) => (i < half ? addrA! : addrB!),
+  vk: a.vkey,
+  onChunk: (done, total) => process.stdout.write(`\r6. proving chunk ${done}/${total}`),
+});
+console.log(` — ${half} by ${addrA}, ${exec.chunks.length - half} by ${addrB} [${at()}]`);
+
+const verified = await verifyRun(a.vkey, run);
+console.log(`7. chunk chain and batch verified off chain: ${verified.chunks} chunks [${at()}]`);
+
+await networkHelpers.time.increaseTo(await c.epochs.read.epochEnd([job.epoch]));
+const up = await universalProof([{ jobId, run }]);
+const hash = await c.epochs.write.submitEpoch([job.epoch, up.jobs, [], up.proofs], {
+  account: orchestrator!.account,
+});
+const receipt = await publicClient.waitForTransactionReceipt({ hash });
+console.log(
+  `8. Universal Proof of epoch ${job.epoch} verified on chain: ${receipt.status}, ${receipt.gasUsed} gas (${(Number(receipt.gasUsed) / up.proofs.length).toFixed(0)} per chunk) [${at()}]`,
+);
+
+const [settled, r] = await c.jobs.read.result([jobId]);
+const output = Buffer.from(run.output, "hex");
+console.log(
+  `9. on chain, job ${jobId}: ${settled ? "settled" : "NOT settled"}, exit ${r.exitCode}, ${r.cycles} cycles`,
+);
+const printable = /^[\x20-\x7e\n]*$/.test(output.toString("latin1"));
+console.log(
+  `     output ${printable ? JSON.stringify(output.toString("utf8")) : `0x${output.toString("hex")}`}, ` +
+    `its digest ${r.outputDigest === (await outputDigest(output)) ? "matches" : "DOES NOT match"} the chain's`,
+);
+for (const [who, w] of [
+  ["delegator A", delegatorA!],
+  ["delegator B", delegatorB!],
+  ["orchestrator", orchestrator!],
+] as const)
+  console.log(
+    `     rewards of ${who.padEnd(12)} ${formatEther(await c.epochs.read.rewardsOf([w.account.address]))} ETH`,
+  );
+console.log(`done in ${at()}`);
+process.exit(settled ? 0 : 1);

@@ -72,6 +72,8 @@ export interface ProveRunOptions {
   config: ChunkCircuitConfig;
   prover: ChunkProver;
   address: Address;
+  /** Reward address of chunk i, when chunks are proven by different provers (default: `address`). */
+  addressFor?: (chunkIndex: number) => Address;
   vk: Groth16VerificationKey;
   maxCycles?: number;
   onChunk?: (done: number, total: number) => void;
@@ -102,7 +104,7 @@ export async function proveRun(
   const t0 = performance.now();
   const chunks: ChunkProof[] = [];
   for (const c of exec.chunks) {
-    chunks.push(await o.prover.proveChunk(ctx, c, o.address));
+    chunks.push(await o.prover.proveChunk(ctx, c, o.addressFor?.(c.index) ?? o.address));
     o.onChunk?.(chunks.length, exec.chunks.length);
   }
   const provingSeconds = (performance.now() - t0) / 1000;
