@@ -366,3 +366,52 @@ describe("EpochManager: the Universal Proof on chain", () => {
     expect(await c.epochs.read.bounty([epoch])).toBe(0n);
   });
 });
+
+describe("the remaining revert paths", () => {
+  it("names every other refusal: empty jobs, huge cycles, stray payments, no root, bad config", async () => {
+    const { connection, networkHelpers, epochOver, as, addr, wallets } = await connect();
+    const { c, epoch } = await networkHelpers.loadFixture(epochOver);
+    const sim = (t: Copy) =>
+      c.epochs.simulate.submitEpoch([epoch, t.jobs, [], words8(t.proofs)], { account: addr(1) });
+    const empty = clone();
+    empty.jobs[0]!.provers = [];
+    empty.jobs[0]!.states = [];
+    empty.proofs = [];
+    await expect(sim(empty)).rejects.toThrow(/Epoch__NoChunks/);
+    const huge = clone();
+    huge.jobs[0]!.cycles = 2n ** 40n;
+    await expect(sim(huge)).rejects.toThrow(/Epoch__CyclesTooLarge/);
+    await expect(
+      wallets[4]!.sendTransaction({ to: c.addresses.epochs, value: 1n, chain: null }),
+    ).rejects.toThrow(/Epoch__UnexpectedPayment/);
+    const o = opening;
+    await expect(
+      c.jobs.write.registerImage([o.entry, o.memorySize, o.codeEnd, o.codeStart, o.initRoot, "0x"]),
+    ).rejects.toThrow(/Jobs__BadCodeRange/);
+    await expect(c.jobs.write.configure([addr(1)])).rejects.toThrow(/Jobs__AlreadyConfigured/);
+    await expect(c.jobs.write.configure([addr(1)], as(1))).rejects.toThrow(/Jobs__NotDeployer/);
+    await expect(
+      connection.viem.deployContract("EpochManager", [
+        c.addresses.verifier,
+        c.addresses.jobs,
+        c.addresses.registry,
+        c.addresses.staking,
+        c.addresses.poseidon3,
+        600n,
+        1n,
+        10_001,
+      ]),
+    ).rejects.toThrow(/Epoch__BadConfig/);
+    // With no active root, nobody is assigned within the deadline.
+    await c.registry.write.requestExit(as(2));
+    await networkHelpers.time.increase(3600);
+    await c.registry.write.deregister(as(2));
+    await c.registry.write.requestExit(as(1));
+    await c.jobs.write.submitJob([BigInt(run.imageId), 0n], { value: FEE });
+    const next = (await c.jobs.read.job([1n])).epoch;
+    await networkHelpers.time.increase(120);
+    await expect(
+      c.epochs.simulate.submitEpoch([next, clone().jobs, [], up.proofs], { account: addr(1) }),
+    ).rejects.toThrow(/Epoch__NoRoot/);
+  });
+});
