@@ -35,6 +35,7 @@ contract EpochManager is IEpochManager, ReentrancyGuard {
 
     mapping(uint64 epoch => EpochRecord) private _epochs;
     mapping(uint64 epoch => uint256) public bounty;
+    mapping(uint64 epoch => address) private _assigned;
     mapping(address account => uint256) public rewardsOf;
     uint256 public totalRewards;
 
@@ -109,7 +110,22 @@ contract EpochManager is IEpochManager, ReentrancyGuard {
         emit RewardsWithdrawn(msg.sender, amount);
     }
 
+    function assign(uint64 epoch) external {
+        if (msg.sender != address(JOBS)) revert Epoch__NotJobRegistry(msg.sender);
+        if (_assigned[epoch] != address(0)) return;
+        address a = _currentAssignee(epoch);
+        _assigned[epoch] = a;
+        emit SubmitterAssigned(epoch, a);
+    }
+
+    /// The submitter fixed when the epoch's first job arrived; for an epoch without jobs, the
+    /// one the current roots give.
     function assignedSubmitter(uint64 epoch) public view returns (address) {
+        address a = _assigned[epoch];
+        return a != address(0) ? a : _currentAssignee(epoch);
+    }
+
+    function _currentAssignee(uint64 epoch) private view returns (address) {
         address[] memory roots = REGISTRY.activeRoots();
         if (roots.length == 0) return address(0);
         return roots[epoch % roots.length];

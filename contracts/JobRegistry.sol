@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {IJobRegistry} from "./interfaces/IJobRegistry.sol";
 import {IPoseidon2, IPoseidon3, IPoseidon6} from "./interfaces/IPoseidon.sol";
+import {IEpochManager} from "./interfaces/IEpochManager.sol";
 
 /// @title Program images and jobs
 /// @notice See IJobRegistry. Digests follow prover/executor/digest.ts:
@@ -181,6 +182,8 @@ contract JobRegistry is IJobRegistry, ReentrancyGuard {
                 result: JobResult(0, 0, 0, 0)
             })
         );
+        // The epoch's first job fixes its submitter.
+        if (pendingIn[epoch] == 0 && settler != address(0)) IEpochManager(settler).assign(epoch);
         pendingIn[epoch] += 1;
         emit JobSubmitted(jobId, msg.sender, imageId, inputDigest, msg.value, epoch);
     }

@@ -347,6 +347,15 @@ describe("EpochManager: the Universal Proof on chain", () => {
     const { networkHelpers, epochOver, as, addr } = await connect();
     const { c, epoch } = await networkHelpers.loadFixture(epochOver);
     await expect(c.epochs.write.slashMissed([epoch])).rejects.toThrow(/Epoch__NotSlashable/);
+    // New roots after the epoch's first job do not move its assignment (fixed at that job).
+    for (const i of [4, 5]) {
+      await c.staking.write.stake({ ...as(i), value: 2n * ETH });
+      await c.registry.write.register([`http://127.0.0.1:700${i}`, ZERO], as(i));
+    }
+    expect((await c.epochs.read.assignedSubmitter([epoch])).toLowerCase()).toBe(
+      addr(1).toLowerCase(),
+    );
+    await expect(c.epochs.write.assign([epoch], as(1))).rejects.toThrow(/Epoch__NotJobRegistry/);
     await networkHelpers.time.increase(600);
     const staked = await c.staking.read.stakeOf([addr(1)]);
     await c.epochs.write.slashMissed([epoch], as(7));

@@ -3,7 +3,8 @@ pragma solidity 0.8.28;
 
 /// @title Epochs and the Universal Proof
 /// @notice Epoch e covers [GENESIS + e·EPOCH_LENGTH, GENESIS + (e+1)·EPOCH_LENGTH). After it
-/// ends, its assigned submitter (an active root orchestrator, `epoch mod #roots`) has until
+/// ends, its assigned submitter (an active root orchestrator, `epoch mod #roots`, fixed when
+/// the epoch's first job is submitted) has until
 /// `deadline(e)` to submit its Universal Proof: for each settled job, the chain of state
 /// digests and one Groth16 chunk proof per link, all checked with one batched pairing product.
 /// The contract builds every public input itself: S_0 from the job record, the intermediate
@@ -55,10 +56,12 @@ interface IEpochManager {
     error Epoch__NothingToWithdraw();
     error Epoch__TransferFailed();
     error Epoch__UnexpectedPayment(address from);
+    error Epoch__NotJobRegistry(address caller);
 
     event EpochSubmitted(uint64 indexed epoch, address indexed submitter, uint24 jobs, uint24 chunks);
     event JobProven(uint256 indexed jobId, uint64 indexed epoch, uint32 chunks);
     event RewardCredited(address indexed account, uint256 amount);
+    event SubmitterAssigned(uint64 indexed epoch, address indexed submitter);
     event SubmitterSlashed(uint64 indexed epoch, address indexed submitter, uint256 amount);
     event RewardsWithdrawn(address indexed account, uint256 amount);
 
@@ -77,6 +80,10 @@ interface IEpochManager {
         address[] calldata assemblers,
         uint256[4][] calldata proofs
     ) external;
+
+    /// @notice Job registry only: fixes the submitter of `epoch` (an active root, `epoch mod
+    /// #roots`) when its first job arrives, so later changes to the roots cannot move it.
+    function assign(uint64 epoch) external;
 
     /// @notice Anyone: slash the assigned submitter of an epoch whose deadline passed with due
     /// jobs pending and no Universal Proof.
