@@ -424,3 +424,38 @@ describe("the remaining revert paths", () => {
     ).rejects.toThrow(/Epoch__NoRoot/);
   });
 });
+
+describe("payouts to an account that refuses them", () => {
+  it("revert with the payer's TransferFailed and keep the funds owed", async () => {
+    const { connection, networkHelpers, epochOver, as, addr, publicClient } = await connect();
+    const { c, epoch } = await networkHelpers.loadFixture(epochOver);
+    const r = await connection.viem.deployContract("Rejector", [
+      c.addresses.staking,
+      c.addresses.registry,
+      c.addresses.jobs,
+      c.addresses.epochs,
+    ]);
+    // staking: its unbonded stake cannot be paid out
+    await r.write.stake({ value: 2n * ETH });
+    await r.write.requestUnstake([ETH / 2n]);
+    await networkHelpers.time.increase(3600);
+    await expect(r.write.withdraw()).rejects.toThrow(/Staking__TransferFailed/);
+    expect((await c.staking.read.unbondingOf([r.address])).amount).toBe(ETH / 2n);
+    // jobs: its refund cannot be paid
+    await r.write.submitJob([BigInt(run.imageId), 0n], { value: FEE });
+    await networkHelpers.time.increase(86_400);
+    await expect(c.jobs.write.refund([1n])).rejects.toThrow(/Jobs__TransferFailed/);
+    expect((await c.jobs.read.job([1n])).status).toBe(1); // still pending
+    // rewards: as an assembling orchestrator it is credited, but cannot withdraw
+    await r.write.register(["http://127.0.0.1:7009", addr(1)]);
+    const { jobs, proofs } = clone();
+    await c.epochs.write.submitEpoch([epoch, jobs, [r.address], words8(proofs)], as(2)); // late: any orchestrator
+    const owed = await c.epochs.read.rewardsOf([r.address]);
+    expect(owed).toBeGreaterThan(0n);
+    await expect(r.write.withdrawRewards()).rejects.toThrow(/Epoch__TransferFailed/);
+    expect(await c.epochs.read.rewardsOf([r.address])).toBe(owed);
+    expect(await publicClient.getBalance({ address: c.addresses.epochs })).toBe(
+      (await c.epochs.read.totalRewards()) + (await c.epochs.read.bounty([epoch])),
+    );
+  });
+});
