@@ -28,7 +28,7 @@ const SIZES = [1, 4, 16, 64];
 const CIRCUIT = "poseidon_chain_N4";
 
 const a = await getCircuitArtifacts(CIRCUIT, {
-  cacheDir: process.env.CONCENTRIC_CACHE_DIR ?? defaultCacheDir(),
+  cacheDir: defaultCacheDir(),
 });
 process.stdout.write(`proving ${Math.max(...SIZES)} proofs of ${CIRCUIT}… `);
 const items = await provePoseidonChains(a, Math.max(...SIZES));

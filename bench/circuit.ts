@@ -36,7 +36,7 @@ const { values } = parseArgs({
 });
 const runs = Number(values.runs);
 if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs: not a positive integer`);
-const cacheDir = process.env.CONCENTRIC_CACHE_DIR ?? defaultCacheDir();
+const cacheDir = defaultCacheDir();
 const names = values.circuits
   ? values.circuits.split(",")
   : loadRegistry()

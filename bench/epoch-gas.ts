@@ -23,7 +23,7 @@ const sizes = values.sizes.split(",").map(Number);
 const circuit = DEFAULT_NETWORK_CIRCUIT;
 const config = chunkCircuitConfig(circuit);
 const artifacts = await getCircuitArtifacts(circuit, {
-  cacheDir: process.env.CONCENTRIC_CACHE_DIR ?? defaultCacheDir(),
+  cacheDir: defaultCacheDir(),
 });
 const prover = new Groth16ChunkProver(artifacts);
 const T0 = 5; // x5 = t0

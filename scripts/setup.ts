@@ -27,7 +27,7 @@ const names =
   positionals.length > 0
     ? positionals
     : registry.filter((c) => values.all || c.test).map((c) => c.name);
-const cacheDir = values.cache ?? process.env.CONCENTRIC_CACHE_DIR ?? defaultCacheDir();
+const cacheDir = values.cache ?? defaultCacheDir();
 
 for (const name of names) {
   const started = performance.now();

@@ -34,7 +34,7 @@ const t0 = performance.now();
 const at = () => `${((performance.now() - t0) / 1000).toFixed(1)} s`;
 
 const a = await getCircuitArtifacts(DEFAULT_NETWORK_CIRCUIT, {
-  cacheDir: process.env.CONCENTRIC_CACHE_DIR ?? defaultCacheDir(),
+  cacheDir: defaultCacheDir(),
   log: (m) => console.log(`  ${m}`),
 });
 const config = chunkCircuitConfig(DEFAULT_NETWORK_CIRCUIT);

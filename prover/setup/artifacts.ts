@@ -94,9 +94,9 @@ export function assertKeysAllowedOnChain(
   }
 }
 
-/** `<repo>/.cache` (git-ignored), unless the caller configured another directory. */
+/** CONCENTRIC_CACHE_DIR when set, else `<repo>/.cache` (git-ignored). */
 export function defaultCacheDir(): string {
-  return join(REPO_ROOT, ".cache");
+  return process.env.CONCENTRIC_CACHE_DIR ?? join(REPO_ROOT, ".cache");
 }
 
 /** Every file a circom source pulls in, itself first, each once. */

@@ -1,6 +1,6 @@
 /**
  * The one cached way tests get circuit artifacts: built once per machine (per cache key),
- * reused afterwards. The cache directory is read from the environment here, once.
+ * reused afterwards, in `defaultCacheDir()` (CONCENTRIC_CACHE_DIR or `.cache/`).
  */
 import {
   defaultCacheDir,
@@ -8,7 +8,7 @@ import {
   type CircuitArtifacts,
 } from "../../prover/setup/artifacts.ts";
 
-const cacheDir = process.env.CONCENTRIC_CACHE_DIR ?? defaultCacheDir();
+const cacheDir = defaultCacheDir();
 const built = new Map<string, Promise<CircuitArtifacts>>();
 
 export function getTestArtifacts(name: string): Promise<CircuitArtifacts> {
