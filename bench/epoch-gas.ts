@@ -16,7 +16,11 @@ import { defaultCacheDir, getCircuitArtifacts } from "../prover/setup/artifacts.
 import { Groth16ChunkProver } from "../prover/zkvm/prover.ts";
 import { chunkLimits, proveRun } from "../prover/zkvm/run.ts";
 import { chunkCircuitConfig } from "../prover/zkvm/witness.ts";
-import { DEFAULT_NETWORK_CIRCUIT, deployConcentric } from "../scripts/lib/deploy.ts";
+import {
+  DEFAULT_NETWORK_CIRCUIT,
+  deployConcentric,
+  registerImageArgs,
+} from "../scripts/lib/deploy.ts";
 
 const { values } = parseArgs({ options: { sizes: { type: "string", default: "1,4,16,64" } } });
 const sizes = values.sizes.split(",").map(Number);
@@ -83,14 +87,7 @@ for (const n of sizes) {
     vk: artifacts.vkey,
   });
   const o = await imageOpening(image);
-  await c.jobs.write.registerImage([
-    o.entry,
-    o.memorySize,
-    o.codeStart,
-    o.codeEnd,
-    o.initRoot,
-    `0x${Buffer.from(elf).toString("hex")}`,
-  ]);
+  await c.jobs.write.registerImage(registerImageArgs(o, elf));
   await c.jobs.write.submitJob([BigInt(run.imageId), BigInt(run.inputDigest)], {
     value: 10n ** 16n,
   });

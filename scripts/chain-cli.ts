@@ -22,6 +22,7 @@ import {
   inputDigest,
   loadElf,
 } from "../prover/executor/index.ts";
+import { registerImageArgs } from "./lib/deploy.ts";
 import {
   connect,
   contracts,
@@ -165,17 +166,7 @@ const submitJob: Cmd = async (args) => {
   const known = (await c.jobs.read.image([imageId])) as { registered: boolean };
   if (!known.registered) {
     const r = await send(publicClient, "registerImage", () =>
-      c.jobs.write.registerImage(
-        [
-          o.entry,
-          o.memorySize,
-          o.codeStart,
-          o.codeEnd,
-          o.initRoot,
-          `0x${Buffer.from(elf).toString("hex")}`,
-        ],
-        { account: account! },
-      ),
+      c.jobs.write.registerImage(registerImageArgs(o, elf), { account: account! }),
     );
     if (!r.ok) return 1;
   }

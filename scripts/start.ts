@@ -25,7 +25,7 @@ import { REPO_ROOT } from "../prover/setup/registry.ts";
 import { Groth16ChunkProver, type Address } from "../prover/zkvm/prover.ts";
 import { chunkLimits, proveRun, verifyRun } from "../prover/zkvm/run.ts";
 import { chunkCircuitConfig } from "../prover/zkvm/witness.ts";
-import { DEFAULT_NETWORK_CIRCUIT, deployConcentric } from "./lib/deploy.ts";
+import { DEFAULT_NETWORK_CIRCUIT, deployConcentric, registerImageArgs } from "./lib/deploy.ts";
 
 const GUEST = process.env.CONCENTRIC_DEMO_GUEST ?? "fibonacci";
 const INPUT = Uint8Array.of(Number(process.env.CONCENTRIC_DEMO_N ?? 10), 0, 0, 0);
@@ -62,19 +62,9 @@ console.log(`3. orchestrator ${orchestrator!.account.address} staked 2 ETH, regi
 const elf = new Uint8Array(readFileSync(`${REPO_ROOT}/guests/elf/${GUEST}.elf`));
 const image = loadElf(elf);
 const o = await imageOpening(image);
-await c.jobs.write.registerImage(
-  [
-    o.entry,
-    o.memorySize,
-    o.codeStart,
-    o.codeEnd,
-    o.initRoot,
-    `0x${Buffer.from(elf).toString("hex")}`,
-  ],
-  {
-    account: user!.account,
-  },
-);
+await c.jobs.write.registerImage(registerImageArgs(o, elf), {
+  account: user!.account,
+});
 const imageId = imageIdOf(await getPoseidon(), o);
 await c.jobs.write.submitJobWithInput([imageId, `0x${Buffer.from(INPUT).toString("hex")}`], {
   account: user!.account,

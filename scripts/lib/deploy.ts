@@ -6,7 +6,7 @@
  */
 import type { NetworkConnection } from "hardhat/types/network";
 import { concentricModule, type ConcentricParameters } from "../../ignition/modules/Concentric.ts";
-import { getPoseidon, registersHash } from "../../prover/executor/index.ts";
+import { getPoseidon, registersHash, type ImageOpening } from "../../prover/executor/index.ts";
 import { chunkCircuitConfig } from "../../prover/zkvm/witness.ts";
 import { verifierContractName } from "./verifier-gen.ts";
 
@@ -68,3 +68,15 @@ export async function deployConcentric(
 }
 
 export type Concentric = Awaited<ReturnType<typeof deployConcentric>>;
+
+/** The arguments of JobRegistry.registerImage: the image's opening and its ELF bytes. */
+export function registerImageArgs(o: ImageOpening, elf: Uint8Array) {
+  return [
+    o.entry,
+    o.memorySize,
+    o.codeStart,
+    o.codeEnd,
+    o.initRoot,
+    `0x${Buffer.from(elf).toString("hex")}`,
+  ] as const;
+}
