@@ -31,7 +31,7 @@ describe("coveringChunks", () => {
   it("tells apart what the circuit treats differently", async () => {
     const { chunks } = await run("allinsn");
     const all = behaviours(chunks);
-    // allinsn divides by zero and by -1, jumps and falls through, writes x0.
+    // allinsn divides by zero and by -1, branches taken and not, writes x0.
     expect([...all].some((b) => b.split(":")[2] === "0")).toBe(true);
     expect([...all].some((b) => b.split(":")[2] === "-1")).toBe(true);
     expect([...all].some((b) => b.endsWith(":j:") || b.endsWith(":j:x0"))).toBe(true);

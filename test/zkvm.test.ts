@@ -58,7 +58,7 @@ beforeAll(async () => {
 }, 1_800_000);
 
 describe("chunk circuit vs executor", () => {
-  // allinsn has ~5000 chunks: every 7th (all kinds appear many times over).
+  // allinsn has ~600 chunks here: every 7th (all kinds appear many times over).
   for (const [g, stride] of [
     ["fibonacci", 1],
     ["sort", 1],
