@@ -6,8 +6,13 @@
  * each, four variants each. Prints how many mutations were tried and every survivor; exits 1
  * if any survives. Slow (about 70 ms per mutation at K=8); `--shard i/n` runs every n-th chunk
  * of the work list, so n processes share it. `npm test` runs a sample of it.
+ *
+ * Incremental runs: `--record <file>` writes the behaviours this run covered (its whole work
+ * list, every shard; write it only from a run with 0 survivors), and `--covered <file>` starts
+ * from such a record, so only chunks with behaviours not in it are mutated. The record of the
+ * last full run is circuits/zkvm/mutation-covered.json; it holds while the circuit is unchanged.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { executeChunked, imageOpening, loadElf } from "../prover/executor/index.ts";
 import { defaultCacheDir, getCircuitArtifacts } from "../prover/setup/artifacts.ts";
@@ -27,6 +32,8 @@ const { values, positionals } = parseArgs({
     guests: { type: "string" },
     all: { type: "boolean", default: false },
     shard: { type: "string", default: "1/1" },
+    covered: { type: "string" },
+    record: { type: "string" },
   },
 });
 const shard = /^(\d+)\/(\d+)$/.exec(values.shard);
@@ -43,13 +50,18 @@ const guests = values.guests
   : Object.keys(GUEST_INPUTS).sort((x, y) => Number(y === "allinsn") - Number(x === "allinsn"));
 
 // The work list: (guest, chunk witness), in a fixed order; a shard takes every n-th item.
-const covered = new Set<string>();
+const covered = new Set<string>(
+  values.covered ? (JSON.parse(readFileSync(values.covered, "utf8")) as string[]) : [],
+);
+const recorded = covered.size;
 const work: { guest: string; index: number; witness: ChunkWitnessInput }[] = [];
 for (const g of guests) {
   const image = loadElf(new Uint8Array(readFileSync(`${REPO_ROOT}/guests/elf/${g}.elf`)));
   const exec = await executeChunked(image, GUEST_INPUTS[g]!, chunkLimits(config));
   const opening = await imageOpening(image);
-  const picked = values.all ? exec.chunks.map((_, i) => i) : coveringChunks(exec.chunks, covered);
+  const picked = values.all
+    ? exec.chunks.map((_, i) => i)
+    : coveringChunks(exec.chunks, covered, { endpoints: !values.covered });
   console.log(`${g}: chunks ${picked.join(",")} of ${exec.chunks.length}`);
   for (const index of picked)
     work.push({
@@ -75,4 +87,10 @@ for (const [i, w] of mine.entries()) {
   for (const m of r.survivors) console.log(`  survivor: ${m.path} ${m.from} -> ${m.to}`);
 }
 console.log(`total: ${tried} mutations, ${survivors} survivors`);
+if (values.covered)
+  console.log(`behaviours: ${recorded} from ${values.covered}, ${covered.size - recorded} new`);
+if (values.record && survivors === 0) {
+  writeFileSync(values.record, JSON.stringify([...covered].sort(), null, 1) + "\n");
+  console.log(`recorded ${covered.size} behaviours in ${values.record}`);
+}
 process.exitCode = survivors === 0 ? 0 : 1;

@@ -144,14 +144,16 @@ export function stepBehaviour(s: ChunkRecord["stepRecords"][number]): string {
 /**
  * Indices of a small set of chunks that together cover every step behaviour of `chunks` not
  * already in `covered` (greedy set cover), plus the first and last chunk (entry and input,
- * exit and padding). Adds what they cover to `covered`, so successive runs share the work.
+ * exit and padding) unless `endpoints` is false. Adds what they cover to `covered`, so
+ * successive runs share the work.
  */
 export function coveringChunks(
   chunks: readonly ChunkRecord[],
   covered: Set<string> = new Set(),
+  { endpoints = true }: { endpoints?: boolean } = {},
 ): number[] {
   const sets = chunks.map((c) => new Set(c.stepRecords.map(stepBehaviour)));
-  const picked = new Set([0, chunks.length - 1]);
+  const picked = new Set(endpoints ? [0, chunks.length - 1] : []);
   for (const i of picked) for (const b of sets[i]!) covered.add(b);
   for (;;) {
     let best = -1;
