@@ -90,7 +90,7 @@ console.log(`total: ${tried} mutations, ${survivors} survivors`);
 if (values.covered)
   console.log(`behaviours: ${recorded} from ${values.covered}, ${covered.size - recorded} new`);
 if (values.record && survivors === 0) {
-  writeFileSync(values.record, JSON.stringify([...covered].sort(), null, 1) + "\n");
+  writeFileSync(values.record, JSON.stringify([...covered].sort(), null, 2) + "\n");
   console.log(`recorded ${covered.size} behaviours in ${values.record}`);
 }
 process.exitCode = survivors === 0 ? 0 : 1;
