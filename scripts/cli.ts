@@ -29,6 +29,7 @@ import { addressToField, Groth16ChunkProver, type Address } from "../prover/zkvm
 import { proveRun, RunVerifyError, verifyRun, type RunProof } from "../prover/zkvm/run.ts";
 import { chunkCircuitConfig, WitnessError } from "../prover/zkvm/witness.ts";
 import { chainCommands, WalletError } from "./chain-cli.ts";
+import { networkCommands } from "./network-cli.ts";
 
 const usage = [
   "usage: concentric exec <elf> [--input <file>] [--chunk-size K] [--max-cycles N] [--json]",
@@ -39,6 +40,8 @@ const usage = [
   "       concentric register-orchestrator --endpoint <url> [--parent <address>]",
   "       concentric submit-job <elf> [--input <file>] [--fee <eth>]",
   "       concentric job <id> | epoch [<n>] | rewards [<address>] [--withdraw]",
+  "       concentric orchestrator [--port 7001] [--db <file>] [--lease-seconds 60]",
+  "       concentric delegator --orchestrator <url> [--workers N] [--name <s>]",
   "  chain commands: [--rpc <url>] [--deployment <file>] [--keystore <file> [--password-file <file>] | --dev-account <i>]",
 ].join("\n");
 
@@ -251,6 +254,7 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   prove,
   verify,
   ...chainCommands,
+  ...networkCommands,
 };
 
 async function main(argv: string[]): Promise<number> {

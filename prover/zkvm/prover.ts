@@ -59,6 +59,14 @@ export class Groth16ChunkProver implements ChunkProver {
     if (ctx.config.name !== this.artifacts.name)
       throw new Error(`prover for ${this.artifacts.name} asked to prove ${ctx.config.name}`);
     const input = chunkWitness(ctx.config, ctx.opening, chunk, addressToField(prover));
+    return this.proveWitness(chunk.index, input);
+  }
+
+  /**
+   * Proves prepared circuit inputs (what an orchestrator hands a delegator, with `prover`
+   * already set to the delegator's address) as chunk `index` of a run.
+   */
+  async proveWitness(index: number, input: ChunkWitnessInput): Promise<ChunkProof> {
     const { proof, publicSignals } = await snarkjs.groth16.fullProve(
       input as snarkjs.CircuitSignals,
       this.artifacts.wasmPath,
@@ -66,8 +74,8 @@ export class Groth16ChunkProver implements ChunkProver {
     );
     const expected = publicSignalsOf(input);
     if (publicSignals.some((s, i) => s !== expected[i]))
-      throw new Error(`chunk ${chunk.index}: public signals differ from the witness`);
-    return { circuit: ctx.config.name, index: chunk.index, publicSignals: expected, proof };
+      throw new Error(`chunk ${index}: public signals differ from the witness`);
+    return { circuit: this.artifacts.name, index, publicSignals: expected, proof };
   }
 }
 

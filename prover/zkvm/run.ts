@@ -15,6 +15,7 @@ import {
   imageOpening,
   outputDigest as computeOutputDigest,
   stateDigest,
+  type ChunkedExecution,
   type ImageOpening,
   type ProgramImage,
   type VmState,
@@ -90,6 +91,41 @@ export function chunkLimits(config: ChunkCircuitConfig) {
   };
 }
 
+/**
+ * Everything of a run proof but its chunk proofs: what an orchestrator knows once it has
+ * executed a job, before delegators prove the chunks.
+ */
+export function runSkeleton(
+  exec: ChunkedExecution,
+  ctx: RunContext,
+  vk: Groth16VerificationKey,
+  prover: Address,
+): Omit<RunProof, "chunks"> {
+  const f = exec.chunks[exec.chunks.length - 1]!.stateOut;
+  return {
+    format: RUN_PROOF_FORMAT,
+    circuit: ctx.config.name,
+    vkHash: `0x${toBatchVerifyingKey(vk).hash.toString(16)}`,
+    imageId: exec.imageId.toString(),
+    image: { ...ctx.opening, initRoot: ctx.opening.initRoot.toString() },
+    inputDigest: exec.inputDigest.toString(),
+    chain: [exec.chunks[0]!.sIn.toString(), ...exec.chunks.map((c) => c.sOut.toString())],
+    final: {
+      pc: f.pc >>> 0,
+      registers: Array.from(f.registers, (v) => v >>> 0),
+      memoryRoot: f.memoryRoot.toString(),
+      inputRemaining: f.inputRemaining.toString(),
+      inputPosition: f.inputPosition,
+      outputDigest: f.outputDigest.toString(),
+      cycles: f.cycles,
+      halted: f.halted,
+      exitCode: f.exitCode >>> 0,
+    },
+    output: Buffer.from(exec.output).toString("hex"),
+    prover,
+  };
+}
+
 /** Executes `image` on `input`, proves every chunk, and returns the run proof. */
 export async function proveRun(
   image: ProgramImage,
@@ -108,31 +144,7 @@ export async function proveRun(
     o.onChunk?.(chunks.length, exec.chunks.length);
   }
   const provingSeconds = (performance.now() - t0) / 1000;
-  const last = exec.chunks[exec.chunks.length - 1]!;
-  const f = last.stateOut;
-  const run: RunProof = {
-    format: RUN_PROOF_FORMAT,
-    circuit: o.config.name,
-    vkHash: `0x${toBatchVerifyingKey(o.vk).hash.toString(16)}`,
-    imageId: exec.imageId.toString(),
-    image: { ...ctx.opening, initRoot: ctx.opening.initRoot.toString() },
-    inputDigest: exec.inputDigest.toString(),
-    chain: [exec.chunks[0]!.sIn.toString(), ...exec.chunks.map((c) => c.sOut.toString())],
-    final: {
-      pc: f.pc >>> 0,
-      registers: Array.from(f.registers, (v) => v >>> 0),
-      memoryRoot: f.memoryRoot.toString(),
-      inputRemaining: f.inputRemaining.toString(),
-      inputPosition: f.inputPosition,
-      outputDigest: f.outputDigest.toString(),
-      cycles: f.cycles,
-      halted: f.halted,
-      exitCode: f.exitCode >>> 0,
-    },
-    output: Buffer.from(exec.output).toString("hex"),
-    prover: o.address,
-    chunks,
-  };
+  const run: RunProof = { ...runSkeleton(exec, ctx, o.vk, o.address), chunks };
   return {
     run,
     stats: {

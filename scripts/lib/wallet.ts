@@ -144,7 +144,8 @@ type ReadNames =
   | "deadline"
   | "assignedSubmitter"
   | "pendingIn"
-  | "rewardsOf";
+  | "rewardsOf"
+  | "jobCount";
 type WriteNames =
   | "stake"
   | "requestUnstake"
@@ -153,6 +154,7 @@ type WriteNames =
   | "registerImage"
   | "submitJob"
   | "submitJobWithInput"
+  | "submitEpoch"
   | "withdrawRewards";
 export interface LooseContract {
   read: Record<ReadNames, Call>;

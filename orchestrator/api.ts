@@ -1,0 +1,196 @@
+/**
+ * The /v1 wire format: zod schemas of every request body and response the orchestrator
+ * speaks, shared by the server (validation, OpenAPI document) and its clients (the delegator
+ * daemon, child orchestrators). Field elements and coordinates travel as decimal strings; their
+ * ranges (below the scalar field / base field modulus) are checked by the verifier, and public
+ * signals must equal the task's canonical decimals exactly, so aliases (x + r) are refused.
+ */
+import { z } from "zod";
+
+const decimal = z.string().regex(/^(0|[1-9][0-9]{0,77})$/, "a decimal number without leading 0s");
+const g1 = z.tuple([decimal, decimal, decimal]);
+const fp2 = z.tuple([decimal, decimal]);
+
+export const Groth16ProofSchema = z.object({
+  pi_a: g1,
+  pi_b: z.tuple([fp2, fp2, fp2]),
+  pi_c: g1,
+  protocol: z.literal("groth16"),
+  curve: z.literal("bn128"),
+});
+
+export const ChunkProofSchema = z.object({
+  circuit: z.string().min(1).max(100),
+  index: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31),
+  publicSignals: z.tuple([decimal, decimal, decimal, decimal]),
+  proof: Groth16ProofSchema,
+});
+
+export const RegisterBody = z.strictObject({
+  role: z.enum(["delegator", "orchestrator"]),
+  name: z
+    .string()
+    .max(64)
+    .regex(/^[\w .:@-]*$/, "letters, digits, space and . : @ - _")
+    .optional(),
+});
+
+export const LeaseBody = z.strictObject({});
+
+export const SubmitProofBody = z.strictObject({ proof: ChunkProofSchema });
+
+export const ReleaseBody = z.strictObject({});
+
+export const LeaseIdParam = z.string().regex(/^[0-9a-f]{32}$/, "a lease id (32 hex digits)");
+
+export const JobIdParam = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+export const ChunkLeaseSchema = z.object({
+  leaseId: z.string(),
+  deadline: z.number(),
+  jobId: z.number(),
+  index: z.number(),
+  circuit: z.string(),
+  input: z.record(z.string(), z.unknown()),
+});
+
+export const ErrorSchema = z.object({ error: z.string(), issues: z.array(z.unknown()).optional() });
+
+const json = (s: z.ZodType) => ({ "application/json": { schema: z.toJSONSchema(s) } });
+
+const signedHeaders = [
+  ["x-concentric-address", "The caller's address (checksummed or lowercase)."],
+  ["x-concentric-timestamp", "Milliseconds since 1970; within 120 s of the server's clock."],
+  ["x-concentric-nonce", "32 lowercase hex digits, never reused."],
+  ["x-concentric-signature", "EIP-191 signature of the canonical request text (see auth.ts)."],
+].map(([name, description]) => ({
+  name,
+  in: "header",
+  required: true,
+  description,
+  schema: { type: "string" },
+}));
+
+const errors = {
+  "400": { description: "Malformed body or parameters", content: json(ErrorSchema) },
+  "401": { description: "Unsigned, badly signed or stale request", content: json(ErrorSchema) },
+  "409": {
+    description: "Replayed request, or the lease is no longer valid",
+    content: json(ErrorSchema),
+  },
+  "429": { description: "Rate limited", content: json(ErrorSchema) },
+};
+
+/** The OpenAPI 3.1 document served at /v1/openapi.json. */
+export function openApiDocument(serverUrl: string) {
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "Concentric orchestrator",
+      version: "1",
+      description:
+        "Leases chunk tasks to delegators (and segments to child orchestrators), accepts " +
+        "their Groth16 chunk proofs after verifying them, and settles epochs on chain.",
+    },
+    servers: [{ url: serverUrl }],
+    paths: {
+      "/v1/status": {
+        get: {
+          summary: "Orchestrator, chain and queue status",
+          responses: { "200": { description: "Status" } },
+        },
+      },
+      "/v1/nodes": {
+        post: {
+          summary: "Register the signing node (delegator or child orchestrator)",
+          parameters: signedHeaders,
+          requestBody: { required: true, content: json(RegisterBody) },
+          responses: { "200": { description: "The node record" }, ...errors },
+        },
+        get: {
+          summary: "Registered nodes with their accepted/rejected counts",
+          responses: { "200": { description: "Nodes" } },
+        },
+      },
+      "/v1/tasks/lease": {
+        post: {
+          summary: "Lease the next chunk to prove",
+          parameters: signedHeaders,
+          requestBody: { required: true, content: json(LeaseBody) },
+          responses: {
+            "200": { description: "A chunk lease", content: json(ChunkLeaseSchema) },
+            "204": { description: "Nothing to prove now" },
+            "403": { description: "Not registered, or suspended", content: json(ErrorSchema) },
+            ...errors,
+          },
+        },
+      },
+      "/v1/tasks/{leaseId}/proof": {
+        post: {
+          summary: "Submit the proof of a leased chunk",
+          parameters: [
+            { name: "leaseId", in: "path", required: true, schema: { type: "string" } },
+            ...signedHeaders,
+          ],
+          requestBody: { required: true, content: json(SubmitProofBody) },
+          responses: {
+            "200": { description: "Accepted" },
+            "404": { description: "Unknown lease", content: json(ErrorSchema) },
+            "422": {
+              description: "Wrong statement or invalid proof (counted)",
+              content: json(ErrorSchema),
+            },
+            ...errors,
+          },
+        },
+      },
+      "/v1/tasks/{leaseId}/release": {
+        post: {
+          summary: "Give a lease back before its deadline",
+          parameters: [
+            { name: "leaseId", in: "path", required: true, schema: { type: "string" } },
+            ...signedHeaders,
+          ],
+          requestBody: { required: true, content: json(ReleaseBody) },
+          responses: { "200": { description: "Released" }, ...errors },
+        },
+      },
+      "/v1/jobs/{jobId}": {
+        get: {
+          summary: "A job's state on this orchestrator",
+          responses: { "200": { description: "Job" }, "404": { description: "Unknown job" } },
+        },
+      },
+      "/v1/jobs/{jobId}/input": {
+        post: {
+          summary: "Supply the input bytes of a job submitted by digest (checked against it)",
+          requestBody: {
+            required: true,
+            content: {
+              "application/octet-stream": { schema: { type: "string", format: "binary" } },
+            },
+          },
+          responses: {
+            "200": { description: "Stored" },
+            "404": { description: "Unknown job" },
+            "409": { description: "Input already known" },
+            "422": { description: "Digest mismatch" },
+          },
+        },
+      },
+      "/v1/epochs": {
+        get: {
+          summary: "Epochs with their submission, gas and jobs",
+          responses: { "200": { description: "Epochs" } },
+        },
+      },
+      "/metrics": {
+        get: { summary: "Prometheus metrics", responses: { "200": { description: "text/plain" } } },
+      },
+    },
+  };
+}

@@ -1,0 +1,91 @@
+/**
+ * A signed HTTP client of the orchestrator API (used by the delegator daemon and by child
+ * orchestrators). Every POST is signed over its exact body bytes (auth.ts).
+ */
+import type { LocalAccount } from "viem/accounts";
+import { signRequest } from "./auth.ts";
+import type { ChunkLease } from "./scheduler.ts";
+import type { ChunkProof } from "../prover/zkvm/prover.ts";
+
+/** An answer other than 2xx; `transient` when retrying later may succeed. */
+export class ApiError extends Error {
+  override readonly name = "ApiError";
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(`${status}: ${message}`);
+  }
+  get transient(): boolean {
+    return this.status === 0 || this.status === 429 || this.status >= 500;
+  }
+}
+
+export class OrchestratorClient {
+  readonly base: string;
+  constructor(
+    url: string,
+    private readonly account: Pick<LocalAccount, "address" | "signMessage">,
+  ) {
+    this.base = url.replace(/\/+$/, "");
+  }
+
+  async post<T>(path: string, body: unknown): Promise<T | undefined> {
+    const bytes = new TextEncoder().encode(JSON.stringify(body));
+    const headers = await signRequest(this.account, "POST", path, bytes);
+    let res: Response;
+    try {
+      res = await fetch(this.base + path, {
+        method: "POST",
+        headers: { ...headers, "content-type": "application/json" },
+        body: bytes,
+      });
+    } catch (e) {
+      throw new ApiError(0, `cannot reach ${this.base}: ${(e as Error).message}`);
+    }
+    if (res.status === 204) return undefined;
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new ApiError(res.status, `not JSON: ${text.slice(0, 200)}`);
+    }
+    if (!res.ok) throw new ApiError(res.status, (json as { error?: string }).error ?? text);
+    return json as T;
+  }
+
+  async get<T>(path: string): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(this.base + path);
+    } catch (e) {
+      throw new ApiError(0, `cannot reach ${this.base}: ${(e as Error).message}`);
+    }
+    const json = (await res.json()) as T & { error?: string };
+    if (!res.ok) throw new ApiError(res.status, json.error ?? res.statusText);
+    return json;
+  }
+
+  register(role: "delegator" | "orchestrator", name?: string) {
+    return this.post<{ address: string; accepted: number; rejected: number }>("/v1/nodes", {
+      role,
+      ...(name ? { name } : {}),
+    });
+  }
+
+  lease(): Promise<ChunkLease | undefined> {
+    return this.post<ChunkLease>("/v1/tasks/lease", {});
+  }
+
+  submit(leaseId: string, proof: ChunkProof) {
+    return this.post<{ accepted: true; jobId: number; index: number; jobProven: boolean }>(
+      `/v1/tasks/${leaseId}/proof`,
+      { proof },
+    );
+  }
+
+  release(leaseId: string) {
+    return this.post<{ released: string }>(`/v1/tasks/${leaseId}/release`, {});
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * The delegator daemon: registers with an orchestrator, then leases chunks, proves them with
+ * Groth16 under its own address and submits them, until stopped. Transient failures (the
+ * orchestrator unreachable, 5xx, rate limits) are retried with exponential backoff; a refused
+ * proof is logged and the daemon goes on. Stopping (`stop()`, Ctrl-C in the CLI) lets the chunk
+ * in hand finish and be submitted; `stop({ release: true })` (a second Ctrl-C) gives the lease
+ * back at once instead, so another delegator can take it before its deadline.
+ */
+import type { Logger } from "pino";
+import type { LocalAccount } from "viem/accounts";
+import {
+  defaultCacheDir,
+  getCircuitArtifacts,
+  type CircuitArtifacts,
+} from "../prover/setup/artifacts.ts";
+import { Groth16ChunkProver, addressToField, type ChunkProof } from "../prover/zkvm/prover.ts";
+import { ApiError, OrchestratorClient } from "./client.ts";
+import type { ChunkLease } from "./scheduler.ts";
+
+export interface DelegatorOptions {
+  orchestrator: string;
+  account: Pick<LocalAccount, "address" | "signMessage">;
+  log: Logger;
+  workers?: number;
+  name?: string;
+  cacheDir?: string;
+  /** Idle poll interval when there is nothing to prove (ms). */
+  pollMs?: number;
+  /** Longest backoff (ms). */
+  maxBackoffMs?: number;
+  /** Called after every accepted proof (progress display). */
+  onProof?: (p: { jobId: number; index: number; seconds: number; total: number }) => void;
+  /** Overrides the prover (tests use it to submit deliberately wrong proofs). */
+  prove?: (lease: ChunkLease, input: ChunkLease["input"]) => Promise<ChunkProof>;
+}
+
+export class Delegator {
+  private readonly client: OrchestratorClient;
+  private stopping = false;
+  private releaseNow = false;
+  private readonly inHand = new Set<string>();
+  private readonly provers = new Map<string, Promise<Groth16ChunkProver>>();
+  private wake: (() => void) | undefined;
+  accepted = 0;
+  rejected = 0;
+
+  constructor(private readonly o: DelegatorOptions) {
+    this.client = new OrchestratorClient(o.orchestrator, o.account);
+  }
+
+  /** Runs until stopped; resolves when every worker has finished. */
+  async run(): Promise<void> {
+    await this.retrying(() => this.client.register("delegator", this.o.name));
+    this.o.log.info(
+      { orchestrator: this.client.base, address: this.o.account.address },
+      "registered",
+    );
+    const workers = Math.max(1, this.o.workers ?? 1);
+    await Promise.all(Array.from({ length: workers }, (_, i) => this.worker(i)));
+  }
+
+  /** Stops after the chunk in hand (or at once, returning the lease, with release: true). */
+  stop({ release = false }: { release?: boolean } = {}): void {
+    this.stopping = true;
+    if (release) {
+      this.releaseNow = true;
+      for (const id of this.inHand)
+        void this.client
+          .release(id)
+          .catch((e) => this.o.log.warn({ err: String(e) }, "release failed"));
+    }
+    this.wake?.();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+
+  /** Calls `fn` until it succeeds or fails for a non-transient reason; backs off meanwhile. */
+  private async retrying<T>(fn: () => Promise<T>): Promise<T> {
+    let delay = 250;
+    for (;;) {
+      try {
+        return await fn();
+      } catch (e) {
+        if (!(e instanceof ApiError) || !e.transient || this.stopping) throw e;
+        this.o.log.warn({ err: e.message, retryInMs: delay }, "transient error; retrying");
+        await this.sleep(delay);
+        delay = Math.min(delay * 2, this.o.maxBackoffMs ?? 30_000);
+      }
+    }
+  }
+
+  private prover(circuit: string): Promise<Groth16ChunkProver> {
+    let p = this.provers.get(circuit);
+    if (!p) {
+      p = getCircuitArtifacts(circuit, {
+        cacheDir: this.o.cacheDir ?? defaultCacheDir(),
+        log: (m) => this.o.log.info(m),
+      }).then((a: CircuitArtifacts) => new Groth16ChunkProver(a));
+      this.provers.set(circuit, p);
+    }
+    return p;
+  }
+
+  private async worker(id: number): Promise<void> {
+    const log = this.o.log.child({ worker: id });
+    while (!this.stopping) {
+      let lease: ChunkLease | undefined;
+      try {
+        lease = await this.retrying(() => this.client.lease());
+      } catch (e) {
+        if (this.stopping) break;
+        log.error({ err: (e as Error).message }, "cannot lease; pausing");
+        await this.sleep(this.o.maxBackoffMs ?? 30_000);
+        continue;
+      }
+      if (!lease) {
+        await this.sleep(this.o.pollMs ?? 1000);
+        continue;
+      }
+      this.inHand.add(lease.leaseId);
+      const t0 = performance.now();
+      try {
+        const input = { ...lease.input, prover: addressToField(this.o.account.address).toString() };
+        const proof = this.o.prove
+          ? await this.o.prove(lease, input)
+          : await (await this.prover(lease.circuit)).proveWitness(lease.index, input);
+        if (this.releaseNow) break;
+        const r = await this.retrying(() => this.client.submit(lease.leaseId, proof));
+        this.accepted++;
+        const seconds = (performance.now() - t0) / 1000;
+        log.info(
+          { job: r!.jobId, chunk: r!.index, seconds: +seconds.toFixed(2) },
+          "proof accepted",
+        );
+        this.o.onProof?.({ jobId: r!.jobId, index: r!.index, seconds, total: this.accepted });
+      } catch (e) {
+        if (e instanceof ApiError && !e.transient) {
+          this.rejected++;
+          log.warn({ job: lease.jobId, chunk: lease.index, err: e.message }, "proof refused");
+          if (e.status === 403) {
+            this.stopping = true; // suspended or unregistered: proving more would be wasted
+            throw e;
+          }
+        } else if (!this.stopping) {
+          log.error({ err: (e as Error).message }, "proving failed; returning the lease");
+          await this.client.release(lease.leaseId).catch(() => undefined);
+        }
+      } finally {
+        this.inHand.delete(lease.leaseId);
+      }
+    }
+  }
+}

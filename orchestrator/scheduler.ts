@@ -1,0 +1,331 @@
+/**
+ * Leasing and acceptance of chunk tasks (the orchestrator's core service; HTTP handlers only
+ * call it). A job's run, executed once, becomes one task per chunk holding the circuit inputs
+ * (with the prover address left at 0 for the delegator to fill in). A delegator leases one
+ * task at a time with a deadline; an expired lease is re-issued to the next caller; a proof is
+ * accepted only if its public signals are exactly this task's (S_in, S_out, image ID, and the
+ * leaseholder's own address) and it verifies (batched with other arrivals). Every rejection
+ * is counted against the node; past `maxRejected` it gets no more leases.
+ */
+import { randomBytes } from "node:crypto";
+import type { DatabaseSync } from "node:sqlite";
+import type { Groth16Proof } from "snarkjs";
+import type { Address, ChunkProof } from "../prover/zkvm/prover.ts";
+import type { RunProof } from "../prover/zkvm/run.ts";
+import type { ChunkWitnessInput } from "../prover/zkvm/witness.ts";
+import type { BatchingVerifier } from "./batch-verifier.ts";
+import { transaction } from "./store.ts";
+
+/** A refused call, with the HTTP status that says why. */
+export class SchedulerError extends Error {
+  override readonly name = "SchedulerError";
+  constructor(
+    readonly status: 403 | 404 | 409 | 422,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** What a delegator receives: one chunk to prove before `deadline` (ms since the epoch). */
+export interface ChunkLease {
+  leaseId: string;
+  deadline: number;
+  jobId: number;
+  index: number;
+  circuit: string;
+  /** Circuit inputs with `prover` = "0": set it to your address (as a decimal field element). */
+  input: ChunkWitnessInput;
+}
+
+/** A run as executed, without its chunk proofs (they arrive one by one). */
+export type RunSkeleton = Omit<RunProof, "chunks">;
+
+export interface NewJob {
+  id: number;
+  epoch: number;
+  imageId: string;
+  run: RunSkeleton;
+  tasks: { index: number; input: ChunkWitnessInput; sIn: string; sOut: string }[];
+}
+
+export interface SchedulerOptions {
+  leaseMs: number;
+  /** Rejected submissions after which a node gets no more leases. */
+  maxRejected: number;
+  /** Called when a job's last chunk is accepted. */
+  onJobProven?: (jobId: number) => void;
+  /** Called for every verdict (metrics). */
+  onVerdict?: (accepted: boolean, holder: string, provingMs: number) => void;
+}
+
+interface TaskRow {
+  job_id: number;
+  idx: number;
+  circuit: string;
+  witness: string;
+  s_in: string;
+  s_out: string;
+  image_id: string;
+  status: string;
+  lease_id: string | null;
+}
+
+export class Scheduler {
+  constructor(
+    private readonly db: DatabaseSync,
+    private readonly verifier: BatchingVerifier,
+    private readonly o: SchedulerOptions,
+  ) {}
+
+  /** Records a job and its chunk tasks (idempotent: a known job is left as it is). */
+  addJob(job: NewJob, now = Date.now()): boolean {
+    return transaction(this.db, () => {
+      const known = this.db.prepare("SELECT 1 FROM jobs WHERE id = ?").get(job.id);
+      if (known) return false;
+      this.db
+        .prepare(
+          "INSERT INTO jobs (id, epoch, image_id, status, chunks, run, created_at) VALUES (?, ?, ?, 'proving', ?, ?, ?)",
+        )
+        .run(job.id, job.epoch, job.imageId, job.tasks.length, JSON.stringify(job.run), now);
+      const ins = this.db.prepare(
+        "INSERT INTO tasks (job_id, idx, circuit, witness, s_in, s_out, image_id, status) VALUES (?, ?, ?, ?, ?, ?, ?, 'open')",
+      );
+      for (const t of job.tasks)
+        ins.run(
+          job.id,
+          t.index,
+          job.run.circuit,
+          JSON.stringify(t.input),
+          t.sIn,
+          t.sOut,
+          job.imageId,
+        );
+      return true;
+    });
+  }
+
+  /** Records a job that cannot be proven (bad input, trap, too long), with the reason. */
+  failJob(id: number, epoch: number, imageId: string, error: string, now = Date.now()): void {
+    this.db
+      .prepare(
+        "INSERT OR IGNORE INTO jobs (id, epoch, image_id, status, error, created_at) VALUES (?, ?, ?, 'failed', ?, ?)",
+      )
+      .run(id, epoch, imageId, error, now);
+  }
+
+  /** Registers (or refreshes) a node. */
+  registerNode(
+    address: string,
+    role: "delegator" | "orchestrator",
+    name: string,
+    now = Date.now(),
+  ) {
+    this.db
+      .prepare(
+        `INSERT INTO nodes (address, role, name, registered_at, last_seen) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT(address) DO UPDATE SET role = excluded.role, name = excluded.name, last_seen = excluded.last_seen`,
+      )
+      .run(address, role, name, now, now);
+    return this.node(address)!;
+  }
+
+  node(address: string) {
+    return this.db.prepare("SELECT * FROM nodes WHERE address = ?").get(address) as
+      | {
+          address: string;
+          role: string;
+          name: string;
+          registered_at: number;
+          last_seen: number;
+          accepted: number;
+          rejected: number;
+        }
+      | undefined;
+  }
+
+  private requireNode(holder: string, now: number) {
+    const n = this.node(holder);
+    if (!n) throw new SchedulerError(403, `node ${holder} is not registered (POST /v1/nodes)`);
+    if (n.rejected >= this.o.maxRejected)
+      throw new SchedulerError(
+        403,
+        `node ${holder} is suspended: ${n.rejected} rejected submissions (limit ${this.o.maxRejected})`,
+      );
+    this.db.prepare("UPDATE nodes SET last_seen = ? WHERE address = ?").run(now, holder);
+    return n;
+  }
+
+  /**
+   * Leases the next chunk to prove (an open one, or one whose lease expired) to `holder`, or
+   * returns undefined when there is none.
+   */
+  leaseChunk(holder: Address, now = Date.now()): ChunkLease | undefined {
+    this.requireNode(holder, now);
+    return transaction(this.db, () => {
+      const t = this.db
+        .prepare(
+          `SELECT t.* FROM tasks t LEFT JOIN leases l ON t.lease_id = l.id
+           WHERE t.status = 'open' OR (t.status = 'leased' AND l.deadline < ?)
+           ORDER BY t.job_id, t.idx LIMIT 1`,
+        )
+        .get(now) as TaskRow | undefined;
+      if (!t) return undefined;
+      if (t.lease_id) this.db.prepare("DELETE FROM leases WHERE id = ?").run(t.lease_id);
+      const leaseId = randomBytes(16).toString("hex");
+      const deadline = now + this.o.leaseMs;
+      this.db
+        .prepare(
+          "INSERT INTO leases (id, holder, kind, deadline, created_at) VALUES (?, ?, 'chunk', ?, ?)",
+        )
+        .run(leaseId, holder, deadline, now);
+      this.db
+        .prepare(
+          "UPDATE tasks SET status = 'leased', lease_id = ?, attempts = attempts + 1 WHERE job_id = ? AND idx = ?",
+        )
+        .run(leaseId, t.job_id, t.idx);
+      return {
+        leaseId,
+        deadline,
+        jobId: t.job_id,
+        index: t.idx,
+        circuit: t.circuit,
+        input: JSON.parse(t.witness) as ChunkWitnessInput,
+      };
+    });
+  }
+
+  /** Gives a lease back (a delegator stopping): its task is open again at once. */
+  releaseLease(holder: Address, leaseId: string): void {
+    transaction(this.db, () => {
+      const l = this.lease(leaseId);
+      if (l.holder !== holder) throw new SchedulerError(403, `lease ${leaseId} is not yours`);
+      this.db
+        .prepare("UPDATE tasks SET status = 'open', lease_id = NULL WHERE lease_id = ?")
+        .run(leaseId);
+      this.db.prepare("DELETE FROM leases WHERE id = ?").run(leaseId);
+    });
+  }
+
+  private lease(leaseId: string) {
+    const l = this.db.prepare("SELECT * FROM leases WHERE id = ?").get(leaseId) as
+      | { id: string; holder: string; kind: string; deadline: number; created_at: number }
+      | undefined;
+    if (!l) throw new SchedulerError(404, `no lease ${leaseId} (never issued, or re-issued)`);
+    return l;
+  }
+
+  private reject(holder: string, why: string): never {
+    this.db.prepare("UPDATE nodes SET rejected = rejected + 1 WHERE address = ?").run(holder);
+    this.o.onVerdict?.(false, holder, 0);
+    throw new SchedulerError(422, why);
+  }
+
+  /**
+   * Accepts the proof of a leased chunk, or throws SchedulerError: 404 unknown lease, 403 not
+   * the holder's, 409 no longer leased (expired and re-issued, or already proven), 422 wrong
+   * statement or invalid proof (counted against the holder, and the task is re-opened).
+   */
+  async submitChunk(
+    holder: Address,
+    leaseId: string,
+    proof: ChunkProof,
+    now = Date.now(),
+  ): Promise<{ jobId: number; index: number; jobProven: boolean }> {
+    this.requireNode(holder, now);
+    const l = this.lease(leaseId);
+    if (l.holder !== holder) this.reject(holder, `lease ${leaseId} belongs to another node`);
+    const t = this.db.prepare("SELECT * FROM tasks WHERE lease_id = ?").get(leaseId) as
+      TaskRow | undefined;
+    if (!t || t.status !== "leased")
+      throw new SchedulerError(409, `lease ${leaseId} holds no chunk waiting for a proof`);
+    if (proof.circuit !== t.circuit)
+      this.reject(holder, `proven with ${proof.circuit}, the task is for ${t.circuit}`);
+    if (proof.index !== t.idx)
+      this.reject(holder, `proof of chunk ${proof.index}, leased ${t.idx}`);
+    const expected = [t.s_in, t.s_out, t.image_id, BigInt(holder).toString()];
+    const names = ["S_in", "S_out", "image ID", "prover address"];
+    for (let i = 0; i < 4; i++)
+      if (proof.publicSignals[i] !== expected[i])
+        this.reject(holder, `public signal ${names[i]} is not this chunk's (${expected[i]})`);
+    const verdict = await this.verifier.verify({
+      proof: proof.proof,
+      publicSignals: proof.publicSignals,
+    });
+    if (!verdict.valid) {
+      this.db
+        .prepare("UPDATE tasks SET status = 'open', lease_id = NULL WHERE lease_id = ?")
+        .run(leaseId);
+      this.db.prepare("DELETE FROM leases WHERE id = ?").run(leaseId);
+      this.reject(holder, `invalid proof: ${verdict.reason}`);
+    }
+    const jobProven = transaction(this.db, () => {
+      const still = this.db
+        .prepare("SELECT status FROM tasks WHERE lease_id = ? AND status = 'leased'")
+        .get(leaseId);
+      if (!still) throw new SchedulerError(409, `lease ${leaseId} was re-issued meanwhile`);
+      this.db
+        .prepare(
+          "UPDATE tasks SET status = 'done', proof = ?, prover = ?, proved_at = ?, lease_id = NULL WHERE job_id = ? AND idx = ?",
+        )
+        .run(JSON.stringify(proof.proof), holder, now, t.job_id, t.idx);
+      this.db.prepare("DELETE FROM leases WHERE id = ?").run(leaseId);
+      this.db.prepare("UPDATE nodes SET accepted = accepted + 1 WHERE address = ?").run(holder);
+      const left = this.db
+        .prepare("SELECT COUNT(*) AS n FROM tasks WHERE job_id = ? AND status != 'done'")
+        .get(t.job_id) as { n: number };
+      if (left.n > 0) return false;
+      this.db
+        .prepare("UPDATE jobs SET status = 'proven', proven_at = ? WHERE id = ?")
+        .run(now, t.job_id);
+      return true;
+    });
+    this.o.onVerdict?.(true, holder, now - l.created_at);
+    if (jobProven) this.o.onJobProven?.(t.job_id);
+    return { jobId: t.job_id, index: t.idx, jobProven };
+  }
+
+  /** The run proof of a proven job, from its skeleton and accepted chunk proofs. */
+  runProof(jobId: number): RunProof {
+    const j = this.db.prepare("SELECT run, status FROM jobs WHERE id = ?").get(jobId) as
+      { run: string | null; status: string } | undefined;
+    if (!j?.run) throw new Error(`job ${jobId} is unknown or failed`);
+    const rows = this.db
+      .prepare(
+        "SELECT idx, circuit, s_in, s_out, image_id, proof, prover, status FROM tasks WHERE job_id = ? ORDER BY idx",
+      )
+      .all(jobId) as unknown as (TaskRow & { proof: string | null; prover: string | null })[];
+    const chunks: ChunkProof[] = rows.map((r) => {
+      if (r.status !== "done" || !r.proof || !r.prover)
+        throw new Error(`job ${jobId}: chunk ${r.idx} is not proven yet`);
+      return {
+        circuit: r.circuit,
+        index: r.idx,
+        publicSignals: [r.s_in, r.s_out, r.image_id, BigInt(r.prover).toString()],
+        proof: JSON.parse(r.proof) as Groth16Proof,
+      };
+    });
+    return { ...(JSON.parse(j.run) as RunSkeleton), chunks };
+  }
+
+  /** Counts for the status endpoint and the dashboard. */
+  counts() {
+    const tasks = Object.fromEntries(
+      (
+        this.db.prepare("SELECT status, COUNT(*) AS n FROM tasks GROUP BY status").all() as {
+          status: string;
+          n: number;
+        }[]
+      ).map((r) => [r.status, r.n]),
+    );
+    const jobs = Object.fromEntries(
+      (
+        this.db.prepare("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status").all() as {
+          status: string;
+          n: number;
+        }[]
+      ).map((r) => [r.status, r.n]),
+    );
+    return { tasks, jobs };
+  }
+}

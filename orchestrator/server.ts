@@ -1,0 +1,236 @@
+/**
+ * The orchestrator's HTTP API (express, /v1). Handlers are thin: they validate the body with
+ * the schemas of api.ts, check the signature (auth.ts) and the node's rate limit, and call the
+ * scheduler or the chain service; every refusal is a JSON `{ error }` with a 4xx status.
+ */
+import type { DatabaseSync } from "node:sqlite";
+import express, { type NextFunction, type Request, type Response } from "express";
+import type { Logger } from "pino";
+import { z } from "zod";
+import type { Address } from "../prover/zkvm/prover.ts";
+import {
+  JobIdParam,
+  LeaseBody,
+  LeaseIdParam,
+  RegisterBody,
+  ReleaseBody,
+  SubmitProofBody,
+  openApiDocument,
+} from "./api.ts";
+import { AuthError, HEADERS, RateLimiter, verifyRequest } from "./auth.ts";
+import { InputError, type ChainService } from "./chain.ts";
+import type { Metrics } from "./metrics.ts";
+import { SchedulerError, type Scheduler } from "./scheduler.ts";
+import { dashboardHtml } from "./dashboard.ts";
+
+export interface AppDeps {
+  db: DatabaseSync;
+  scheduler: Scheduler;
+  chain?: ChainService;
+  metrics: Metrics;
+  log: Logger;
+  info: () => Record<string, unknown>;
+  /** Requests per second per node (signed) or per IP (unsigned), and burst. */
+  rateLimit?: { rate: number; burst: number };
+  maxBodyBytes?: number;
+}
+
+/** A 4xx answer. */
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly issues?: unknown[],
+  ) {
+    super(message);
+  }
+}
+
+type RawRequest = Request & { rawBody?: Buffer };
+
+export function createApp(d: AppDeps) {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", false);
+  const limiter = new RateLimiter(d.rateLimit?.rate ?? 50, d.rateLimit?.burst ?? 100);
+  const limit = d.maxBodyBytes ?? 4 * 1024 * 1024;
+
+  app.use((req, res, next) => {
+    res.on("finish", () => d.metrics.http.inc({ status: String(res.statusCode) }));
+    const key = String(
+      req.headers[HEADERS.address] ?? req.socket.remoteAddress ?? "?",
+    ).toLowerCase();
+    if (!limiter.take(key)) {
+      res.status(429).json({ error: "rate limited: slow down" });
+      return;
+    }
+    next();
+  });
+  app.use(
+    express.json({
+      limit,
+      strict: true,
+      type: "application/json",
+      verify: (req, _res, buf) => {
+        (req as RawRequest).rawBody = buf;
+      },
+    }),
+  );
+
+  const body = <T extends z.ZodType>(schema: T, req: Request): z.infer<T> => {
+    if (!req.is("application/json")) throw new HttpError(415, "expected an application/json body");
+    const r = schema.safeParse(req.body);
+    if (!r.success) throw new HttpError(400, "invalid body", r.error.issues);
+    return r.data;
+  };
+  const signer = async (req: RawRequest): Promise<Address> =>
+    verifyRequest(
+      d.db,
+      req.method,
+      req.originalUrl,
+      req.headers,
+      new Uint8Array(req.rawBody ?? Buffer.alloc(0)),
+    );
+  const param = <T extends z.ZodType>(schema: T, v: unknown, what: string): z.infer<T> => {
+    const r = schema.safeParse(v);
+    if (!r.success) throw new HttpError(400, `invalid ${what}`, r.error.issues);
+    return r.data;
+  };
+  // Express 5 forwards rejected promises to the error handler.
+  const route =
+    (fn: (req: RawRequest, res: Response) => Promise<void> | void) =>
+    async (req: Request, res: Response) => {
+      await fn(req as RawRequest, res);
+    };
+
+  app.get("/v1/openapi.json", (req, res) => {
+    res.json(openApiDocument(`${req.protocol}://${req.get("host")}`));
+  });
+  app.get("/v1/status", (_req, res) => {
+    res.json({ ...d.info(), ...d.scheduler.counts() });
+  });
+  app.get("/v1/nodes", (_req, res) => {
+    res.json(d.db.prepare("SELECT * FROM nodes ORDER BY registered_at").all());
+  });
+  app.get("/v1/epochs", (_req, res) => {
+    res.json(d.db.prepare("SELECT * FROM epochs ORDER BY epoch DESC LIMIT 100").all());
+  });
+  app.get("/v1/throughput", (_req, res) => {
+    // Accepted chunk proofs per minute, the last hour.
+    res.json(
+      d.db
+        .prepare(
+          `SELECT (proved_at / 60000) * 60000 AS minute, COUNT(*) AS proofs FROM tasks
+           WHERE proved_at IS NOT NULL AND proved_at > ? GROUP BY minute ORDER BY minute`,
+        )
+        .all(Date.now() - 3_600_000),
+    );
+  });
+  app.get("/v1/jobs", (_req, res) => {
+    res.json(
+      d.db
+        .prepare(
+          `SELECT j.id, j.epoch, j.status, j.chunks, j.error, j.tx_hash,
+             (SELECT COUNT(*) FROM tasks t WHERE t.job_id = j.id AND t.status = 'done') AS proven
+           FROM jobs j ORDER BY j.id DESC LIMIT 100`,
+        )
+        .all(),
+    );
+  });
+  app.get(
+    "/v1/jobs/:jobId",
+    route((req, res) => {
+      const id = param(JobIdParam, req.params.jobId, "job id");
+      const job = d.db
+        .prepare(
+          "SELECT id, epoch, image_id, status, chunks, error, tx_hash, created_at, proven_at FROM jobs WHERE id = ?",
+        )
+        .get(id);
+      if (!job) throw new HttpError(404, `job ${id} is not known to this orchestrator`);
+      const tasks = d.db
+        .prepare("SELECT status, COUNT(*) AS n FROM tasks WHERE job_id = ? GROUP BY status")
+        .all(id);
+      res.json({ ...job, tasks });
+    }),
+  );
+  app.get("/metrics", async (_req, res) => {
+    res.type(d.metrics.registry.contentType).send(await d.metrics.registry.metrics());
+  });
+  app.get("/", (_req, res) => {
+    res.type("html").send(dashboardHtml());
+  });
+
+  app.post(
+    "/v1/nodes",
+    route(async (req, res) => {
+      const who = await signer(req);
+      const b = body(RegisterBody, req);
+      res.json(d.scheduler.registerNode(who, b.role, b.name ?? ""));
+    }),
+  );
+  app.post(
+    "/v1/tasks/lease",
+    route(async (req, res) => {
+      const who = await signer(req);
+      body(LeaseBody, req);
+      const lease = d.scheduler.leaseChunk(who);
+      if (!lease) {
+        res.status(204).end();
+        return;
+      }
+      d.metrics.leased.inc();
+      res.json(lease);
+    }),
+  );
+  app.post(
+    "/v1/tasks/:leaseId/proof",
+    route(async (req, res) => {
+      const who = await signer(req);
+      const leaseId = param(LeaseIdParam, req.params.leaseId, "lease id");
+      const b = body(SubmitProofBody, req);
+      const r = await d.scheduler.submitChunk(who, leaseId, b.proof);
+      res.json({ accepted: true, ...r });
+    }),
+  );
+  app.post(
+    "/v1/tasks/:leaseId/release",
+    route(async (req, res) => {
+      const who = await signer(req);
+      const leaseId = param(LeaseIdParam, req.params.leaseId, "lease id");
+      body(ReleaseBody, req);
+      d.scheduler.releaseLease(who, leaseId);
+      res.json({ released: leaseId });
+    }),
+  );
+  app.post(
+    "/v1/jobs/:jobId/input",
+    express.raw({ type: "application/octet-stream", limit }),
+    route(async (req, res) => {
+      const id = param(JobIdParam, req.params.jobId, "job id");
+      if (!d.chain) throw new HttpError(404, "this orchestrator does not follow a chain");
+      if (!Buffer.isBuffer(req.body))
+        throw new HttpError(415, "expected an application/octet-stream body");
+      await d.chain.provideInput(id, new Uint8Array(req.body));
+      res.json({ stored: id, bytes: req.body.length });
+    }),
+  );
+
+  app.use((_req, res) => {
+    res.status(404).json({ error: "no such endpoint (see /v1/openapi.json)" });
+  });
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const e = err as Error & { status?: number; type?: string; issues?: unknown[] };
+    let status = 500;
+    if (e instanceof HttpError || e instanceof AuthError || e instanceof SchedulerError)
+      status = e.status;
+    else if (e instanceof InputError) status = e.status;
+    else if (typeof e.status === "number" && e.status >= 400 && e.status < 500) status = e.status; // body-parser
+    if (status >= 500) d.log.error({ err: e, path: req.path }, "internal error");
+    else d.log.debug({ status, path: req.path, error: e.message }, "request refused");
+    res.status(status).json({
+      error: status >= 500 ? "internal error" : e.message,
+      ...(e instanceof HttpError && e.issues ? { issues: e.issues } : {}),
+    });
+  });
+  return app;
+}

@@ -1,0 +1,140 @@
+/**
+ * The network's long-running commands:
+ *
+ *   concentric orchestrator [--port 7001] [--host 127.0.0.1] [--db <file>] [--lease-seconds 60]
+ *                           [--rpc <url>] [--deployment <file>] <key>
+ *   concentric delegator --orchestrator <url> [--workers N] [--name <s>] <key>
+ *
+ * <key> is --keystore <file> [--password-file <file>], or --dev-account <i> on a devnet. Both
+ * log JSON lines (pino) to stderr; the delegator prints one progress line per accepted proof.
+ * Ctrl-C: the orchestrator stops serving and closes its database (a restart resumes from it);
+ * the delegator finishes and submits the chunk in hand, a second Ctrl-C returns it instead.
+ */
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { pino } from "pino";
+import { Delegator } from "../orchestrator/delegator.ts";
+import { startOrchestrator } from "../orchestrator/node.ts";
+import { REPO_ROOT } from "../prover/setup/registry.ts";
+import { connect, loadAccount, WalletError } from "./lib/wallet.ts";
+
+const KEY = {
+  keystore: { type: "string" },
+  "password-file": { type: "string" },
+  "dev-account": { type: "string" },
+} as const;
+
+function keyOptions(v: Record<string, string | boolean | undefined>) {
+  return {
+    keystore: v.keystore as string | undefined,
+    passwordFile: v["password-file"] as string | undefined,
+    devAccount: v["dev-account"] as string | undefined,
+  };
+}
+
+function logger(name: string, verbose: boolean) {
+  return pino({ name, level: verbose ? "debug" : "info" }, pino.destination(2));
+}
+
+/** Resolves on the first SIGINT/SIGTERM; `again` is called on the next ones. */
+function onSignals(first: () => void, again: () => void) {
+  let n = 0;
+  const handler = () => (n++ === 0 ? first() : again());
+  process.on("SIGINT", handler);
+  process.on("SIGTERM", handler);
+}
+
+async function orchestrator(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      ...KEY,
+      rpc: { type: "string", default: "http://127.0.0.1:8545" },
+      deployment: { type: "string" },
+      port: { type: "string", default: "7001" },
+      host: { type: "string", default: "127.0.0.1" },
+      db: { type: "string" },
+      "lease-seconds": { type: "string", default: "60" },
+      verbose: { type: "boolean", default: false },
+    },
+  });
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new WalletError(`--port: 0..65535, got ${values.port}`);
+  const leaseSeconds = Number(values["lease-seconds"]);
+  if (!(leaseSeconds > 0)) throw new WalletError("--lease-seconds: a positive number");
+  const { chainId } = await connect(values.rpc);
+  const account = await loadAccount(keyOptions(values), chainId);
+  const log = logger("orchestrator", values.verbose);
+  const node = await startOrchestrator({
+    db: values.db ?? join(REPO_ROOT, ".concentric", `orchestrator-${account.address}.sqlite`),
+    rpc: values.rpc,
+    account,
+    ...(values.deployment ? { deploymentFile: values.deployment } : {}),
+    host: values.host,
+    port,
+    leaseMs: leaseSeconds * 1000,
+    log,
+  });
+  console.log(`orchestrator ${account.address} serving ${node.url} (dashboard: ${node.url}/)`);
+  await new Promise<void>((resolve) =>
+    onSignals(
+      () => {
+        console.log("stopping…");
+        void node.stop().then(resolve);
+      },
+      () => process.exit(130),
+    ),
+  );
+  return 0;
+}
+
+async function delegator(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      ...KEY,
+      orchestrator: { type: "string" },
+      workers: { type: "string", default: "1" },
+      name: { type: "string" },
+      verbose: { type: "boolean", default: false },
+    },
+  });
+  if (!values.orchestrator) throw new WalletError("delegator needs --orchestrator <url>");
+  const workers = Number(values.workers);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64)
+    throw new WalletError(`--workers: 1..64, got ${values.workers}`);
+  // The chain id decides whether a dev account may be used: ask the orchestrator.
+  let chainId: number;
+  try {
+    const r = await fetch(`${values.orchestrator.replace(/\/+$/, "")}/v1/status`);
+    chainId = ((await r.json()) as { chainId: number }).chainId;
+  } catch (e) {
+    throw new WalletError(`no orchestrator at ${values.orchestrator}: ${(e as Error).message}`);
+  }
+  const account = await loadAccount(keyOptions(values), chainId);
+  const d = new Delegator({
+    orchestrator: values.orchestrator,
+    account,
+    workers,
+    log: logger("delegator", values.verbose),
+    ...(values.name ? { name: values.name } : {}),
+    onProof: (p) =>
+      console.log(
+        `proved job ${p.jobId} chunk ${p.index} in ${p.seconds.toFixed(1)} s (${p.total} accepted)`,
+      ),
+  });
+  console.log(`delegator ${account.address} proving for ${values.orchestrator} (Ctrl-C to stop)`);
+  onSignals(
+    () => {
+      console.log("finishing the chunk in hand (Ctrl-C again to return it now)…");
+      d.stop();
+    },
+    () => d.stop({ release: true }),
+  );
+  await d.run();
+  console.log(`stopped: ${d.accepted} accepted, ${d.rejected} refused`);
+  return 0;
+}
+
+export const networkCommands = { orchestrator, delegator };
