@@ -83,14 +83,17 @@ export function createApp(d: AppDeps) {
     if (!r.success) throw new HttpError(400, "invalid body", r.error.issues);
     return r.data;
   };
-  const signer = async (req: RawRequest): Promise<Address> =>
-    verifyRequest(
+  const signer = async (req: RawRequest): Promise<Address> => {
+    // The signature covers the exact body bytes, which only JSON bodies keep.
+    if (!req.is("application/json")) throw new HttpError(415, "expected an application/json body");
+    return verifyRequest(
       d.db,
       req.method,
       req.originalUrl,
       req.headers,
       new Uint8Array(req.rawBody ?? Buffer.alloc(0)),
     );
+  };
   const param = <T extends z.ZodType>(schema: T, v: unknown, what: string): z.infer<T> => {
     const r = schema.safeParse(v);
     if (!r.success) throw new HttpError(400, `invalid ${what}`, r.error.issues);

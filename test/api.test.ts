@@ -1,0 +1,244 @@
+/**
+ * The orchestrator's HTTP API over real HTTP (express on a free port, SQLite on disk, no chain):
+ * signed requests (unsigned, forged, stale, tampered and replayed ones refused), body
+ * validation, a proof for someone else's lease refused and counted, 1,000 bad requests all
+ * answered 4xx with the service still up, rate limits, the OpenAPI document and /metrics.
+ */
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pino } from "pino";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { HEADERS, signRequest } from "../orchestrator/auth.ts";
+import { BatchingVerifier } from "../orchestrator/batch-verifier.ts";
+import { OrchestratorClient } from "../orchestrator/client.ts";
+import { createMetrics } from "../orchestrator/metrics.ts";
+import { Scheduler, type ChunkLease } from "../orchestrator/scheduler.ts";
+import { createApp } from "../orchestrator/server.ts";
+import { openDatabase } from "../orchestrator/store.ts";
+import { executeChunked, imageOpening, loadElf } from "../prover/executor/index.ts";
+import { REPO_ROOT } from "../prover/setup/registry.ts";
+import { chunkLimits, runSkeleton } from "../prover/zkvm/run.ts";
+import { chunkCircuitConfig, chunkWitness } from "../prover/zkvm/witness.ts";
+import { DEFAULT_NETWORK_CIRCUIT } from "../scripts/lib/deploy.ts";
+import { getTestArtifacts } from "./helpers/artifacts.ts";
+import { GUEST_INPUTS } from "./helpers/guests.ts";
+
+const alice = privateKeyToAccount(generatePrivateKey());
+const bob = privateKeyToAccount(generatePrivateKey());
+let server: Server;
+let base: string;
+let scheduler: Scheduler;
+
+async function post(path: string, body: string, headers: Record<string, string> = {}) {
+  const r = await fetch(base + path, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body,
+  });
+  return { status: r.status, json: (await r.json().catch(() => undefined)) as { error?: string } };
+}
+
+beforeAll(async () => {
+  const artifacts = await getTestArtifacts(DEFAULT_NETWORK_CIRCUIT);
+  const config = chunkCircuitConfig(DEFAULT_NETWORK_CIRCUIT);
+  const image = loadElf(new Uint8Array(readFileSync(`${REPO_ROOT}/guests/elf/fibonacci.elf`)));
+  const exec = await executeChunked(image, GUEST_INPUTS.fibonacci!, chunkLimits(config));
+  const opening = await imageOpening(image);
+  const db = openDatabase(join(mkdtempSync(join(tmpdir(), "concentric-api-")), "o.sqlite"));
+  scheduler = new Scheduler(db, new BatchingVerifier(artifacts.vkey), {
+    leaseMs: 60_000,
+    maxRejected: 1000,
+  });
+  scheduler.addJob({
+    id: 1,
+    epoch: 0,
+    imageId: exec.imageId.toString(),
+    run: runSkeleton(exec, { config, opening }, artifacts.vkey, alice.address),
+    tasks: exec.chunks.map((c) => ({
+      index: c.index,
+      input: chunkWitness(config, opening, c, 0n),
+      sIn: c.sIn.toString(),
+      sOut: c.sOut.toString(),
+    })),
+  });
+  const app = createApp({
+    db,
+    scheduler,
+    metrics: createMetrics(),
+    log: pino({ level: "silent" }),
+    info: () => ({ role: "orchestrator", chainId: 31337 }),
+    maxBodyBytes: 64 * 1024,
+  });
+  server = await new Promise((r) => {
+    const s = app.listen(0, "127.0.0.1", () => r(s));
+  });
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}, 1_800_000);
+
+afterAll(() => {
+  server?.closeAllConnections();
+  server?.close();
+});
+
+describe("orchestrator API", () => {
+  it("serves its OpenAPI document and status", async () => {
+    const doc = await (await fetch(`${base}/v1/openapi.json`)).json();
+    expect(doc.openapi).toBe("3.1.0");
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(["/v1/nodes", "/v1/tasks/lease", "/v1/tasks/{leaseId}/proof"]),
+    );
+    const body =
+      doc.paths["/v1/tasks/{leaseId}/proof"].post.requestBody.content["application/json"];
+    expect(body.schema.properties.proof.required).toContain("publicSignals");
+    const status = await (await fetch(`${base}/v1/status`)).json();
+    expect(status.tasks.open).toBeGreaterThan(0);
+  });
+
+  it("accepts signed requests and refuses unsigned, forged, stale, tampered and replayed ones", async () => {
+    const a = new OrchestratorClient(base, alice);
+    expect(await a.register("delegator", "alice-1")).toMatchObject({ address: alice.address });
+    const lease = (await a.lease()) as ChunkLease;
+    expect(lease.index).toBe(0);
+    expect(lease.input.prover).toBe("0");
+
+    const body = "{}";
+    const bytes = new TextEncoder().encode(body);
+    expect((await post("/v1/tasks/lease", body)).status).toBe(401);
+    const signed = await signRequest(alice, "POST", "/v1/tasks/lease", bytes);
+    expect((await post("/v1/tasks/lease", body, signed)).status).toBe(200);
+    const replay = await post("/v1/tasks/lease", body, signed);
+    expect(replay.status).toBe(409);
+    expect(replay.json.error).toMatch(/replayed/);
+
+    // Bob's signature under Alice's address; a body changed after signing; another path.
+    const forged = await signRequest(bob, "POST", "/v1/tasks/lease", bytes);
+    const r1 = await post("/v1/tasks/lease", body, { ...forged, [HEADERS.address]: alice.address });
+    expect(r1.status).toBe(401);
+    const tampered = await signRequest(alice, "POST", "/v1/tasks/lease", bytes);
+    expect((await post("/v1/tasks/lease", '{ "x": 1 }', tampered)).status).toBe(401);
+    const otherPath = await signRequest(alice, "POST", "/v1/nodes", bytes);
+    expect((await post("/v1/tasks/lease", body, otherPath)).status).toBe(401);
+    const stale = await signRequest(alice, "POST", "/v1/tasks/lease", bytes, Date.now() - 600_000);
+    const r2 = await post("/v1/tasks/lease", body, stale);
+    expect(r2.status).toBe(401);
+    expect(r2.json.error).toMatch(/stale/);
+
+    // Unregistered signer.
+    await expect(new OrchestratorClient(base, bob).lease()).rejects.toMatchObject({ status: 403 });
+  });
+
+  it("validates bodies and counts a proof for someone else's lease", async () => {
+    const a = new OrchestratorClient(base, alice);
+    const b = new OrchestratorClient(base, bob);
+    await b.register("delegator");
+    const lease = (await a.lease()) as ChunkLease;
+    const signedPost = async (path: string, body: string, ct = "application/json") => {
+      const h = await signRequest(bob, "POST", path, new TextEncoder().encode(body));
+      const r = await fetch(base + path, {
+        method: "POST",
+        headers: { ...h, "content-type": ct },
+        body,
+      });
+      return { status: r.status, json: (await r.json()) as { error: string; issues?: unknown[] } };
+    };
+    const garbage = await signedPost("/v1/tasks/lease", "{not json");
+    expect(garbage.status).toBe(400);
+    expect((await signedPost("/v1/tasks/lease", "{}", "text/plain")).status).toBe(415);
+    const extra = await signedPost("/v1/tasks/lease", '{"give":"me everything"}');
+    expect(extra.status).toBe(400);
+    const path = `/v1/tasks/${lease.leaseId}/proof`;
+    const noProof = await signedPost(path, '{"proof":{"circuit":"x"}}');
+    expect(noProof.status).toBe(400);
+    expect(noProof.json.issues?.length).toBeGreaterThan(0);
+    expect((await signedPost("/v1/tasks/not-a-lease/proof", "{}")).status).toBe(400);
+    const big = await signedPost(
+      "/v1/nodes",
+      JSON.stringify({ role: "delegator", name: "x".repeat(100_000) }),
+    );
+    expect(big.status).toBe(413);
+
+    // A well-formed proof object on Alice's lease, from Bob: refused and counted.
+    const fake = {
+      circuit: lease.circuit,
+      index: lease.index,
+      publicSignals: ["1", "2", "3", "4"],
+      proof: {
+        pi_a: ["1", "2", "1"],
+        pi_b: [
+          ["1", "0"],
+          ["1", "0"],
+          ["1", "0"],
+        ],
+        pi_c: ["1", "2", "1"],
+        protocol: "groth16",
+        curve: "bn128",
+      },
+    };
+    await expect(b.submit(lease.leaseId, fake as never)).rejects.toMatchObject({ status: 422 });
+    expect(scheduler.node(bob.address)!.rejected).toBe(1);
+    // Alice's own lease, wrong statement: refused and counted.
+    await expect(a.submit(lease.leaseId, fake as never)).rejects.toMatchObject({ status: 422 });
+    expect(scheduler.node(alice.address)!.rejected).toBe(1);
+  });
+
+  it("answers 1,000 malformed, unsigned or replayed requests with 4xx and stays up", async () => {
+    const body = "{}";
+    const signed = await signRequest(
+      alice,
+      "POST",
+      "/v1/tasks/lease",
+      new TextEncoder().encode(body),
+    );
+    await post("/v1/tasks/lease", body, signed);
+    const kinds: (() => Promise<number>)[] = [
+      async () => (await post("/v1/tasks/lease", body, signed)).status, // replay
+      async () => (await post("/v1/tasks/lease", body)).status, // unsigned
+      async () => (await post("/v1/nodes", "\u0000\u0001garbage")).status,
+      async () =>
+        (await post("/v1/tasks/lease", body, { ...signed, [HEADERS.signature]: "0x12" })).status,
+      async () => (await post(`/v1/tasks/${"a".repeat(32)}/proof`, '{"proof":1}')).status,
+      async () => (await fetch(`${base}/v1/jobs/-1`)).status,
+      async () => (await fetch(`${base}/v1/nope`, { method: "DELETE" })).status,
+      async () => (await post("/v1/tasks/lease", "[".repeat(5000))).status,
+    ];
+    const statuses: number[] = [];
+    for (let i = 0; i < 1000; i += 50)
+      statuses.push(
+        ...(await Promise.all(
+          Array.from({ length: 50 }, (_, j) => kinds[(i + j) % kinds.length]!()),
+        )),
+      );
+    expect(statuses).toHaveLength(1000);
+    const bad = statuses.filter((s) => s < 400 || s >= 500);
+    expect(bad).toEqual([]);
+    // Still up (after a second for the per-IP bucket to refill), and a good request from
+    // another node still works.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await fetch(`${base}/v1/status`)).status).toBe(200);
+    const carol = new OrchestratorClient(base, privateKeyToAccount(generatePrivateKey()));
+    expect(await carol.register("delegator")).toMatchObject({ role: "delegator" });
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/concentric_http_responses_total\{status="409"\} \d+/);
+    expect(metrics).toMatch(/concentric_tasks_leased_total \d+/);
+  });
+
+  it("rate-limits a node that floods", async () => {
+    const dave = privateKeyToAccount(generatePrivateKey());
+    const body = JSON.stringify({ role: "delegator" });
+    const signed = await Promise.all(
+      Array.from({ length: 300 }, () =>
+        signRequest(dave, "POST", "/v1/nodes", new TextEncoder().encode(body)),
+      ),
+    );
+    const statuses = (await Promise.all(signed.map((h) => post("/v1/nodes", body, h)))).map(
+      (r) => r.status,
+    );
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(100);
+    expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(100);
+    expect(statuses.filter((s) => s !== 200 && s !== 429)).toEqual([]);
+  });
+});
