@@ -1,130 +1,204 @@
 /**
- * `npm start` — the furthest end-to-end flow the project has today, on hardhat's in-process
- * network: the contracts deployed with Ignition; an orchestrator stakes and registers as a
- * root; a user registers a committed guest and submits a job; the job is executed once, cut
- * into chunks and every chunk proven with Groth16 (two prover addresses, one per half, as two
- * delegators would); the chunk proofs are checked off chain in one batch; after the epoch ends
- * the orchestrator submits the Universal Proof and the chain records the result and rewards.
- * The orchestrator service, delegator daemons and rings are still being built (issue 6): here
- * one process plays every part.
+ * `npm start` — the whole local network, end to end:
+ *   a hardhat node with the system deployed (deployments/31337.json); an orchestrator that
+ *   stakes, registers as a root and serves the /v1 API and its dashboard; N delegator daemons
+ *   (separate processes, `concentric delegator`); a user who registers a committed guest and
+ *   submits a job; the orchestrator executes it, the delegators prove its chunks with Groth16,
+ *   and once the epoch has ended the orchestrator submits the Universal Proof, verified on chain.
+ * Prints progress and the on-chain result (output, gas, rewards). Ctrl-C stops everything.
+ *
+ *   npm start -- [--delegators 2] [--guest fibonacci] [--n 10] [--keep]
+ *                [--rpc-port 8545] [--api-port 7001]
+ *
+ * --keep leaves the network running after the epoch (dashboard at the printed URL).
+ * Logs: .concentric/start/orchestrator.log (pino JSON lines).
  */
-import { readFileSync } from "node:fs";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { pino } from "pino";
 import { formatEther } from "viem";
-import { network } from "hardhat";
-import { universalProof } from "../orchestrator/universal-proof.ts";
-import {
-  executeChunked,
-  getPoseidon,
-  imageIdOf,
-  imageOpening,
-  loadElf,
-  outputDigest,
-} from "../prover/executor/index.ts";
+import { startOrchestrator, type Orchestrator } from "../orchestrator/node.ts";
+import { outputDigest } from "../prover/executor/index.ts";
 import { defaultCacheDir, getCircuitArtifacts } from "../prover/setup/artifacts.ts";
 import { REPO_ROOT } from "../prover/setup/registry.ts";
-import { Groth16ChunkProver, type Address } from "../prover/zkvm/prover.ts";
-import { chunkLimits, proveRun, verifyRun } from "../prover/zkvm/run.ts";
-import { chunkCircuitConfig } from "../prover/zkvm/witness.ts";
-import { DEFAULT_NETWORK_CIRCUIT, deployConcentric, registerImageArgs } from "./lib/deploy.ts";
+import { devAccount, stakeAndRegister, submitGuestJob } from "./lib/actors.ts";
+import { DEFAULT_NETWORK_CIRCUIT } from "./lib/deploy.ts";
+import { startDevnet, type Devnet } from "./lib/devnet.ts";
+import { connect, contracts } from "./lib/wallet.ts";
 
-const GUEST = process.env.CONCENTRIC_DEMO_GUEST ?? "fibonacci";
-const INPUT = Uint8Array.of(Number(process.env.CONCENTRIC_DEMO_N ?? 10), 0, 0, 0);
-const FEE = 10n ** 16n;
+const { values } = parseArgs({
+  options: {
+    delegators: { type: "string", default: "2" },
+    guest: { type: "string", default: "fibonacci" },
+    n: { type: "string", default: "10" },
+    keep: { type: "boolean", default: false },
+    "rpc-port": { type: "string", default: "8545" },
+    "api-port": { type: "string", default: "7001" },
+  },
+});
+const delegators = Number(values.delegators);
+if (!Number.isInteger(delegators) || delegators < 1 || delegators > 8) {
+  console.error("--delegators: 1..8 (dev accounts 2..9)");
+  process.exit(2);
+}
+const n = Number(values.n);
+if (!Number.isInteger(n) || n < 0 || n > 2 ** 32 - 1) {
+  console.error("--n: a u32 (the guest's input word)");
+  process.exit(2);
+}
+const INPUT = new Uint8Array(Uint32Array.of(n).buffer);
+const runDir = join(REPO_ROOT, ".concentric", "start");
+rmSync(runDir, { recursive: true, force: true });
+mkdirSync(runDir, { recursive: true });
+
 const t0 = performance.now();
 const at = () => `${((performance.now() - t0) / 1000).toFixed(1)} s`;
-
-const a = await getCircuitArtifacts(DEFAULT_NETWORK_CIRCUIT, {
-  cacheDir: defaultCacheDir(),
-  log: (m) => console.log(`  ${m}`),
+let devnet: Devnet | undefined;
+let node: Orchestrator | undefined;
+const children: ChildProcess[] = [];
+let stopping = false;
+async function shutdown(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    for (const c of children) if (c.exitCode === null) c.kill("SIGINT");
+    await Promise.race([
+      Promise.all(
+        children.map((c) => c.exitCode === null && new Promise((r) => c.once("exit", r))),
+      ),
+      new Promise((r) => setTimeout(r, 15_000)),
+    ]);
+    for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+    await node?.stop().catch(() => undefined);
+    devnet?.stop();
+  }
+  process.exit(code);
+}
+process.on("SIGINT", () => {
+  console.log("\nCtrl-C: stopping delegators, orchestrator and chain…");
+  void shutdown(130);
 });
-const config = chunkCircuitConfig(DEFAULT_NETWORK_CIRCUIT);
-console.log(
-  `1. chunk circuit ${a.name}: ${a.nConstraints} constraints, ${a.ceremony} keys [${at()}]`,
-);
 
-const connection = await network.create();
-const { viem, networkHelpers } = connection;
-const publicClient = await viem.getPublicClient();
-const [, orchestrator, delegatorA, delegatorB, user] = await viem.getWalletClients();
-const c = await deployConcentric(connection);
-console.log(`2. contracts deployed on chain ${await publicClient.getChainId()} [${at()}]`);
-for (const [k, v] of Object.entries(c.addresses)) console.log(`     ${k.padEnd(10)} ${v}`);
+try {
+  const a = await getCircuitArtifacts(DEFAULT_NETWORK_CIRCUIT, {
+    cacheDir: defaultCacheDir(),
+    log: (m) => console.log(`  ${m}`),
+  });
+  console.log(`1. chunk circuit ${a.name}: ${a.nConstraints} constraints [${at()}]`);
 
-await c.staking.write.stake({ account: orchestrator!.account, value: 2n * 10n ** 18n });
-await c.registry.write.register(
-  ["http://127.0.0.1:7001", "0x0000000000000000000000000000000000000000"],
-  {
-    account: orchestrator!.account,
-  },
-);
-console.log(`3. orchestrator ${orchestrator!.account.address} staked 2 ETH, registered as a root`);
+  devnet = await startDevnet({
+    port: Number(values["rpc-port"]),
+    deploymentFile: join(REPO_ROOT, "deployments", "31337.json"),
+  });
+  console.log(`2. hardhat node at ${devnet.rpc}, contracts deployed [${at()}]`);
+  for (const [k, v] of Object.entries(devnet.deployment.contracts))
+    console.log(`     ${k.padEnd(10)} ${v}`);
 
-const elf = new Uint8Array(readFileSync(`${REPO_ROOT}/guests/elf/${GUEST}.elf`));
-const image = loadElf(elf);
-const o = await imageOpening(image);
-await c.jobs.write.registerImage(registerImageArgs(o, elf), {
-  account: user!.account,
-});
-const imageId = imageIdOf(await getPoseidon(), o);
-await c.jobs.write.submitJobWithInput([imageId, `0x${Buffer.from(INPUT).toString("hex")}`], {
-  account: user!.account,
-  value: FEE,
-});
-const jobId = (await c.jobs.read.jobCount()) - 1n;
-const job = await c.jobs.read.job([jobId]);
-console.log(
-  `4. user ${user!.account.address} submitted job ${jobId}: ${GUEST} on input ${Buffer.from(INPUT).toString("hex")}, fee ${formatEther(FEE)} ETH, epoch ${job.epoch}`,
-);
+  const orch = await devAccount(1);
+  const url = `http://127.0.0.1:${values["api-port"]}`;
+  await stakeAndRegister(devnet.rpc, devnet.deployment, orch, url);
+  node = await startOrchestrator({
+    db: join(runDir, "orchestrator.sqlite"),
+    rpc: devnet.rpc,
+    account: orch,
+    deployment: devnet.deployment,
+    port: Number(values["api-port"]),
+    artifacts: a,
+    log: pino({ name: "orchestrator" }, pino.destination(join(runDir, "orchestrator.log"))),
+  });
+  console.log(`3. orchestrator ${orch.address} staked 2 ETH, registered as a root, serving ${url}`);
+  console.log(`     dashboard ${url}/   metrics ${url}/metrics   API ${url}/v1/openapi.json`);
 
-// The orchestrator executes the job once and cuts it into chunk tasks.
-const exec = await executeChunked(image, INPUT, chunkLimits(config));
-console.log(
-  `5. executed: exit ${exec.exitCode}, ${exec.cycles} cycles, ${exec.chunks.length} chunks of ${config.K} steps [${at()}]`,
-);
+  const provers: string[] = [];
+  for (let i = 0; i < delegators; i++) {
+    const account = 2 + i;
+    provers.push((await devAccount(account)).address);
+    // One process (node with tsx's loader), so Ctrl-C reaches the daemon itself.
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "scripts/cli.ts",
+        "delegator",
+        "--orchestrator",
+        url,
+        "--dev-account",
+        String(account),
+        "--name",
+        `delegator-${i + 1}`,
+      ],
+      { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "ignore"] },
+    );
+    children.push(child);
+    child.stdout!.on("data", (b: Buffer) => {
+      for (const line of b.toString().split("\n").filter(Boolean))
+        console.log(`     [delegator ${i + 1}] ${line}`);
+    });
+  }
+  console.log(`4. ${delegators} delegator daemons started (dev accounts 2..${1 + delegators})`);
 
-// Two delegators, one half of the chunks each; each proof binds its prover's address.
-const half = Math.ceil(exec.chunks.length / 2);
-const [addrA, addrB] = [delegatorA!.account.address, delegatorB!.account.address] as Address[];
-const { run } = await proveRun(image, INPUT, {
-  config,
-  prover: new Groth16ChunkProver(a),
-  address: addrA!,
-  addressFor: (i) => (i < half ? addrA! : addrB!),
-  vk: a.vkey,
-  onChunk: (done, total) => process.stdout.write(`\r6. proving chunk ${done}/${total}`),
-});
-console.log(` — ${half} by ${addrA}, ${exec.chunks.length - half} by ${addrB} [${at()}]`);
-
-const verified = await verifyRun(a.vkey, run);
-console.log(`7. chunk chain and batch verified off chain: ${verified.chunks} chunks [${at()}]`);
-
-await networkHelpers.time.increaseTo(await c.epochs.read.epochEnd([job.epoch]));
-const up = await universalProof([{ jobId, run }]);
-const hash = await c.epochs.write.submitEpoch([job.epoch, up.jobs, [], up.proofs], {
-  account: orchestrator!.account,
-});
-const receipt = await publicClient.waitForTransactionReceipt({ hash });
-console.log(
-  `8. Universal Proof of epoch ${job.epoch} verified on chain: ${receipt.status}, ${receipt.gasUsed} gas (${(Number(receipt.gasUsed) / up.proofs.length).toFixed(0)} per chunk) [${at()}]`,
-);
-
-const [settled, r] = await c.jobs.read.result([jobId]);
-const output = Buffer.from(run.output, "hex");
-console.log(
-  `9. on chain, job ${jobId}: ${settled ? "settled" : "NOT settled"}, exit ${r.exitCode}, ${r.cycles} cycles`,
-);
-const printable = /^[\x20-\x7e\n]*$/.test(output.toString("latin1"));
-console.log(
-  `     output ${printable ? JSON.stringify(output.toString("utf8")) : `0x${output.toString("hex")}`}, ` +
-    `its digest ${r.outputDigest === (await outputDigest(output)) ? "matches" : "DOES NOT match"} the chain's`,
-);
-for (const [who, w] of [
-  ["delegator A", delegatorA!],
-  ["delegator B", delegatorB!],
-  ["orchestrator", orchestrator!],
-] as const)
+  const user = await devAccount(10);
+  const job = await submitGuestJob(devnet.rpc, devnet.deployment, user, values.guest, INPUT);
   console.log(
-    `     rewards of ${who.padEnd(12)} ${formatEther(await c.epochs.read.rewardsOf([w.account.address]))} ETH`,
+    `5. user ${user.address} submitted job ${job.jobId}: ${values.guest}(${n}), fee 0.01 ETH, epoch ${job.epoch} [${at()}]`,
   );
-console.log(`done in ${at()}`);
-process.exit(settled ? 0 : 1);
+
+  const row = () =>
+    node!.db
+      .prepare("SELECT status, chunks, error FROM jobs WHERE id = ?")
+      .get(Number(job.jobId)) as
+      { status: string; chunks: number; error: string | null } | undefined;
+  const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  while (!row()) await wait(250);
+  if (row()!.status === "failed") throw new Error(`the job cannot be proven: ${row()!.error}`);
+  console.log(
+    `6. orchestrator executed the job: ${row()!.chunks} chunks open for leasing [${at()}]`,
+  );
+  while (row()!.status === "proving") await wait(500);
+  console.log(`7. every chunk proven and verified on receipt [${at()}]`);
+
+  const c = contracts(devnet.deployment, { public: (await connect(devnet.rpc)).publicClient });
+  const end = Number(await c.epochs.read.epochEnd([job.epoch]));
+  const left = end - Math.floor(Date.now() / 1000);
+  if (left > 0) console.log(`8. waiting ${left} s for epoch ${job.epoch} to end…`);
+  const epochRow = () =>
+    node!.db.prepare("SELECT * FROM epochs WHERE epoch = ?").get(Number(job.epoch)) as
+      | { status: string; gas: string; tx_hash: string; chunks: number; error: string | null }
+      | undefined;
+  while (epochRow()?.status !== "submitted") {
+    const e = epochRow();
+    if (e?.error) console.log(`     epoch ${job.epoch}: ${e.status}: ${e.error} (retrying)`);
+    await wait(1000);
+  }
+  const e = epochRow()!;
+  console.log(
+    `9. Universal Proof of epoch ${job.epoch} verified on chain: tx ${e.tx_hash}, ${e.gas} gas (${Math.round(Number(e.gas) / e.chunks)} per chunk) [${at()}]`,
+  );
+
+  const [settled, r] = (await c.jobs.read.result([job.jobId])) as [
+    boolean,
+    { exitCode: number; cycles: bigint; outputDigest: bigint },
+  ];
+  const run = node.scheduler.runProof(Number(job.jobId));
+  const output = Buffer.from(run.output, "hex");
+  const matches = r.outputDigest === (await outputDigest(output));
+  console.log(
+    `10. on chain, job ${job.jobId}: ${settled ? "settled" : "NOT settled"}, exit ${r.exitCode}, ${r.cycles} cycles, ` +
+      `output 0x${output.toString("hex")} (u32 ${output.length === 4 ? output.readUInt32LE(0) : "-"}), digest ${matches ? "matches" : "DOES NOT match"}`,
+  );
+  for (const [i, p] of provers.entries())
+    console.log(
+      `     rewards of delegator ${i + 1} ${p}: ${formatEther(await c.epochs.read.rewardsOf([p]))} ETH`,
+    );
+  console.log(
+    `     rewards of orchestrator ${orch.address}: ${formatEther(await c.epochs.read.rewardsOf([orch.address]))} ETH`,
+  );
+  console.log(`done in ${at()}`);
+  if (values.keep) console.log(`network still running (dashboard ${url}/); Ctrl-C stops it`);
+  else await shutdown(settled && matches ? 0 : 1);
+} catch (e) {
+  console.error(`failed: ${(e as Error).message}`);
+  await shutdown(1);
+}

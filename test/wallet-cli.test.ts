@@ -4,7 +4,7 @@
  * events, reverts print the contract's custom error, keys come from an encrypted keystore or
  * (devnet only) the dev accounts.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +12,7 @@ import { createWalletClient, http, parseEther } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../prover/setup/registry.ts";
+import { startDevnet, type Devnet } from "../scripts/lib/devnet.ts";
 import { loadAccount, WalletError } from "../scripts/lib/wallet.ts";
 
 const PORT = 18545;
@@ -24,7 +25,7 @@ const env = {
   CONCENTRIC_DEPLOYMENT_FILE: deployment,
   CONCENTRIC_KEYSTORE_PASSWORD: "correct horse",
 };
-let node: ChildProcess;
+let devnet: Devnet;
 
 function cli(...args: string[]) {
   const r = spawnSync(
@@ -36,33 +37,11 @@ function cli(...args: string[]) {
 }
 
 beforeAll(async () => {
-  node = spawn("npx", ["hardhat", "node", "--hostname", "127.0.0.1", "--port", String(PORT)], {
-    cwd: REPO_ROOT,
-    stdio: "ignore",
-  });
-  for (let i = 0; ; i++) {
-    try {
-      const r = await fetch(RPC, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
-      });
-      if (r.ok) break;
-    } catch {
-      if (i > 240) throw new Error("hardhat node did not start");
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  const d = spawnSync("npx", ["hardhat", "run", "scripts/deploy.ts", "--network", "localhost"], {
-    cwd: REPO_ROOT,
-    env,
-    encoding: "utf8",
-  });
-  if (d.status !== 0) throw new Error(`deploy failed: ${d.stderr}`);
+  devnet = await startDevnet({ port: PORT, deploymentFile: deployment });
 }, 180_000);
 
 afterAll(() => {
-  node?.kill("SIGINT");
+  devnet?.stop();
 });
 
 describe("concentric chain commands", () => {

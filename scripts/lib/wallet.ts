@@ -145,7 +145,8 @@ type ReadNames =
   | "assignedSubmitter"
   | "pendingIn"
   | "rewardsOf"
-  | "jobCount";
+  | "jobCount"
+  | "result";
 type WriteNames =
   | "stake"
   | "requestUnstake"

@@ -1,0 +1,79 @@
+/**
+ * What the people of a local network do through their wallets, as `npm start` and the network
+ * tests script them: an orchestrator stakes and registers, a user registers a guest image and
+ * submits a job. The same calls as the CLI's chain commands (scripts/chain-cli.ts).
+ */
+import { readFileSync } from "node:fs";
+import { parseEther, parseEventLogs, type PrivateKeyAccount } from "viem";
+import { getPoseidon, imageIdOf, imageOpening, loadElf } from "../../prover/executor/index.ts";
+import { REPO_ROOT } from "../../prover/setup/registry.ts";
+import { registerImageArgs } from "./deploy.ts";
+import {
+  artifactAbi,
+  connect,
+  contracts,
+  loadAccount,
+  walletClient,
+  type Deployment,
+} from "./wallet.ts";
+
+export const devAccount = (i: number): Promise<PrivateKeyAccount> =>
+  loadAccount({ devAccount: String(i) }, 31337);
+
+async function session(rpc: string, d: Deployment, account: PrivateKeyAccount) {
+  const { chain, publicClient } = await connect(rpc);
+  const wallet = walletClient(chain, rpc, account);
+  const c = contracts(d, { public: publicClient, wallet });
+  const wait = async (hash: `0x${string}`) => {
+    const r = await publicClient.waitForTransactionReceipt({ hash });
+    if (r.status !== "success") throw new Error(`transaction ${hash} reverted`);
+    return r;
+  };
+  return { c, wait, publicClient };
+}
+
+/** Stakes `eth` and registers `account` as an orchestrator at `endpoint` (a root without parent). */
+export async function stakeAndRegister(
+  rpc: string,
+  d: Deployment,
+  account: PrivateKeyAccount,
+  endpoint: string,
+  o: { eth?: string; parent?: `0x${string}` } = {},
+): Promise<void> {
+  const { c, wait } = await session(rpc, d, account);
+  await wait(await c.staking.write.stake({ value: parseEther(o.eth ?? "2") }));
+  await wait(
+    await c.registry.write.register([
+      endpoint,
+      o.parent ?? "0x0000000000000000000000000000000000000000",
+    ]),
+  );
+}
+
+/** Registers a committed guest (if new) and submits a job on `input`; returns the job id. */
+export async function submitGuestJob(
+  rpc: string,
+  d: Deployment,
+  account: PrivateKeyAccount,
+  guest: string,
+  input: Uint8Array,
+  feeEth = "0.01",
+): Promise<{ jobId: bigint; epoch: bigint; imageId: bigint }> {
+  const { c, wait } = await session(rpc, d, account);
+  const elf = new Uint8Array(readFileSync(`${REPO_ROOT}/guests/elf/${guest}.elf`));
+  const o = await imageOpening(loadElf(elf));
+  const imageId = imageIdOf(await getPoseidon(), o);
+  const known = (await c.jobs.read.image([imageId])) as { registered: boolean };
+  if (!known.registered) await wait(await c.jobs.write.registerImage(registerImageArgs(o, elf)));
+  const receipt = await wait(
+    await c.jobs.write.submitJobWithInput([imageId, `0x${Buffer.from(input).toString("hex")}`], {
+      value: parseEther(feeEth),
+    }),
+  );
+  const [ev] = parseEventLogs({
+    abi: artifactAbi("JobRegistry"),
+    logs: receipt.logs,
+    eventName: "JobSubmitted",
+  }) as unknown as { args: { jobId: bigint; epoch: bigint } }[];
+  return { jobId: ev!.args.jobId, epoch: ev!.args.epoch, imageId };
+}
