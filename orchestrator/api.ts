@@ -45,6 +45,29 @@ export const SubmitProofBody = z.strictObject({ proof: ChunkProofSchema });
 
 export const ReleaseBody = z.strictObject({});
 
+export const SegmentLeaseBody = z.strictObject({
+  maxChunks: z.number().int().min(1).max(4096),
+});
+
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "a 20-byte address");
+
+export const BundleBody = z.strictObject({
+  proofs: z
+    .array(
+      z.strictObject({
+        index: z
+          .number()
+          .int()
+          .min(0)
+          .max(2 ** 31),
+        prover: address,
+        proof: Groth16ProofSchema,
+      }),
+    )
+    .min(1)
+    .max(4096),
+});
+
 export const LeaseIdParam = z.string().regex(/^[0-9a-f]{32}$/, "a lease id (32 hex digits)");
 
 export const JobIdParam = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
@@ -142,6 +165,40 @@ export function openApiDocument(serverUrl: string) {
             "404": { description: "Unknown lease", content: json(ErrorSchema) },
             "422": {
               description: "Wrong statement or invalid proof (counted)",
+              content: json(ErrorSchema),
+            },
+            ...errors,
+          },
+        },
+      },
+      "/v1/segments/lease": {
+        post: {
+          summary: "Lease consecutive chunks of one job (child orchestrators only)",
+          parameters: signedHeaders,
+          requestBody: { required: true, content: json(SegmentLeaseBody) },
+          responses: {
+            "200": { description: "A segment lease: its chunks with their circuit inputs" },
+            "204": { description: "Nothing to prove now" },
+            "403": {
+              description: "Not a registered orchestrator, or suspended",
+              content: json(ErrorSchema),
+            },
+            ...errors,
+          },
+        },
+      },
+      "/v1/segments/{leaseId}/bundle": {
+        post: {
+          summary: "Return a segment's chunk proofs, each naming the prover it binds",
+          parameters: [
+            { name: "leaseId", in: "path", required: true, schema: { type: "string" } },
+            ...signedHeaders,
+          ],
+          requestBody: { required: true, content: json(BundleBody) },
+          responses: {
+            "200": { description: "Every chunk accepted" },
+            "422": {
+              description: "A wrong or invalid proof: the bundle is refused (counted)",
               content: json(ErrorSchema),
             },
             ...errors,

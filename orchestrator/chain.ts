@@ -197,6 +197,7 @@ export class ChainService {
           id: r.id,
           epoch: r.epoch,
           imageId: r.image_id,
+          circuit: this.o.config.name,
           run: runSkeleton(exec, ctx, this.o.vk, this.address),
           tasks: exec.chunks.map((c) => ({
             index: c.index,

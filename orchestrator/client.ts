@@ -4,7 +4,7 @@
  */
 import type { LocalAccount } from "viem/accounts";
 import { signRequest } from "./auth.ts";
-import type { ChunkLease } from "./scheduler.ts";
+import type { BundleProof, ChunkLease, SegmentLease } from "./scheduler.ts";
 import type { ChunkProof } from "../prover/zkvm/prover.ts";
 
 /** An answer other than 2xx; `transient` when retrying later may succeed. */
@@ -82,6 +82,17 @@ export class OrchestratorClient {
     return this.post<{ accepted: true; jobId: number; index: number; jobProven: boolean }>(
       `/v1/tasks/${leaseId}/proof`,
       { proof },
+    );
+  }
+
+  leaseSegment(maxChunks: number): Promise<SegmentLease | undefined> {
+    return this.post<SegmentLease>("/v1/segments/lease", { maxChunks });
+  }
+
+  submitBundle(leaseId: string, proofs: BundleProof[]) {
+    return this.post<{ accepted: true; jobId: number; chunks: number; jobProven: boolean }>(
+      `/v1/segments/${leaseId}/bundle`,
+      { proofs },
     );
   }
 

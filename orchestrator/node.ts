@@ -6,7 +6,7 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { pino, type Logger } from "pino";
-import type { PrivateKeyAccount } from "viem";
+import type { Chain, PrivateKeyAccount, PublicClient } from "viem";
 import {
   defaultCacheDir,
   getCircuitArtifacts,
@@ -16,6 +16,8 @@ import { chunkCircuitConfig } from "../prover/zkvm/witness.ts";
 import { connect, loadDeployment, type Deployment } from "../scripts/lib/wallet.ts";
 import { BatchingVerifier } from "./batch-verifier.ts";
 import { ChainService } from "./chain.ts";
+import { OrchestratorClient } from "./client.ts";
+import { ParentLink } from "./ring.ts";
 import { createMetrics } from "./metrics.ts";
 import { Scheduler } from "./scheduler.ts";
 import { createApp } from "./server.ts";
@@ -24,8 +26,13 @@ import { openDatabase } from "./store.ts";
 export interface OrchestratorOptions {
   /** SQLite file; the orchestrator resumes from it after a restart. */
   db: string;
-  rpc: string;
   account: PrivateKeyAccount;
+  /** A root follows the chain at `rpc`… */
+  rpc?: string;
+  /** …a child (ring ≥ 1) leases segments from the orchestrator at `parent` instead. */
+  parent?: string;
+  /** Chunks per segment leased from the parent. */
+  segmentChunks?: number;
   deployment?: Deployment;
   deploymentFile?: string;
   host?: string;
@@ -43,15 +50,29 @@ export interface OrchestratorOptions {
 
 export async function startOrchestrator(o: OrchestratorOptions) {
   const log = o.log ?? pino({ name: "orchestrator" });
-  const { chain, chainId, publicClient } = await connect(o.rpc);
-  const deployment = o.deployment ?? loadDeployment(chainId, o.deploymentFile);
+  if (!o.rpc === !o.parent) throw new Error("an orchestrator needs either rpc (root) or parent");
+  let chainId: number;
+  let circuit: string;
+  let root: { chain: Chain; publicClient: PublicClient; deployment: Deployment } | undefined;
+  const parentClient = o.parent ? new OrchestratorClient(o.parent, o.account) : undefined;
+  if (o.rpc) {
+    const c = await connect(o.rpc);
+    const deployment = o.deployment ?? loadDeployment(c.chainId, o.deploymentFile);
+    root = { chain: c.chain, publicClient: c.publicClient, deployment };
+    chainId = c.chainId;
+    circuit = deployment.circuit;
+  } else {
+    const s = await parentClient!.get<{ chainId: number; circuit: string }>("/v1/status");
+    chainId = s.chainId;
+    circuit = s.circuit;
+  }
   const artifacts =
     o.artifacts ??
-    (await getCircuitArtifacts(deployment.circuit, {
+    (await getCircuitArtifacts(circuit, {
       cacheDir: o.cacheDir ?? defaultCacheDir(),
       log: (m) => log.info(m),
     }));
-  const config = chunkCircuitConfig(deployment.circuit);
+  const config = chunkCircuitConfig(circuit);
   const db = openDatabase(o.db);
   const metrics = createMetrics();
   const verifier = new BatchingVerifier(artifacts.vkey);
@@ -66,27 +87,35 @@ export async function startOrchestrator(o: OrchestratorOptions) {
     },
     onJobProven: (jobId) => log.info({ job: jobId }, "job proven: every chunk accepted"),
   });
-  const chainService = new ChainService(db, scheduler, {
-    rpc: o.rpc,
-    chain,
-    publicClient,
-    deployment,
-    account: o.account,
-    config,
-    vk: artifacts.vkey,
-    log,
-    ...(o.deadlineMarginS !== undefined ? { deadlineMarginS: o.deadlineMarginS } : {}),
-    onEpoch: (_e, gas) => {
-      metrics.epochs.inc();
-      metrics.gas.inc(Number(gas));
-      metrics.lastGas.set(Number(gas));
-    },
-  });
+  const chainService =
+    root &&
+    new ChainService(db, scheduler, {
+      rpc: o.rpc!,
+      chain: root.chain,
+      publicClient: root.publicClient,
+      deployment: root.deployment,
+      account: o.account,
+      config,
+      vk: artifacts.vkey,
+      log,
+      ...(o.deadlineMarginS !== undefined ? { deadlineMarginS: o.deadlineMarginS } : {}),
+      onEpoch: (_e, gas) => {
+        metrics.epochs.inc();
+        metrics.gas.inc(Number(gas));
+        metrics.lastGas.set(Number(gas));
+      },
+    });
+  const parentLink =
+    parentClient &&
+    new ParentLink(db, scheduler, parentClient, log, {
+      ...(o.segmentChunks ? { segmentChunks: o.segmentChunks } : {}),
+    });
+
   const started = Date.now();
   const app = createApp({
     db,
     scheduler,
-    chain: chainService,
+    ...(chainService ? { chain: chainService } : {}),
     metrics,
     log,
     ...(o.rateLimit ? { rateLimit: o.rateLimit } : {}),
@@ -94,8 +123,8 @@ export async function startOrchestrator(o: OrchestratorOptions) {
       role: "orchestrator",
       address: o.account.address,
       chainId,
-      circuit: deployment.circuit,
-      contracts: deployment.contracts,
+      circuit,
+      ...(root ? { contracts: root.deployment.contracts } : { parent: o.parent }),
       uptimeSeconds: Math.round((Date.now() - started) / 1000),
     }),
   });
@@ -105,16 +134,17 @@ export async function startOrchestrator(o: OrchestratorOptions) {
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://${o.host ?? "127.0.0.1"}:${port}`;
-  log.info({ url, address: o.account.address, chainId, circuit: deployment.circuit }, "listening");
+  log.info({ url, address: o.account.address, chainId, circuit, parent: o.parent }, "listening");
 
   let running = true;
   let wake: (() => void) | undefined;
   const loop = (async () => {
     while (running) {
       try {
-        await chainService.tick();
+        await chainService?.tick();
+        await parentLink?.tick();
       } catch (e) {
-        log.error({ err: (e as Error).message }, "chain round failed; retrying");
+        log.error({ err: (e as Error).message }, "round failed; retrying");
       }
       await new Promise<void>((r) => {
         const t = setTimeout(r, o.pollMs ?? 1000);
@@ -133,7 +163,7 @@ export async function startOrchestrator(o: OrchestratorOptions) {
     chain: chainService,
     metrics,
     verifier,
-    deployment,
+    deployment: root?.deployment,
     async stop() {
       running = false;
       wake?.();

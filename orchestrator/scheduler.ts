@@ -10,6 +10,7 @@
 import { randomBytes } from "node:crypto";
 import type { DatabaseSync } from "node:sqlite";
 import type { Groth16Proof } from "snarkjs";
+import { getAddress } from "viem";
 import type { Address, ChunkProof } from "../prover/zkvm/prover.ts";
 import type { RunProof } from "../prover/zkvm/run.ts";
 import type { ChunkWitnessInput } from "../prover/zkvm/witness.ts";
@@ -45,12 +46,43 @@ export interface NewJob {
   id: number;
   epoch: number;
   imageId: string;
-  run: RunSkeleton;
-  tasks: { index: number; input: ChunkWitnessInput; sIn: string; sOut: string }[];
+  circuit: string;
+  /** The executed run (root orchestrators); a segment from a parent has none. */
+  run?: RunSkeleton;
+  /** Segment jobs of a child orchestrator: the lease and job at the parent. */
+  parent?: { lease: string; job: number };
+  tasks: SegmentTask[];
+}
+
+/** One chunk of a task list: circuit inputs (prover 0) and the statement's states. */
+export interface SegmentTask {
+  index: number;
+  input: ChunkWitnessInput;
+  sIn: string;
+  sOut: string;
+}
+
+/** What a child orchestrator receives: consecutive chunks of one job, due by `deadline`. */
+export interface SegmentLease {
+  leaseId: string;
+  deadline: number;
+  jobId: number;
+  circuit: string;
+  imageId: string;
+  tasks: SegmentTask[];
+}
+
+/** One proven chunk of a segment bundle: the proof and the prover address it binds. */
+export interface BundleProof {
+  index: number;
+  prover: Address;
+  proof: Groth16Proof;
 }
 
 export interface SchedulerOptions {
   leaseMs: number;
+  /** Deadline of a segment lease (default 10 × leaseMs). */
+  segmentLeaseMs?: number;
   /** Rejected submissions after which a node gets no more leases. */
   maxRejected: number;
   /** Called when a job's last chunk is accepted. */
@@ -85,22 +117,24 @@ export class Scheduler {
       if (known) return false;
       this.db
         .prepare(
-          "INSERT INTO jobs (id, epoch, image_id, status, chunks, run, created_at) VALUES (?, ?, ?, 'proving', ?, ?, ?)",
+          `INSERT INTO jobs (id, epoch, image_id, status, chunks, run, created_at, parent_lease, parent_job)
+           VALUES (?, ?, ?, 'proving', ?, ?, ?, ?, ?)`,
         )
-        .run(job.id, job.epoch, job.imageId, job.tasks.length, JSON.stringify(job.run), now);
+        .run(
+          job.id,
+          job.epoch,
+          job.imageId,
+          job.tasks.length,
+          job.run ? JSON.stringify(job.run) : null,
+          now,
+          job.parent?.lease ?? null,
+          job.parent?.job ?? null,
+        );
       const ins = this.db.prepare(
         "INSERT INTO tasks (job_id, idx, circuit, witness, s_in, s_out, image_id, status) VALUES (?, ?, ?, ?, ?, ?, ?, 'open')",
       );
       for (const t of job.tasks)
-        ins.run(
-          job.id,
-          t.index,
-          job.run.circuit,
-          JSON.stringify(t.input),
-          t.sIn,
-          t.sOut,
-          job.imageId,
-        );
+        ins.run(job.id, t.index, job.circuit, JSON.stringify(t.input), t.sIn, t.sOut, job.imageId);
       return true;
     });
   }
@@ -271,18 +305,159 @@ export class Scheduler {
         .run(JSON.stringify(proof.proof), holder, now, t.job_id, t.idx);
       this.db.prepare("DELETE FROM leases WHERE id = ?").run(leaseId);
       this.db.prepare("UPDATE nodes SET accepted = accepted + 1 WHERE address = ?").run(holder);
-      const left = this.db
-        .prepare("SELECT COUNT(*) AS n FROM tasks WHERE job_id = ? AND status != 'done'")
-        .get(t.job_id) as { n: number };
-      if (left.n > 0) return false;
-      this.db
-        .prepare("UPDATE jobs SET status = 'proven', proven_at = ? WHERE id = ?")
-        .run(now, t.job_id);
-      return true;
+      return this.markIfProven(t.job_id, now);
     });
     this.o.onVerdict?.(true, holder, now - l.created_at);
     if (jobProven) this.o.onJobProven?.(t.job_id);
     return { jobId: t.job_id, index: t.idx, jobProven };
+  }
+
+  /**
+   * Leases up to `maxChunks` consecutive open (or expired) chunks of one job to a child
+   * orchestrator, or returns undefined when there are none.
+   */
+  leaseSegment(holder: Address, maxChunks: number, now = Date.now()): SegmentLease | undefined {
+    const n = this.requireNode(holder, now);
+    if (n.role !== "orchestrator")
+      throw new SchedulerError(403, `segments are for orchestrators; ${holder} is a ${n.role}`);
+    return transaction(this.db, () => {
+      const free = `(t.status = 'open' OR (t.status = 'leased' AND l.deadline < ?))`;
+      const first = this.db
+        .prepare(
+          `SELECT t.job_id, t.idx FROM tasks t LEFT JOIN leases l ON t.lease_id = l.id
+           WHERE ${free} ORDER BY t.job_id, t.idx LIMIT 1`,
+        )
+        .get(now) as { job_id: number; idx: number } | undefined;
+      if (!first) return undefined;
+      const rows = this.db
+        .prepare(
+          `SELECT t.* FROM tasks t LEFT JOIN leases l ON t.lease_id = l.id
+           WHERE t.job_id = ? AND t.idx >= ? AND t.idx < ? AND ${free} ORDER BY t.idx`,
+        )
+        .all(first.job_id, first.idx, first.idx + maxChunks, now) as unknown as TaskRow[];
+      // Consecutive only: stop at the first chunk someone else holds.
+      const take: TaskRow[] = [];
+      for (const r of rows) {
+        if (r.idx !== first.idx + take.length) break;
+        take.push(r);
+      }
+      const leaseId = randomBytes(16).toString("hex");
+      const deadline = now + (this.o.segmentLeaseMs ?? 10 * this.o.leaseMs);
+      this.db
+        .prepare(
+          "INSERT INTO leases (id, holder, kind, deadline, created_at) VALUES (?, ?, 'segment', ?, ?)",
+        )
+        .run(leaseId, holder, deadline, now);
+      const up = this.db.prepare(
+        "UPDATE tasks SET status = 'leased', lease_id = ?, attempts = attempts + 1 WHERE job_id = ? AND idx = ?",
+      );
+      const stale = this.db.prepare(
+        "DELETE FROM leases WHERE id = ? AND NOT EXISTS (SELECT 1 FROM tasks WHERE lease_id = ? AND status = 'leased')",
+      );
+      for (const r of take) {
+        up.run(leaseId, r.job_id, r.idx);
+        if (r.lease_id) stale.run(r.lease_id, r.lease_id);
+      }
+      return {
+        leaseId,
+        deadline,
+        jobId: first.job_id,
+        circuit: take[0]!.circuit,
+        imageId: take[0]!.image_id,
+        tasks: take.map((r) => ({
+          index: r.idx,
+          input: JSON.parse(r.witness) as ChunkWitnessInput,
+          sIn: r.s_in,
+          sOut: r.s_out,
+        })),
+      };
+    });
+  }
+
+  /**
+   * Accepts a child's bundle for a segment lease: one proof per chunk still held by the lease,
+   * each for that chunk's statement with the prover address it names (the delegator that made
+   * it, credited on chain). All verified in one batch; a single bad proof refuses the bundle,
+   * counts against the child and re-opens the chunks.
+   */
+  async submitSegment(
+    holder: Address,
+    leaseId: string,
+    proofs: BundleProof[],
+    now = Date.now(),
+  ): Promise<{ jobId: number; chunks: number; jobProven: boolean }> {
+    this.requireNode(holder, now);
+    const l = this.lease(leaseId);
+    if (l.holder !== holder) this.reject(holder, `lease ${leaseId} belongs to another node`);
+    if (l.kind !== "segment") throw new SchedulerError(409, `lease ${leaseId} is not a segment`);
+    const tasks = this.db
+      .prepare("SELECT * FROM tasks WHERE lease_id = ? AND status = 'leased' ORDER BY idx")
+      .all(leaseId) as unknown as TaskRow[];
+    if (tasks.length === 0)
+      throw new SchedulerError(409, `lease ${leaseId} holds no chunk waiting for a proof`);
+    const byIndex = new Map(proofs.map((p) => [p.index, p]));
+    if (byIndex.size !== proofs.length) this.reject(holder, "a chunk appears twice in the bundle");
+    const missing = tasks.filter((t) => !byIndex.has(t.idx)).map((t) => t.idx);
+    if (missing.length > 0 || proofs.length !== tasks.length)
+      this.reject(
+        holder,
+        `the bundle must prove exactly chunks ${tasks.map((t) => t.idx).join(",")}`,
+      );
+    const items = tasks.map((t) => {
+      const p = byIndex.get(t.idx)!;
+      return {
+        proof: p.proof,
+        publicSignals: [t.s_in, t.s_out, t.image_id, BigInt(p.prover).toString()],
+      };
+    });
+    const verdicts = await Promise.all(items.map((i) => this.verifier.verify(i)));
+    const bad = verdicts.findIndex((v) => !v.valid);
+    if (bad >= 0) {
+      transaction(this.db, () => {
+        this.db
+          .prepare("UPDATE tasks SET status = 'open', lease_id = NULL WHERE lease_id = ?")
+          .run(leaseId);
+        this.db.prepare("DELETE FROM leases WHERE id = ?").run(leaseId);
+      });
+      const v = verdicts[bad]! as { reason: string };
+      this.reject(holder, `chunk ${tasks[bad]!.idx}: invalid proof: ${v.reason}`);
+    }
+    const jobId = tasks[0]!.job_id;
+    const jobProven = transaction(this.db, () => {
+      const held = this.db
+        .prepare("SELECT COUNT(*) AS n FROM tasks WHERE lease_id = ? AND status = 'leased'")
+        .get(leaseId) as { n: number };
+      if (held.n !== tasks.length)
+        throw new SchedulerError(409, `lease ${leaseId} was re-issued meanwhile`);
+      const done = this.db.prepare(
+        "UPDATE tasks SET status = 'done', proof = ?, prover = ?, proved_at = ?, lease_id = NULL WHERE job_id = ? AND idx = ?",
+      );
+      for (const t of tasks) {
+        const p = byIndex.get(t.idx)!;
+        done.run(JSON.stringify(p.proof), getAddress(p.prover), now, t.job_id, t.idx);
+      }
+      this.db.prepare("DELETE FROM leases WHERE id = ?").run(leaseId);
+      this.db
+        .prepare("UPDATE nodes SET accepted = accepted + ? WHERE address = ?")
+        .run(tasks.length, holder);
+      return this.markIfProven(jobId, now);
+    });
+    for (let i = 0; i < tasks.length; i++) this.o.onVerdict?.(true, holder, now - l.created_at);
+    if (jobProven) this.o.onJobProven?.(jobId);
+    return { jobId, chunks: tasks.length, jobProven };
+  }
+
+  private markIfProven(jobId: number, now: number): boolean {
+    const left = this.db
+      .prepare("SELECT COUNT(*) AS n FROM tasks WHERE job_id = ? AND status != 'done'")
+      .get(jobId) as { n: number };
+    if (left.n > 0) return false;
+    this.db
+      .prepare(
+        "UPDATE jobs SET status = 'proven', proven_at = ? WHERE id = ? AND status = 'proving'",
+      )
+      .run(now, jobId);
+    return true;
   }
 
   /** The run proof of a proven job, from its skeleton and accepted chunk proofs. */

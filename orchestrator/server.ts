@@ -9,7 +9,9 @@ import type { Logger } from "pino";
 import { z } from "zod";
 import type { Address } from "../prover/zkvm/prover.ts";
 import {
+  BundleBody,
   JobIdParam,
+  SegmentLeaseBody,
   LeaseBody,
   LeaseIdParam,
   RegisterBody,
@@ -192,6 +194,34 @@ export function createApp(d: AppDeps) {
       const leaseId = param(LeaseIdParam, req.params.leaseId, "lease id");
       const b = body(SubmitProofBody, req);
       const r = await d.scheduler.submitChunk(who, leaseId, b.proof);
+      res.json({ accepted: true, ...r });
+    }),
+  );
+  app.post(
+    "/v1/segments/lease",
+    route(async (req, res) => {
+      const who = await signer(req);
+      const b = body(SegmentLeaseBody, req);
+      const lease = d.scheduler.leaseSegment(who, b.maxChunks);
+      if (!lease) {
+        res.status(204).end();
+        return;
+      }
+      d.metrics.leased.inc(lease.tasks.length);
+      res.json(lease);
+    }),
+  );
+  app.post(
+    "/v1/segments/:leaseId/bundle",
+    route(async (req, res) => {
+      const who = await signer(req);
+      const leaseId = param(LeaseIdParam, req.params.leaseId, "lease id");
+      const b = body(BundleBody, req);
+      const r = await d.scheduler.submitSegment(
+        who,
+        leaseId,
+        b.proofs.map((p) => ({ ...p, prover: p.prover as Address })),
+      );
       res.json({ accepted: true, ...r });
     }),
   );

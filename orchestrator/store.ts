@@ -9,7 +9,9 @@
  * this orchestrator proves, with the executed run's chain and final state), `tasks` (one per
  * chunk: the circuit inputs a delegator proves, and once accepted its proof), `leases`,
  * `nodes` (delegators and child orchestrators with their accepted/rejected counts), `nonces`
- * (replay protection of signed requests) and `epochs` (Universal Proof submissions).
+ * (replay protection of signed requests) and `epochs` (Universal Proof submissions). In a child
+ * orchestrator (ring ≥ 1) a job is a segment leased from the parent: `parent_lease` and
+ * `parent_job` name it there, and its local id is its own.
  */
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
@@ -39,7 +41,9 @@ CREATE TABLE IF NOT EXISTS jobs (
   error TEXT,
   tx_hash TEXT,
   created_at INTEGER NOT NULL,
-  proven_at INTEGER
+  proven_at INTEGER,
+  parent_lease TEXT,
+  parent_job INTEGER
 );
 CREATE INDEX IF NOT EXISTS jobs_by_epoch ON jobs (epoch, status);
 CREATE TABLE IF NOT EXISTS leases (

@@ -2,9 +2,11 @@
  * The network's long-running commands:
  *
  *   concentric orchestrator [--port 7001] [--host 127.0.0.1] [--db <file>] [--lease-seconds 60]
- *                           [--rpc <url>] [--deployment <file>] <key>
+ *                           ([--rpc <url>] [--deployment <file>] | --parent <url>) <key>
  *   concentric delegator --orchestrator <url> [--workers N] [--name <s>] <key>
  *
+ * A root orchestrator follows the chain at --rpc; with --parent it is a child (a ring below
+ * that orchestrator) and leases segments from it instead.
  * <key> is --keystore <file> [--password-file <file>], or --dev-account <i> on a devnet. Both
  * log JSON lines (pino) to stderr; the delegator prints one progress line per accepted proof.
  * Ctrl-C: the orchestrator stops serving and closes its database (a restart resumes from it);
@@ -44,6 +46,16 @@ function onSignals(first: () => void, again: () => void) {
   process.on("SIGTERM", handler);
 }
 
+/** The chain an orchestrator settles on, from its status. */
+async function chainIdOf(url: string): Promise<number> {
+  try {
+    const r = await fetch(`${url.replace(/\/+$/, "")}/v1/status`);
+    return ((await r.json()) as { chainId: number }).chainId;
+  } catch (e) {
+    throw new WalletError(`no orchestrator at ${url}: ${(e as Error).message}`);
+  }
+}
+
 async function orchestrator(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -51,6 +63,8 @@ async function orchestrator(args: string[]): Promise<number> {
       ...KEY,
       rpc: { type: "string", default: "http://127.0.0.1:8545" },
       deployment: { type: "string" },
+      parent: { type: "string" },
+      "segment-chunks": { type: "string", default: "8" },
       port: { type: "string", default: "7001" },
       host: { type: "string", default: "127.0.0.1" },
       db: { type: "string" },
@@ -63,12 +77,17 @@ async function orchestrator(args: string[]): Promise<number> {
     throw new WalletError(`--port: 0..65535, got ${values.port}`);
   const leaseSeconds = Number(values["lease-seconds"]);
   if (!(leaseSeconds > 0)) throw new WalletError("--lease-seconds: a positive number");
-  const { chainId } = await connect(values.rpc);
+  const segmentChunks = Number(values["segment-chunks"]);
+  if (!Number.isInteger(segmentChunks) || segmentChunks < 1)
+    throw new WalletError("--segment-chunks: a positive integer");
+  const chainId = values.parent
+    ? await chainIdOf(values.parent)
+    : (await connect(values.rpc)).chainId;
   const account = await loadAccount(keyOptions(values), chainId);
   const log = logger("orchestrator", values.verbose);
   const node = await startOrchestrator({
     db: values.db ?? join(REPO_ROOT, ".concentric", `orchestrator-${account.address}.sqlite`),
-    rpc: values.rpc,
+    ...(values.parent ? { parent: values.parent, segmentChunks } : { rpc: values.rpc }),
     account,
     ...(values.deployment ? { deploymentFile: values.deployment } : {}),
     host: values.host,
@@ -105,13 +124,7 @@ async function delegator(args: string[]): Promise<number> {
   if (!Number.isInteger(workers) || workers < 1 || workers > 64)
     throw new WalletError(`--workers: 1..64, got ${values.workers}`);
   // The chain id decides whether a dev account may be used: ask the orchestrator.
-  let chainId: number;
-  try {
-    const r = await fetch(`${values.orchestrator.replace(/\/+$/, "")}/v1/status`);
-    chainId = ((await r.json()) as { chainId: number }).chainId;
-  } catch (e) {
-    throw new WalletError(`no orchestrator at ${values.orchestrator}: ${(e as Error).message}`);
-  }
+  const chainId = await chainIdOf(values.orchestrator);
   const account = await loadAccount(keyOptions(values), chainId);
   const d = new Delegator({
     orchestrator: values.orchestrator,

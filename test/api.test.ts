@@ -57,6 +57,7 @@ beforeAll(async () => {
     id: 1,
     epoch: 0,
     imageId: exec.imageId.toString(),
+    circuit: config.name,
     run: runSkeleton(exec, { config, opening }, artifacts.vkey, alice.address),
     tasks: exec.chunks.map((c) => ({
       index: c.index,

@@ -78,6 +78,7 @@ beforeAll(async () => {
     id: 7,
     epoch: 3,
     imageId: exec.imageId.toString(),
+    circuit: config.name,
     run: runSkeleton(exec, { config, opening }, artifacts.vkey, A),
     tasks: chunks.map((c) => ({
       index: c.index,
