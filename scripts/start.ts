@@ -7,9 +7,12 @@
  *   and once the epoch has ended the orchestrator submits the Universal Proof, verified on chain.
  * Prints progress and the on-chain result (output, gas, rewards). Ctrl-C stops everything.
  *
- *   npm start -- [--delegators 2] [--guest fibonacci] [--n 10] [--keep]
+ *   npm start -- [--delegators 2] [--depth 1] [--guest fibonacci] [--n 10] [--keep]
  *                [--rpc-port 8545] [--api-port 7001]
  *
+ * --depth D > 1 puts D − 1 child orchestrators between the root and the delegators (rings:
+ * root → ring D−1 → … → ring 1 → delegators), each staked and registered on chain under its
+ * parent, serving on the next ports; segments go down and verified bundles come back up.
  * --keep leaves the network running after the epoch (dashboard at the printed URL).
  * Logs: .concentric/start/orchestrator.log (pino JSON lines).
  */
@@ -31,6 +34,7 @@ import { connect, contracts } from "./lib/wallet.ts";
 const { values } = parseArgs({
   options: {
     delegators: { type: "string", default: "2" },
+    depth: { type: "string", default: "1" },
     guest: { type: "string", default: "fibonacci" },
     n: { type: "string", default: "10" },
     keep: { type: "boolean", default: false },
@@ -41,6 +45,11 @@ const { values } = parseArgs({
 const delegators = Number(values.delegators);
 if (!Number.isInteger(delegators) || delegators < 1 || delegators > 8) {
   console.error("--delegators: 1..8 (dev accounts 2..9)");
+  process.exit(2);
+}
+const depth = Number(values.depth);
+if (!Number.isInteger(depth) || depth < 1 || depth > 5) {
+  console.error("--depth: 1..5 (1 = delegators under the root)");
   process.exit(2);
 }
 const n = Number(values.n);
@@ -57,6 +66,7 @@ const t0 = performance.now();
 const at = () => `${((performance.now() - t0) / 1000).toFixed(1)} s`;
 let devnet: Devnet | undefined;
 let node: Orchestrator | undefined;
+const rings: Orchestrator[] = [];
 const children: ChildProcess[] = [];
 let stopping = false;
 async function shutdown(code: number): Promise<never> {
@@ -70,6 +80,7 @@ async function shutdown(code: number): Promise<never> {
       new Promise((r) => setTimeout(r, 15_000)),
     ]);
     for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+    for (const r of rings.reverse()) await r.stop().catch(() => undefined);
     await node?.stop().catch(() => undefined);
     devnet?.stop();
   }
@@ -110,6 +121,32 @@ try {
   console.log(`3. orchestrator ${orch.address} staked 2 ETH, registered as a root, serving ${url}`);
   console.log(`     dashboard ${url}/   metrics ${url}/metrics   API ${url}/v1/openapi.json`);
 
+  // Rings: each child leases segments from the one above; delegators serve the lowest.
+  let bottom = url;
+  for (let level = depth - 1; level >= 1; level--) {
+    const key = await devAccount(10 + level);
+    const parent = rings.at(-1)?.url ?? url;
+    const port = Number(values["api-port"]) + (depth - level);
+    const parentAddress = (rings.length === 0 ? orch : await devAccount(10 + level + 1)).address;
+    await stakeAndRegister(devnet.rpc, devnet.deployment, key, `http://127.0.0.1:${port}`, {
+      parent: parentAddress,
+    });
+    const ring = await startOrchestrator({
+      db: join(runDir, `ring-${level}.sqlite`),
+      parent,
+      account: key,
+      port,
+      artifacts: a,
+      segmentChunks: Math.max(2, 2 ** (level + 1)),
+      log: pino({ name: `ring-${level}` }, pino.destination(join(runDir, `ring-${level}.log`))),
+    });
+    rings.push(ring);
+    bottom = ring.url;
+    console.log(
+      `   ring-${level} orchestrator ${key.address} (parent ${parentAddress}) serving ${ring.url}`,
+    );
+  }
+
   const provers: string[] = [];
   for (let i = 0; i < delegators; i++) {
     const account = 2 + i;
@@ -123,7 +160,7 @@ try {
         "scripts/cli.ts",
         "delegator",
         "--orchestrator",
-        url,
+        bottom,
         "--dev-account",
         String(account),
         "--name",
@@ -137,9 +174,11 @@ try {
         console.log(`     [delegator ${i + 1}] ${line}`);
     });
   }
-  console.log(`4. ${delegators} delegator daemons started (dev accounts 2..${1 + delegators})`);
+  console.log(
+    `4. ${delegators} delegator daemons started (dev accounts 2..${1 + delegators}), proving for ${bottom}`,
+  );
 
-  const user = await devAccount(10);
+  const user = await devAccount(10 + depth);
   const job = await submitGuestJob(devnet.rpc, devnet.deployment, user, values.guest, INPUT);
   console.log(
     `5. user ${user.address} submitted job ${job.jobId}: ${values.guest}(${n}), fee 0.01 ETH, epoch ${job.epoch} [${at()}]`,
