@@ -200,12 +200,11 @@ export class Scheduler {
       const t = this.db
         .prepare(
           `SELECT t.* FROM tasks t LEFT JOIN leases l ON t.lease_id = l.id
-           WHERE t.status = 'open' OR (t.status = 'leased' AND l.deadline < ?)
+           WHERE t.status = 'open' OR (t.status = 'leased' AND (l.id IS NULL OR l.deadline < ?))
            ORDER BY t.job_id, t.idx LIMIT 1`,
         )
         .get(now) as TaskRow | undefined;
       if (!t) return undefined;
-      if (t.lease_id) this.db.prepare("DELETE FROM leases WHERE id = ?").run(t.lease_id);
       const leaseId = randomBytes(16).toString("hex");
       const deadline = now + this.o.leaseMs;
       this.db
@@ -218,6 +217,8 @@ export class Scheduler {
           "UPDATE tasks SET status = 'leased', lease_id = ?, attempts = attempts + 1 WHERE job_id = ? AND idx = ?",
         )
         .run(leaseId, t.job_id, t.idx);
+      // An expired segment lease keeps its other chunks until they are re-issued one by one.
+      if (t.lease_id) this.dropIfEmpty(t.lease_id);
       return {
         leaseId,
         deadline,
@@ -227,6 +228,15 @@ export class Scheduler {
         input: JSON.parse(t.witness) as ChunkWitnessInput,
       };
     });
+  }
+
+  /** Deletes a lease that no longer holds any chunk. */
+  private dropIfEmpty(leaseId: string): void {
+    this.db
+      .prepare(
+        "DELETE FROM leases WHERE id = ? AND NOT EXISTS (SELECT 1 FROM tasks WHERE lease_id = ? AND status = 'leased')",
+      )
+      .run(leaseId, leaseId);
   }
 
   /** Gives a lease back (a delegator stopping): its task is open again at once. */
@@ -321,7 +331,7 @@ export class Scheduler {
     if (n.role !== "orchestrator")
       throw new SchedulerError(403, `segments are for orchestrators; ${holder} is a ${n.role}`);
     return transaction(this.db, () => {
-      const free = `(t.status = 'open' OR (t.status = 'leased' AND l.deadline < ?))`;
+      const free = `(t.status = 'open' OR (t.status = 'leased' AND (l.id IS NULL OR l.deadline < ?)))`;
       const first = this.db
         .prepare(
           `SELECT t.job_id, t.idx FROM tasks t LEFT JOIN leases l ON t.lease_id = l.id
@@ -351,12 +361,9 @@ export class Scheduler {
       const up = this.db.prepare(
         "UPDATE tasks SET status = 'leased', lease_id = ?, attempts = attempts + 1 WHERE job_id = ? AND idx = ?",
       );
-      const stale = this.db.prepare(
-        "DELETE FROM leases WHERE id = ? AND NOT EXISTS (SELECT 1 FROM tasks WHERE lease_id = ? AND status = 'leased')",
-      );
       for (const r of take) {
         up.run(leaseId, r.job_id, r.idx);
-        if (r.lease_id) stale.run(r.lease_id, r.lease_id);
+        if (r.lease_id) this.dropIfEmpty(r.lease_id);
       }
       return {
         leaseId,

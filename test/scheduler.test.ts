@@ -191,4 +191,29 @@ describe("scheduler", () => {
     s.releaseLease(A, l.leaseId);
     expect(s.leaseChunk(B)!.index).toBe(l.index);
   });
+
+  it("re-issues the chunks of an expired segment lease one by one and refuses the late bundle", async () => {
+    const db = openDatabase(":memory:");
+    const s = new Scheduler(db, new BatchingVerifier(artifacts.vkey), {
+      leaseMs: 1000,
+      segmentLeaseMs: 5000,
+      maxRejected: 3,
+    });
+    s.addJob(job, 0);
+    s.registerNode(A, "delegator", "", 0);
+    s.registerNode(C, "orchestrator", "", 0);
+    expect(() => s.leaseSegment(A, 2, 1)).toThrow(/for orchestrators/);
+    const seg = s.leaseSegment(C, 2, 1)!;
+    expect(seg.tasks.map((t) => t.index)).toEqual([0, 1]);
+    expect(seg.deadline).toBe(5001);
+    expect(s.leaseChunk(A, 2)!.index).toBe(2);
+    expect(s.leaseChunk(A, 3)).toBeUndefined();
+    // Past the segment's deadline each of its chunks goes to the next caller.
+    expect(s.leaseChunk(A, 5002)!.index).toBe(0);
+    expect(s.leaseChunk(A, 5003)!.index).toBe(1);
+    await expect(s.submitSegment(C, seg.leaseId, [], 5004)).rejects.toMatchObject({
+      status: 404,
+    });
+    db.close();
+  });
 });
