@@ -69,25 +69,24 @@ let node: Orchestrator | undefined;
 const rings: Orchestrator[] = [];
 const children: ChildProcess[] = [];
 let stopping = false;
-async function shutdown(code: number): Promise<never> {
-  if (!stopping) {
-    stopping = true;
-    for (const c of children) if (c.exitCode === null) c.kill("SIGINT");
-    await Promise.race([
-      Promise.all(
-        children.map((c) => c.exitCode === null && new Promise((r) => c.once("exit", r))),
-      ),
-      new Promise((r) => setTimeout(r, 15_000)),
-    ]);
-    for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
-    for (const r of rings.reverse()) await r.stop().catch(() => undefined);
-    await node?.stop().catch(() => undefined);
-    devnet?.stop();
-  }
+async function shutdown(code: number): Promise<void> {
+  // Ctrl-C reaches every process of the terminal's group, and tsx relays it once more: a
+  // repeated signal must not cut the shutdown short (the chain runs in its own group).
+  if (stopping) return;
+  stopping = true;
+  for (const c of children) if (c.exitCode === null) c.kill("SIGINT");
+  await Promise.race([
+    Promise.all(children.map((c) => c.exitCode === null && new Promise((r) => c.once("exit", r)))),
+    new Promise((r) => setTimeout(r, 15_000)),
+  ]);
+  for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+  for (const r of rings.reverse()) await r.stop().catch(() => undefined);
+  await node?.stop().catch(() => undefined);
+  devnet?.stop();
   process.exit(code);
 }
 process.on("SIGINT", () => {
-  console.log("\nCtrl-C: stopping delegators, orchestrator and chain…");
+  if (!stopping) console.log("\nCtrl-C: stopping delegators, orchestrator and chain…");
   void shutdown(130);
 });
 
@@ -238,6 +237,6 @@ try {
   if (values.keep) console.log(`network still running (dashboard ${url}/); Ctrl-C stops it`);
   else await shutdown(settled && matches ? 0 : 1);
 } catch (e) {
-  console.error(`failed: ${(e as Error).message}`);
+  if (!stopping) console.error(`failed: ${(e as Error).message}`);
   await shutdown(1);
 }
