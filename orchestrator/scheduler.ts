@@ -244,11 +244,16 @@ export class Scheduler {
     transaction(this.db, () => {
       const l = this.lease(leaseId);
       if (l.holder !== holder) throw new SchedulerError(403, `lease ${leaseId} is not yours`);
-      this.db
-        .prepare("UPDATE tasks SET status = 'open', lease_id = NULL WHERE lease_id = ?")
-        .run(leaseId);
-      this.db.prepare("DELETE FROM leases WHERE id = ?").run(leaseId);
+      this.reopen(leaseId);
     });
+  }
+
+  /** Ends a lease and opens its chunks to the next caller. */
+  private reopen(leaseId: string): void {
+    this.db
+      .prepare("UPDATE tasks SET status = 'open', lease_id = NULL WHERE lease_id = ?")
+      .run(leaseId);
+    this.db.prepare("DELETE FROM leases WHERE id = ?").run(leaseId);
   }
 
   private lease(leaseId: string) {
@@ -297,10 +302,7 @@ export class Scheduler {
       publicSignals: proof.publicSignals,
     });
     if (!verdict.valid) {
-      this.db
-        .prepare("UPDATE tasks SET status = 'open', lease_id = NULL WHERE lease_id = ?")
-        .run(leaseId);
-      this.db.prepare("DELETE FROM leases WHERE id = ?").run(leaseId);
+      transaction(this.db, () => this.reopen(leaseId));
       this.reject(holder, `invalid proof: ${verdict.reason}`);
     }
     const jobProven = transaction(this.db, () => {
@@ -420,12 +422,7 @@ export class Scheduler {
     const verdicts = await Promise.all(items.map((i) => this.verifier.verify(i)));
     const bad = verdicts.findIndex((v) => !v.valid);
     if (bad >= 0) {
-      transaction(this.db, () => {
-        this.db
-          .prepare("UPDATE tasks SET status = 'open', lease_id = NULL WHERE lease_id = ?")
-          .run(leaseId);
-        this.db.prepare("DELETE FROM leases WHERE id = ?").run(leaseId);
-      });
+      transaction(this.db, () => this.reopen(leaseId));
       const v = verdicts[bad]! as { reason: string };
       this.reject(holder, `chunk ${tasks[bad]!.idx}: invalid proof: ${v.reason}`);
     }
@@ -492,22 +489,15 @@ export class Scheduler {
 
   /** Counts for the status endpoint and the dashboard. */
   counts() {
-    const tasks = Object.fromEntries(
-      (
-        this.db.prepare("SELECT status, COUNT(*) AS n FROM tasks GROUP BY status").all() as {
-          status: string;
-          n: number;
-        }[]
-      ).map((r) => [r.status, r.n]),
-    );
-    const jobs = Object.fromEntries(
-      (
-        this.db.prepare("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status").all() as {
-          status: string;
-          n: number;
-        }[]
-      ).map((r) => [r.status, r.n]),
-    );
-    return { tasks, jobs };
+    const byStatus = (table: "tasks" | "jobs") =>
+      Object.fromEntries(
+        (
+          this.db.prepare(`SELECT status, COUNT(*) AS n FROM ${table} GROUP BY status`).all() as {
+            status: string;
+            n: number;
+          }[]
+        ).map((r) => [r.status, r.n]),
+      );
+    return { tasks: byStatus("tasks"), jobs: byStatus("jobs") };
   }
 }

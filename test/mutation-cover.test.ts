@@ -1,6 +1,7 @@
 /**
  * The mutation harness's chunk selection: the chunks it picks show every step behaviour of a
- * run, and what earlier runs covered is not picked again.
+ * run, and what earlier runs covered is not picked again; the committed record of behaviours
+ * run with 0 survivors (circuits/zkvm/mutation-covered.json) is exactly the committed guests'.
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
@@ -46,5 +47,17 @@ describe("coveringChunks", () => {
     // Everything is covered now: only the first and last chunk remain.
     expect(coveringChunks(chunks, covered)).toEqual([0, chunks.length - 1]);
     expect(first.length).toBeGreaterThan(2);
+  });
+
+  it("has a record of mutated behaviours that is exactly what the committed guests show", async () => {
+    // A guest change that adds behaviours needs a harness run (`npm run mutate -- --covered
+    // circuits/zkvm/mutation-covered.json --record …`); one that loses some must not go unseen.
+    const record = JSON.parse(
+      readFileSync(`${REPO_ROOT}/circuits/zkvm/mutation-covered.json`, "utf8"),
+    ) as string[];
+    const all = new Set<string>();
+    for (const g of Object.keys(GUEST_INPUTS))
+      for (const b of behaviours((await run(g)).chunks)) all.add(b);
+    expect([...all].sort()).toEqual([...record].sort());
   });
 });

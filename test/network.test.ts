@@ -17,6 +17,7 @@ import { devAccount, stakeAndRegister, submitGuestJob } from "../scripts/lib/act
 import { startDevnet, type Devnet } from "../scripts/lib/devnet.ts";
 import { connect, contracts } from "../scripts/lib/wallet.ts";
 import { GUEST_INPUTS } from "./helpers/guests.ts";
+import { until } from "./helpers/until.ts";
 
 const RPC_PORT = 18546;
 const API_PORT = 17001;
@@ -77,16 +78,6 @@ const orchestrator = () =>
   );
 const delegator = (i: number) =>
   cli(`delegator ${i}`, "delegator", "--orchestrator", URL, "--dev-account", String(i));
-
-async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs: number) {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await f().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 function doneRows(): { idx: number; prover: string }[] {
   const db = new DatabaseSync(dbFile, { readOnly: true });

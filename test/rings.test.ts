@@ -21,6 +21,7 @@ import { startDevnet, type Devnet } from "../scripts/lib/devnet.ts";
 import { connect, contracts } from "../scripts/lib/wallet.ts";
 import { getTestArtifacts } from "./helpers/artifacts.ts";
 import { GUEST_INPUTS } from "./helpers/guests.ts";
+import { until } from "./helpers/until.ts";
 import { DEFAULT_NETWORK_CIRCUIT } from "../scripts/lib/deploy.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "concentric-rings-"));
@@ -29,16 +30,6 @@ let devnet: Devnet;
 const nodes: Orchestrator[] = [];
 const delegators: Delegator[] = [];
 const runs: Promise<void>[] = [];
-
-async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs: number) {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await f().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 beforeAll(async () => {
   devnet = await startDevnet({ port: 18547, deploymentFile: join(dir, "deployment.json") });
