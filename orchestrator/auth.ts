@@ -126,24 +126,3 @@ export async function verifyRequest(
   if (inserted.changes === 0) throw new AuthError(409, "replayed request: nonce already used");
   return who;
 }
-
-/** Per-key token buckets: `rate` requests per second, bursts up to `burst`. */
-export class RateLimiter {
-  private readonly buckets = new Map<string, { tokens: number; at: number }>();
-  constructor(
-    private readonly rate: number,
-    private readonly burst: number,
-  ) {}
-
-  /** True if `key` may make a request now (and spends a token). */
-  take(key: string, now = Date.now()): boolean {
-    const b = this.buckets.get(key) ?? { tokens: this.burst, at: now };
-    b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) / 1000) * this.rate);
-    b.at = now;
-    if (this.buckets.size > 10_000) this.buckets.clear();
-    this.buckets.set(key, b);
-    if (b.tokens < 1) return false;
-    b.tokens -= 1;
-    return true;
-  }
-}

@@ -2,6 +2,13 @@
  * The orchestrator's HTTP API (express, /v1). Handlers are thin: they validate the body with
  * the schemas of api.ts, check the signature (auth.ts) and the node's rate limit, and call the
  * scheduler or the chain service; every refusal is a JSON `{ error }` with a 4xx status.
+ *
+ * Rate limits (rate-limit.ts) are keyed by who is speaking, never by a header the caller
+ * chooses: every request first spends a token of its peer's socket address (`ip:…`); a request
+ * whose signature verifies gets that token back and spends one of its signer's (`node:…`)
+ * instead. So unsigned requests, and requests whose signature fails, are limited per peer
+ * address, and a node's budget follows its key wherever it connects from. A peer whose bucket
+ * is empty cannot make the orchestrator parse bodies or recover signatures any more.
  */
 import type { DatabaseSync } from "node:sqlite";
 import express, { type NextFunction, type Request, type Response } from "express";
@@ -19,9 +26,10 @@ import {
   SubmitProofBody,
   openApiDocument,
 } from "./api.ts";
-import { AuthError, HEADERS, RateLimiter, verifyRequest } from "./auth.ts";
+import { AuthError, verifyRequest } from "./auth.ts";
 import { InputError, type ChainService } from "./chain.ts";
 import type { Metrics } from "./metrics.ts";
+import { RateLimiter } from "./rate-limit.ts";
 import { SchedulerError, type Scheduler } from "./scheduler.ts";
 import { dashboardHtml } from "./dashboard.ts";
 
@@ -32,8 +40,10 @@ export interface AppDeps {
   metrics: Metrics;
   log: Logger;
   info: () => Record<string, unknown>;
-  /** Requests per second per node (signed) or per IP (unsigned), and burst. */
+  /** Requests per second per node (signed) or per peer address (unsigned), and burst. */
   rateLimit?: { rate: number; burst: number };
+  /** The limiter itself (tests inspect it); built from `rateLimit` when absent. */
+  limiter?: RateLimiter;
   maxBodyBytes?: number;
 }
 
@@ -54,16 +64,14 @@ export function createApp(d: AppDeps) {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", false);
-  const limiter = new RateLimiter(d.rateLimit?.rate ?? 50, d.rateLimit?.burst ?? 100);
+  const limiter = d.limiter ?? new RateLimiter(d.rateLimit?.rate ?? 50, d.rateLimit?.burst ?? 100);
   const limit = d.maxBodyBytes ?? 4 * 1024 * 1024;
+  const peerKey = (req: Request) => `ip:${req.socket.remoteAddress ?? "?"}`;
 
   app.use((req, res, next) => {
     res.on("finish", () => d.metrics.http.inc({ status: String(res.statusCode) }));
-    const key = String(
-      req.headers[HEADERS.address] ?? req.socket.remoteAddress ?? "?",
-    ).toLowerCase();
-    if (!limiter.take(key)) {
-      res.status(429).json({ error: "rate limited: slow down" });
+    if (!limiter.take(peerKey(req))) {
+      res.status(429).json({ error: `rate limited: ${req.socket.remoteAddress}, slow down` });
       return;
     }
     next();
@@ -85,16 +93,23 @@ export function createApp(d: AppDeps) {
     if (!r.success) throw new HttpError(400, "invalid body", r.error.issues);
     return r.data;
   };
+  /** The verified signer, charged for the request instead of its peer address. */
   const signer = async (req: RawRequest): Promise<Address> => {
     // The signature covers the exact body bytes, which only JSON bodies keep.
     if (!req.is("application/json")) throw new HttpError(415, "expected an application/json body");
-    return verifyRequest(
+    return verifiedSigner(req, req.rawBody ?? Buffer.alloc(0));
+  };
+  const verifiedSigner = async (req: Request, bytes: Buffer): Promise<Address> => {
+    const who = await verifyRequest(
       d.db,
       req.method,
       req.originalUrl,
       req.headers,
-      new Uint8Array(req.rawBody ?? Buffer.alloc(0)),
+      new Uint8Array(bytes),
     );
+    limiter.refund(peerKey(req));
+    if (!limiter.take(`node:${who}`)) throw new HttpError(429, `rate limited: ${who}, slow down`);
+    return who;
   };
   const param = <T extends z.ZodType>(schema: T, v: unknown, what: string): z.infer<T> => {
     const r = schema.safeParse(v);

@@ -4,7 +4,9 @@
  * validation, a proof for someone else's lease refused and counted, 1,000 bad requests all
  * answered 4xx with the service still up, rate limits, the OpenAPI document and /metrics.
  */
-import type { Server } from "node:http";
+import { randomBytes } from "node:crypto";
+import { Agent, request, type Server } from "node:http";
+import type { DatabaseSync } from "node:sqlite";
 import type { AddressInfo } from "node:net";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,6 +18,7 @@ import { HEADERS, signRequest } from "../orchestrator/auth.ts";
 import { BatchingVerifier } from "../orchestrator/batch-verifier.ts";
 import { OrchestratorClient } from "../orchestrator/client.ts";
 import { createMetrics } from "../orchestrator/metrics.ts";
+import { RateLimiter } from "../orchestrator/rate-limit.ts";
 import { Scheduler, type ChunkLease } from "../orchestrator/scheduler.ts";
 import { createApp } from "../orchestrator/server.ts";
 import { openDatabase } from "../orchestrator/store.ts";
@@ -32,6 +35,7 @@ const bob = privateKeyToAccount(generatePrivateKey());
 let server: Server;
 let base: string;
 let scheduler: Scheduler;
+let db: DatabaseSync;
 
 async function post(path: string, body: string, headers: Record<string, string> = {}) {
   const r = await fetch(base + path, {
@@ -42,13 +46,47 @@ async function post(path: string, body: string, headers: Record<string, string> 
   return { status: r.status, json: (await r.json().catch(() => undefined)) as { error?: string } };
 }
 
+/** Serves `app` on a free port of 127.0.0.1; returns its base URL and server. */
+async function listen(app: ReturnType<typeof createApp>) {
+  const s: Server = await new Promise((r) => {
+    const x = app.listen(0, "127.0.0.1", () => r(x));
+  });
+  return { server: s, url: `http://127.0.0.1:${(s.address() as AddressInfo).port}` };
+}
+
+/**
+ * A POST over node:http, so that the test chooses the peer address (any of 127/8 reaches
+ * 127.0.0.1 on Linux) and the content-length header.
+ */
+function rawPost(
+  url: string,
+  headers: Record<string, string | number>,
+  body: Uint8Array | undefined,
+  o: { localAddress?: string; agent?: Agent } = {},
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      { method: "POST", headers, localAddress: o.localAddress, agent: o.agent },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => (text += c));
+        res.on("end", () => resolve({ status: res.statusCode!, text }));
+      },
+    );
+    req.on("error", reject);
+    if (body) req.end(body);
+  });
+}
+
 beforeAll(async () => {
   const artifacts = await getTestArtifacts(DEFAULT_NETWORK_CIRCUIT);
   const config = chunkCircuitConfig(DEFAULT_NETWORK_CIRCUIT);
   const image = loadElf(new Uint8Array(readFileSync(`${REPO_ROOT}/guests/elf/fibonacci.elf`)));
   const exec = await executeChunked(image, GUEST_INPUTS.fibonacci!, chunkLimits(config));
   const opening = await imageOpening(image);
-  const db = openDatabase(join(mkdtempSync(join(tmpdir(), "concentric-api-")), "o.sqlite"));
+  db = openDatabase(join(mkdtempSync(join(tmpdir(), "concentric-api-")), "o.sqlite"));
   scheduler = new Scheduler(db, new BatchingVerifier(artifacts.vkey), {
     leaseMs: 60_000,
     maxRejected: 1000,
@@ -74,10 +112,7 @@ beforeAll(async () => {
     info: () => ({ role: "orchestrator", chainId: 31337 }),
     maxBodyBytes: 64 * 1024,
   });
-  server = await new Promise((r) => {
-    const s = app.listen(0, "127.0.0.1", () => r(s));
-  });
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ server, url: base } = await listen(app));
 }, 1_800_000);
 
 afterAll(() => {
@@ -241,5 +276,78 @@ describe("orchestrator API", () => {
     expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(100);
     expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(100);
     expect(statuses.filter((s) => s !== 200 && s !== 429)).toEqual([]);
+  });
+
+  it("keys rate limits on the verified signer and the peer address: 10,000 forged headers reset no one", async () => {
+    // Nothing refills during the test (one token per 100 s).
+    const limiter = new RateLimiter(0.01, 5);
+    const app = createApp({
+      db,
+      scheduler,
+      metrics: createMetrics(),
+      log: pino({ level: "silent" }),
+      info: () => ({}),
+      limiter,
+    });
+    const { server: s, url } = await listen(app);
+    try {
+      const register = async (who: typeof alice) => {
+        const body = new TextEncoder().encode(JSON.stringify({ role: "delegator" }));
+        const h = await signRequest(who, "POST", "/v1/nodes", body);
+        return rawPost(`${url}/v1/nodes`, { ...h, "content-type": "application/json" }, body);
+      };
+      const dave = privateKeyToAccount(generatePrivateKey());
+      const daves: { status: number; text: string }[] = [];
+      for (let i = 0; i < 6; i++) daves.push(await register(dave));
+      expect(daves.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 429]);
+      expect(daves[5]!.text).toContain(dave.address);
+
+      // Another peer sends 10,000 requests, each naming a fresh address in the headers: half
+      // with a well-formed signature that does not verify, half with the address header alone.
+      const bucketsBefore = limiter.size;
+      const agent = new Agent({ keepAlive: true, maxSockets: 32 });
+      const statuses: number[] = [];
+      for (let i = 0; i < 10_000; i += 250)
+        statuses.push(
+          ...(
+            await Promise.all(
+              Array.from({ length: 250 }, (_, j) => {
+                const forged = `0x${randomBytes(20).toString("hex")}`;
+                const headers: Record<string, string> = {
+                  "content-type": "application/json",
+                  [HEADERS.address]: forged,
+                };
+                if ((i + j) % 2 === 0)
+                  Object.assign(headers, {
+                    [HEADERS.timestamp]: String(Date.now()),
+                    [HEADERS.nonce]: "0".repeat(32),
+                    [HEADERS.signature]: `0x${"1b".repeat(65)}`,
+                  });
+                return rawPost(
+                  `${url}/v1/nodes`,
+                  headers,
+                  new TextEncoder().encode('{"role":"delegator"}'),
+                  { localAddress: "127.0.0.2", agent },
+                );
+              }),
+            )
+          ).map((r) => r.status),
+        );
+      agent.destroy();
+      expect(statuses).toHaveLength(10_000);
+      expect(statuses.filter((x) => x !== 401 && x !== 429)).toEqual([]);
+      expect(statuses.filter((x) => x === 429).length).toBeGreaterThan(9_900);
+      // One new bucket (the peer's), none per forged address; Dave's is still empty.
+      expect(limiter.size).toBe(bucketsBefore + 1);
+      expect(limiter.tokens(`node:${dave.address}`)).toBeLessThan(1);
+      const again = await register(dave);
+      expect(again.status).toBe(429);
+      expect(again.text).toContain(dave.address);
+      // The honest path: a new node on Dave's peer address has its own budget.
+      expect((await register(privateKeyToAccount(generatePrivateKey()))).status).toBe(200);
+    } finally {
+      s.closeAllConnections();
+      s.close();
+    }
   });
 });
