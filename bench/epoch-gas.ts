@@ -88,9 +88,12 @@ for (const n of sizes) {
   });
   const o = await imageOpening(image);
   await c.jobs.write.registerImage(registerImageArgs(o, elf));
-  await c.jobs.write.submitJob([BigInt(run.imageId), BigInt(run.inputDigest)], {
-    value: 10n ** 16n,
-  });
+  await c.jobs.write.submitJob(
+    [BigInt(run.imageId), BigInt(run.inputDigest), BigInt(run.final.cycles)],
+    {
+      value: 10n ** 16n,
+    },
+  );
   const jobId = (await c.jobs.read.jobCount()) - 1n;
   const epoch = (await c.jobs.read.job([jobId])).epoch;
   await networkHelpers.time.increase(120);
@@ -126,4 +129,39 @@ for (const r of rows) {
       `${k(r.compressed)} | ${k(Number(r.compressed) / r.n)} | ${k(target)} | ${(Number(r.plain) / target).toFixed(2)} |`,
   );
 }
+
+// Epoch capacity: what one Universal Proof may hold within one transaction (EIP-7825), from the
+// deployed parameters, checked against a straight-line fit of the measured gas (one job).
+const TX_CAP = 2 ** 24;
+const xs = rows.map((r) => r.n);
+const ys = rows.map((r) => Number(r.plain));
+const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
+const mx = mean(xs);
+const my = mean(ys);
+const slope =
+  rows.length > 1
+    ? xs.reduce((s, x, i) => s + (x - mx) * (ys[i]! - my), 0) /
+      xs.reduce((s, x) => s + (x - mx) ** 2, 0)
+    : ys[0]! / xs[0]!;
+const intercept = my - slope * mx;
+const epochGas = Number(await c.jobs.read.EPOCH_GAS());
+const gasPerJob = Number(await c.jobs.read.GAS_PER_JOB());
+const gasPerChunk = Number(await c.jobs.read.GAS_PER_CHUNK());
+const cyclesPerChunk = Number(await c.jobs.read.CYCLES_PER_CHUNK());
+const maxChunks = Math.floor((epochGas - gasPerJob) / gasPerChunk);
+const worst = intercept + slope * maxChunks;
+console.log(`\nepoch capacity (${circuit}, deployment parameters)`);
+console.log(
+  `measured: submitEpoch ≈ ${k(intercept)} + ${k(slope)}·N gas (least squares over N = ${xs.join(", ")})`,
+);
+console.log(
+  `room per epoch ${k(epochGas)} gas; a job reserves ${k(gasPerJob)} + ${k(gasPerChunk)} per chunk; ` +
+    `${cyclesPerChunk} cycles per chunk at least`,
+);
+console.log(
+  `one job fills an epoch at ${maxChunks} chunks = ${maxChunks * cyclesPerChunk} cycles ` +
+    `(${maxChunks * config.K} at full chunks of K = ${config.K}); measured gas then ≈ ${k(worst)} ` +
+    `(${((100 * worst) / TX_CAP).toFixed(0)} % of the 2^24 cap)`,
+);
+if (worst > TX_CAP) throw new Error("a full epoch would not fit one transaction");
 process.exit(0);

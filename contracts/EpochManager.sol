@@ -10,17 +10,20 @@ import {IPoseidon3} from "./interfaces/IPoseidon.sol";
 import {IStaking} from "./interfaces/IStaking.sol";
 
 /// @title Epoch manager: verifies Universal Proofs, settles jobs, pays rewards
-/// @notice See IEpochManager. Rewards come from job fees: PROVER_SHARE_BPS of a job's fee is
-/// split evenly over its chunks and credited to the prover address inside each chunk proof;
-/// the rest (with the rounding remainder) is split evenly between the submitter and the
-/// `assemblers` it names (registered orchestrators whose segments went into the proof).
-/// Slashed stake of a submitter that missed its deadline goes to whoever then submits the
-/// epoch. Invariant: `address(this).balance == totalRewards + Σ bounty`.
+/// @notice See IEpochManager for the rules (who is assigned, who may submit when, who is
+/// slashed for what, where every wei goes). Invariant:
+/// `address(this).balance == totalRewards + Σ bounty + carriedPool`.
 contract EpochManager is IEpochManager, ReentrancyGuard {
     uint256 internal constant R = 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001;
-    /// The chunk circuit's public inputs, in order: sIn, sOut, imageId, prover.
-    uint256 internal constant N_PUBLIC = 4;
+    /// The chunk circuit's public inputs, in order: sIn, sOut, imageId, prover, cyclesRetired.
+    uint256 internal constant N_PUBLIC = 5;
     uint256 public constant MAX_CYCLES = (1 << 40) - 1;
+    /// Part of a slash credited to whoever calls `slashMissed` (10 %).
+    uint16 public constant SLASH_REWARD_BPS = 1000;
+    /// An epoch's unclaimed bounty may be swept into `carriedPool` this long after its deadline.
+    uint64 public constant SWEEP_DELAY = 7 days;
+    /// Roots probed for an active one when an epoch is assigned (O(1) assignment).
+    uint256 public constant ASSIGN_PROBES = 4;
 
     IGroth16BatchVerifier public immutable VERIFIER;
     IJobRegistry public immutable JOBS;
@@ -35,7 +38,9 @@ contract EpochManager is IEpochManager, ReentrancyGuard {
 
     mapping(uint64 epoch => EpochRecord) private _epochs;
     mapping(uint64 epoch => uint256) public bounty;
-    mapping(uint64 epoch => address) private _assigned;
+    mapping(uint64 epoch => Assignment) private _assignments;
+    /// Swept bounties, paid with the orchestrator share of the next Universal Proof.
+    uint256 public carriedPool;
     mapping(address account => uint256) public rewardsOf;
     uint256 public totalRewards;
 
@@ -46,6 +51,7 @@ contract EpochManager is IEpochManager, ReentrancyGuard {
         IStaking staking,
         IPoseidon3 poseidon3,
         uint64 submissionWindow,
+        uint64 slashGrace,
         uint256 slashAmount,
         uint16 proverShareBps
     ) {
@@ -60,6 +66,13 @@ contract EpochManager is IEpochManager, ReentrancyGuard {
         SLASH_AMOUNT = slashAmount;
         PROVER_SHARE_BPS = proverShareBps;
         if (proverShareBps > 10_000 || verifier.N_PUBLIC() != N_PUBLIC) revert Epoch__BadConfig();
+        // A root assigned at the start of an epoch that leaves at once must still hold its stake
+        // (registered, then unbonding) when the deadline has passed and slashGrace more.
+        if (
+            uint256(registry.EXIT_DELAY()) + staking.UNBONDING_DELAY() <
+            uint256(EPOCH_LENGTH) + submissionWindow + slashGrace
+        ) revert Epoch__BadConfig();
+        if (slashAmount > registry.MIN_STAKE()) revert Epoch__BadConfig();
     }
 
     /// @dev Fees arrive from the job registry, slashed stake from staking; nothing else.
@@ -89,46 +102,67 @@ contract EpochManager is IEpochManager, ReentrancyGuard {
         _settle(epoch, jobs, assemblers, proofs.length);
     }
 
-    function slashMissed(uint64 epoch) external nonReentrant {
-        EpochRecord storage e = _epochs[epoch];
-        if (
-            block.timestamp <= deadline(epoch) ||
-            e.slashed ||
-            (e.submitter != address(0) && e.submittedAt <= deadline(epoch)) ||
-            JOBS.pendingIn(epoch) == 0
-        ) revert Epoch__NotSlashable(epoch);
-        _slash(epoch, assignedSubmitter(epoch));
+    function declareEpoch(uint64 epoch) external nonReentrant {
+        _checkSubmitter(epoch);
+        _epochs[epoch] = EpochRecord(msg.sender, uint40(block.timestamp), 0, 0, _epochs[epoch].slashed);
+        emit EpochDeclared(epoch, msg.sender, JOBS.pendingIn(epoch));
     }
 
-    function withdrawRewards() external nonReentrant {
+    function slashMissed(uint64 epoch) external nonReentrant {
+        if (!_slashable(epoch)) revert Epoch__NotSlashable(epoch);
+        address root = _assignments[epoch].root;
+        uint256 taken = _slash(epoch);
+        uint256 reward = root == msg.sender ? 0 : (taken * SLASH_REWARD_BPS) / 10_000;
+        bounty[epoch] += taken - reward;
+        _credit(msg.sender, reward);
+    }
+
+    function sweepBounty(uint64 epoch) external nonReentrant {
+        uint64 at = deadline(epoch) + SWEEP_DELAY;
+        if (block.timestamp <= at) revert Epoch__SweepTooEarly(at);
+        uint256 amount = bounty[epoch];
+        if (amount == 0) revert Epoch__NothingToWithdraw();
+        bounty[epoch] = 0;
+        carriedPool += amount;
+        emit BountySwept(epoch, amount);
+    }
+
+    function withdrawRewards() external {
+        withdrawRewardsTo(payable(msg.sender));
+    }
+
+    function withdrawRewardsTo(address payable to) public nonReentrant {
         uint256 amount = rewardsOf[msg.sender];
         if (amount == 0) revert Epoch__NothingToWithdraw();
         rewardsOf[msg.sender] = 0;
         totalRewards -= amount;
-        (bool ok, ) = msg.sender.call{value: amount}("");
+        (bool ok, ) = to.call{value: amount}("");
         if (!ok) revert Epoch__TransferFailed();
-        emit RewardsWithdrawn(msg.sender, amount);
+        emit RewardsWithdrawn(msg.sender, to, amount);
     }
 
     function assign(uint64 epoch) external {
         if (msg.sender != address(JOBS)) revert Epoch__NotJobRegistry(msg.sender);
-        if (_assigned[epoch] != address(0)) return;
-        address a = _currentAssignee(epoch);
-        _assigned[epoch] = a;
-        emit SubmitterAssigned(epoch, a);
+        Assignment storage a = _assignments[epoch];
+        if (a.fixed_) return;
+        // O(1): the root at `epoch mod #roots`, or the next of ASSIGN_PROBES that is active.
+        uint256 n = REGISTRY.rootCount();
+        address root = address(0);
+        for (uint256 i = 0; i < ASSIGN_PROBES && i < n; i++) {
+            address r = REGISTRY.rootAt((uint256(epoch) + i) % n);
+            if (REGISTRY.isActive(r)) {
+                root = r;
+                break;
+            }
+        }
+        a.root = root;
+        a.fixed_ = true;
+        emit SubmitterAssigned(epoch, root);
     }
 
-    /// The submitter fixed when the epoch's first job arrived; for an epoch without jobs, the
-    /// one the current roots give.
+    /// The submitter fixed when the epoch's first job arrived (0: nobody, or no job yet).
     function assignedSubmitter(uint64 epoch) public view returns (address) {
-        address a = _assigned[epoch];
-        return a != address(0) ? a : _currentAssignee(epoch);
-    }
-
-    function _currentAssignee(uint64 epoch) private view returns (address) {
-        address[] memory roots = REGISTRY.activeRoots();
-        if (roots.length == 0) return address(0);
-        return roots[epoch % roots.length];
+        return _assignments[epoch].root;
     }
 
     function epochEnd(uint64 epoch) public view returns (uint64) {
@@ -151,6 +185,21 @@ contract EpochManager is IEpochManager, ReentrancyGuard {
         return keccak256(abi.encode(block.chainid, address(this), epoch));
     }
 
+    /// Who may submit (or declare) `epoch` now: after the epoch, until its deadline only the
+    /// assigned root (or, with nobody assigned, any active orchestrator); after the deadline any
+    /// active orchestrator, which slashes a root that missed it with jobs pending.
+    function _checkSubmitter(uint64 epoch) private {
+        if (block.timestamp < epochEnd(epoch)) revert Epoch__NotEnded(epoch, epochEnd(epoch));
+        if (_epochs[epoch].submitter != address(0)) revert Epoch__AlreadySubmitted(epoch);
+        address assigned = _assignments[epoch].root;
+        if (block.timestamp <= deadline(epoch) && assigned != address(0)) {
+            if (msg.sender != assigned) revert Epoch__NotAssigned(msg.sender, assigned);
+        } else {
+            if (!REGISTRY.isActive(msg.sender)) revert Epoch__NotOrchestrator(msg.sender);
+            _slashLate(epoch);
+        }
+    }
+
     /// Checks who may submit and what, and builds every public input from the job records,
     /// the chains and the prover addresses.
     function _begin(
@@ -159,18 +208,7 @@ contract EpochManager is IEpochManager, ReentrancyGuard {
         address[] calldata assemblers,
         uint256 nProofs
     ) private returns (uint256[] memory inputs) {
-        if (block.timestamp < epochEnd(epoch)) revert Epoch__NotEnded(epoch, epochEnd(epoch));
-        if (_epochs[epoch].submitter != address(0)) revert Epoch__AlreadySubmitted(epoch);
-        address assigned = assignedSubmitter(epoch);
-        if (block.timestamp <= deadline(epoch)) {
-            if (assigned == address(0)) revert Epoch__NoRoot();
-            if (msg.sender != assigned) revert Epoch__NotAssigned(msg.sender, assigned);
-        } else {
-            if (!REGISTRY.isActive(msg.sender)) revert Epoch__NotOrchestrator(msg.sender);
-            // Late: the assigned submitter missed its deadline with work due.
-            if (!_epochs[epoch].slashed && JOBS.pendingIn(epoch) > 0 && assigned != address(0))
-                _slash(epoch, assigned);
-        }
+        _checkSubmitter(epoch);
         for (uint256 i = 0; i < assemblers.length; i++)
             if (!REGISTRY.isActive(assemblers[i])) revert Epoch__NotOrchestrator(assemblers[i]);
         if (jobs.length == 0) revert Epoch__Empty();
@@ -192,26 +230,58 @@ contract EpochManager is IEpochManager, ReentrancyGuard {
         uint64 epoch,
         uint256[] memory inputs,
         uint256 k
-    ) private view returns (uint256) {
-        (IJobRegistry.JobStatus status, uint64 jobEpoch, uint256 imageId, uint256 sIn) = JOBS.settlementInfo(p.jobId);
-        if (status != IJobRegistry.JobStatus.Pending) revert IJobRegistry.Jobs__NotPending(p.jobId, status);
-        if (jobEpoch > epoch) revert Epoch__JobNotDue(p.jobId, jobEpoch);
+    ) private returns (uint256) {
+        (uint256 imageId, uint256 sIn) = _checkJob(p, epoch);
         uint256 n = p.provers.length;
-        if (n == 0) revert Epoch__NoChunks(p.jobId);
-        if (p.states.length != n - 1) revert Epoch__ChainLength(p.jobId, p.states.length, n);
+        uint256 total = 0;
         uint256 sN = _finalState(p);
         for (uint256 c = 0; c < n; c++) {
             uint256 sOut = c + 1 < n ? p.states[c] : sN;
             address prover = p.provers[c];
             if (prover == address(0)) revert Epoch__ZeroProver(p.jobId, c);
+            // Every chunk retires at least one instruction: an idle chunk proves S -> S.
+            uint32 retired = p.chunkCycles[c];
+            if (sOut == sIn || retired == 0) revert Epoch__IdleChunk(p.jobId, c);
+            total += retired;
             inputs[k] = sIn;
             inputs[k + 1] = sOut;
             inputs[k + 2] = imageId;
             inputs[k + 3] = uint160(prover);
+            inputs[k + 4] = retired;
             k += N_PUBLIC;
             sIn = sOut;
         }
+        if (total != p.cycles) revert Epoch__ChunkCycles(p.jobId);
         return k;
+    }
+
+    /// Checks a job may be settled here, by this sender, in this shape; returns its image ID
+    /// and S_0.
+    function _checkJob(JobProof calldata p, uint64 epoch) private returns (uint256 imageId, uint256 s0) {
+        IJobRegistry.JobStatus status;
+        uint64 jobEpoch;
+        uint64 cycleBound;
+        uint32 maxChunks;
+        (status, jobEpoch, imageId, s0, cycleBound, maxChunks) = JOBS.settlementInfo(p.jobId);
+        if (status != IJobRegistry.JobStatus.Pending) revert IJobRegistry.Jobs__NotPending(p.jobId, status);
+        if (jobEpoch > epoch) revert Epoch__JobNotDue(p.jobId, jobEpoch);
+        if (jobEpoch < epoch) {
+            // An earlier epoch's job: only its own root may carry it before that epoch's
+            // deadline; after it, anyone may (and a root that missed it is slashed).
+            address owner = _assignments[jobEpoch].root;
+            if (block.timestamp <= deadline(jobEpoch)) {
+                if (owner != address(0) && msg.sender != owner) revert Epoch__NotAssigned(msg.sender, owner);
+            } else {
+                _slashLate(jobEpoch);
+            }
+        }
+        uint256 n = p.provers.length;
+        if (n == 0) revert Epoch__NoChunks(p.jobId);
+        // Within what the job reserved of its epoch's room, and within its declared bound.
+        if (n > maxChunks) revert Epoch__TooManyChunks(p.jobId, n, maxChunks);
+        if (p.cycles > cycleBound) revert Epoch__OverCycleBound(p.jobId, p.cycles, cycleBound);
+        if (p.states.length != n - 1) revert Epoch__ChainLength(p.jobId, p.states.length, n);
+        if (p.chunkCycles.length != n) revert Epoch__ChunkCycles(p.jobId);
     }
 
     /// S_N = Poseidon(finalCore, outputDigest, status) with halted = 1: the chain ends halted.
@@ -225,22 +295,28 @@ contract EpochManager is IEpochManager, ReentrancyGuard {
 
     /// Records results, credits rewards. Runs only after the batch verified.
     function _settle(uint64 epoch, JobProof[] calldata jobs, address[] calldata assemblers, uint256 chunks) private {
-        uint256 orchestratorPool = bounty[epoch];
-        if (orchestratorPool != 0) bounty[epoch] = 0;
+        uint256 orchestratorPool = carriedPool;
+        if (orchestratorPool != 0) carriedPool = 0;
         for (uint256 i = 0; i < jobs.length; i++) {
             JobProof calldata p = jobs[i];
             uint256 fee = JOBS.settle(p.jobId, IJobRegistry.JobResult(p.exitCode, p.cycles, epoch, p.outputDigest));
             uint256 n = p.provers.length;
-            uint256 perChunk = (fee * PROVER_SHARE_BPS) / 10_000 / n;
-            // one credit per run of consecutive chunks by the same prover
+            uint256 proverPool = (fee * PROVER_SHARE_BPS) / 10_000;
+            uint256 paid = 0;
+            // per cycle retired; one credit per run of consecutive chunks by the same prover
             uint256 from = 0;
-            for (uint256 c = 1; c <= n; c++) {
-                if (c == n || p.provers[c] != p.provers[from]) {
-                    _credit(p.provers[from], perChunk * (c - from));
-                    from = c;
+            uint256 runCycles = 0;
+            for (uint256 c = 0; c < n; c++) {
+                runCycles += p.chunkCycles[c];
+                if (c + 1 == n || p.provers[c + 1] != p.provers[from]) {
+                    uint256 amount = (proverPool * runCycles) / p.cycles;
+                    _credit(p.provers[from], amount);
+                    paid += amount;
+                    from = c + 1;
+                    runCycles = 0;
                 }
             }
-            orchestratorPool += fee - perChunk * n;
+            orchestratorPool += fee - paid;
             emit JobProven(p.jobId, epoch, uint32(n));
         }
         uint256 share = orchestratorPool / (assemblers.length + 1);
@@ -263,10 +339,34 @@ contract EpochManager is IEpochManager, ReentrancyGuard {
         emit RewardCredited(account, amount);
     }
 
-    function _slash(uint64 epoch, address submitter) private {
+    /// A root missed `epoch` if its deadline passed with jobs pending and it neither submitted
+    /// nor declared the epoch by then. An epoch with nobody assigned slashes nobody.
+    function _slashable(uint64 epoch) private view returns (bool) {
+        EpochRecord storage e = _epochs[epoch];
+        return
+            block.timestamp > deadline(epoch) &&
+            !e.slashed &&
+            !(e.submitter != address(0) && e.submittedAt <= deadline(epoch)) &&
+            _assignments[epoch].root != address(0) &&
+            JOBS.pendingIn(epoch) > 0;
+    }
+
+    /// Late work on a missed epoch: slash its root, and pay the slash (and any bounty left by
+    /// `slashMissed`) to the caller, unless the caller is that root: then it stays the epoch's
+    /// bounty, which only `sweepBounty` moves on.
+    function _slashLate(uint64 epoch) private {
+        if (_slashable(epoch)) bounty[epoch] += _slash(epoch);
+        uint256 b = bounty[epoch];
+        if (b != 0 && msg.sender != _assignments[epoch].root) {
+            bounty[epoch] = 0;
+            _credit(msg.sender, b);
+        }
+    }
+
+    function _slash(uint64 epoch) private returns (uint256 taken) {
+        address root = _assignments[epoch].root;
         _epochs[epoch].slashed = true;
-        uint256 taken = STAKING.slash(submitter, SLASH_AMOUNT);
-        bounty[epoch] += taken;
-        emit SubmitterSlashed(epoch, submitter, taken);
+        taken = STAKING.slash(root, SLASH_AMOUNT);
+        emit SubmitterSlashed(epoch, root, taken);
     }
 }

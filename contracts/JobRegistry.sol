@@ -19,13 +19,24 @@ import {IEpochManager} from "./interfaces/IEpochManager.sol";
 contract JobRegistry is IJobRegistry, ReentrancyGuard {
     uint256 internal constant R = 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001;
     uint256 public constant MAX_INPUT_BYTES = 64;
+    uint64 public constant MAX_CYCLES = (1 << 40) - 1;
+    /// How far ahead a job may be placed when the current epoch is full.
+    uint64 public constant MAX_EPOCHS_AHEAD = 16;
 
     IPoseidon2 public immutable POSEIDON2;
     IPoseidon3 public immutable POSEIDON3;
     IPoseidon6 public immutable POSEIDON6;
     uint32 public immutable MEMORY_SIZE;
     uint256 public immutable ENTRY_REGISTERS_HASH;
-    uint256 public immutable MIN_FEE;
+    uint256 public immutable BASE_FEE;
+    uint256 public immutable PRICE_PER_CYCLE;
+    /// Cycles every chunk but a job's last is expected to retire (the chunk size K, or less when
+    /// the circuit may cut a chunk short): a bound of B cycles may settle in ceil(B / this).
+    uint64 public immutable CYCLES_PER_CHUNK;
+    /// Room of one epoch's Universal Proof, and what a job and each of its chunks take of it.
+    uint256 public immutable EPOCH_GAS;
+    uint256 public immutable GAS_PER_JOB;
+    uint256 public immutable GAS_PER_CHUNK;
     uint64 public immutable REFUND_TIMEOUT;
     uint64 public immutable GENESIS;
     uint64 public immutable EPOCH_LENGTH;
@@ -35,6 +46,7 @@ contract JobRegistry is IJobRegistry, ReentrancyGuard {
     mapping(uint256 imageId => Image) private _images;
     Job[] private _jobs;
     mapping(uint64 epoch => uint256) public pendingIn;
+    mapping(uint64 epoch => uint256) public reservedGas;
 
     struct Poseidons {
         IPoseidon2 p2;
@@ -42,11 +54,22 @@ contract JobRegistry is IJobRegistry, ReentrancyGuard {
         IPoseidon6 p6;
     }
 
+    /// Fees and epoch capacity (see IJobRegistry). `epochGas` is the room left for jobs once the
+    /// Universal Proof's fixed cost is taken from the transaction cap.
+    struct Capacity {
+        uint256 baseFee;
+        uint256 pricePerCycle;
+        uint64 cyclesPerChunk;
+        uint256 epochGas;
+        uint256 gasPerJob;
+        uint256 gasPerChunk;
+    }
+
     constructor(
         Poseidons memory poseidons,
         uint32 memorySize,
         uint256 entryRegistersHash,
-        uint256 minFee,
+        Capacity memory capacity,
         uint64 refundTimeout,
         uint64 genesis,
         uint64 epochLength
@@ -56,7 +79,14 @@ contract JobRegistry is IJobRegistry, ReentrancyGuard {
         POSEIDON6 = poseidons.p6;
         MEMORY_SIZE = memorySize;
         ENTRY_REGISTERS_HASH = entryRegistersHash;
-        MIN_FEE = minFee;
+        if (capacity.cyclesPerChunk == 0 || capacity.gasPerChunk == 0 || capacity.epochGas < capacity.gasPerJob + capacity.gasPerChunk)
+            revert Jobs__BadConfig();
+        BASE_FEE = capacity.baseFee;
+        PRICE_PER_CYCLE = capacity.pricePerCycle;
+        CYCLES_PER_CHUNK = capacity.cyclesPerChunk;
+        EPOCH_GAS = capacity.epochGas;
+        GAS_PER_JOB = capacity.gasPerJob;
+        GAS_PER_CHUNK = capacity.gasPerChunk;
         REFUND_TIMEOUT = refundTimeout;
         GENESIS = genesis;
         EPOCH_LENGTH = epochLength;
@@ -89,15 +119,19 @@ contract JobRegistry is IJobRegistry, ReentrancyGuard {
         emit ImageRegistered(imageId, msg.sender, keccak256(elf), elf);
     }
 
-    function submitJob(uint256 imageId, uint256 inputDigest) external payable returns (uint256) {
-        return _submit(imageId, inputDigest);
+    function submitJob(uint256 imageId, uint256 inputDigest, uint64 cycleBound) external payable returns (uint256) {
+        return _submit(imageId, inputDigest, cycleBound);
     }
 
-    function submitJobWithInput(uint256 imageId, bytes calldata input) external payable returns (uint256 jobId) {
+    function submitJobWithInput(
+        uint256 imageId,
+        bytes calldata input,
+        uint64 cycleBound
+    ) external payable returns (uint256 jobId) {
         if (input.length > MAX_INPUT_BYTES) revert Jobs__InputTooLong(input.length, MAX_INPUT_BYTES);
         uint256 d = 0;
         for (uint256 i = input.length; i > 0; i--) d = POSEIDON2.poseidon([uint256(uint8(input[i - 1])), d]);
-        jobId = _submit(imageId, d);
+        jobId = _submit(imageId, d, cycleBound);
         emit JobInput(jobId, input);
     }
 
@@ -135,11 +169,23 @@ contract JobRegistry is IJobRegistry, ReentrancyGuard {
     function settlementInfo(uint256 jobId)
         external
         view
-        returns (JobStatus status, uint64 epoch, uint256 imageId, uint256 s0)
+        returns (JobStatus status, uint64 epoch, uint256 imageId, uint256 s0, uint64 cycleBound, uint32 maxChunks)
     {
         if (jobId >= _jobs.length) revert Jobs__UnknownJob(jobId);
         Job storage j = _jobs[jobId];
-        return (j.status, j.epoch, j.imageId, j.s0);
+        return (j.status, j.epoch, j.imageId, j.s0, j.cycleBound, j.maxChunks);
+    }
+
+    function feeFor(uint64 cycleBound) public view returns (uint256) {
+        return BASE_FEE + PRICE_PER_CYCLE * cycleBound;
+    }
+
+    function chunksFor(uint64 cycleBound) public view returns (uint32) {
+        return uint32((uint256(cycleBound) + CYCLES_PER_CHUNK - 1) / CYCLES_PER_CHUNK);
+    }
+
+    function gasFor(uint64 cycleBound) public view returns (uint256) {
+        return GAS_PER_JOB + uint256(chunksFor(cycleBound)) * GAS_PER_CHUNK;
     }
 
     function result(uint256 jobId) external view returns (bool settled, JobResult memory) {
@@ -160,14 +206,16 @@ contract JobRegistry is IJobRegistry, ReentrancyGuard {
         return timestamp < GENESIS ? 0 : uint64((timestamp - GENESIS) / EPOCH_LENGTH);
     }
 
-    function _submit(uint256 imageId, uint256 inputDigest) private returns (uint256 jobId) {
+    function _submit(uint256 imageId, uint256 inputDigest, uint64 cycleBound) private returns (uint256 jobId) {
         Image storage img = _images[imageId];
         if (!img.registered) revert Jobs__UnknownImage(imageId);
         if (inputDigest >= R) revert Jobs__NotInField(inputDigest);
-        if (msg.value < MIN_FEE) revert Jobs__FeeTooLow(msg.value, MIN_FEE);
+        if (cycleBound == 0 || cycleBound > MAX_CYCLES) revert Jobs__BadCycleBound(cycleBound);
+        uint256 minFee = feeFor(cycleBound);
+        if (msg.value < minFee) revert Jobs__FeeTooLow(msg.value, minFee);
+        uint64 epoch = _place(gasFor(cycleBound));
         uint256 core = POSEIDON6.poseidon([imageId, inputDigest, img.entry, ENTRY_REGISTERS_HASH, img.initRoot, 0]);
         uint256 s0 = POSEIDON3.poseidon([core, 0, 0]);
-        uint64 epoch = epochAt(block.timestamp);
         jobId = _jobs.length;
         _jobs.push(
             Job({
@@ -179,13 +227,29 @@ contract JobRegistry is IJobRegistry, ReentrancyGuard {
                 inputDigest: inputDigest,
                 s0: s0,
                 fee: msg.value,
-                result: JobResult(0, 0, 0, 0)
+                result: JobResult(0, 0, 0, 0),
+                cycleBound: cycleBound,
+                maxChunks: chunksFor(cycleBound)
             })
         );
         // The epoch's first job fixes its submitter.
         if (pendingIn[epoch] == 0 && settler != address(0)) IEpochManager(settler).assign(epoch);
         pendingIn[epoch] += 1;
-        emit JobSubmitted(jobId, msg.sender, imageId, inputDigest, msg.value, epoch);
+        emit JobSubmitted(jobId, msg.sender, imageId, inputDigest, msg.value, epoch, cycleBound, chunksFor(cycleBound));
+    }
+
+    /// The first epoch from the current one with `gas` of room left; reserves it there.
+    function _place(uint256 gas) private returns (uint64 epoch) {
+        if (gas > EPOCH_GAS) revert Jobs__TooLarge(gas, EPOCH_GAS);
+        uint64 first = epochAt(block.timestamp);
+        for (epoch = first; epoch <= first + MAX_EPOCHS_AHEAD; epoch++) {
+            uint256 used = reservedGas[epoch];
+            if (used + gas <= EPOCH_GAS) {
+                reservedGas[epoch] = used + gas;
+                return epoch;
+            }
+        }
+        revert Jobs__NetworkBusy(first, first + MAX_EPOCHS_AHEAD);
     }
 
     function _pending(uint256 jobId) private view returns (Job storage j) {

@@ -7,6 +7,13 @@
  */
 import { z } from "zod";
 
+/**
+ * The largest job input accepted by `POST /v1/jobs/{jobId}/input`, in bytes (64 KiB). Checking
+ * one costs a Poseidon hash per byte (seconds of a core at this size); a longer upload is
+ * refused with 413 from its content-length, before it is read.
+ */
+export const MAX_INPUT_BYTES = 64 * 1024;
+
 const decimal = z.string().regex(/^(0|[1-9][0-9]{0,77})$/, "a decimal number without leading 0s");
 const g1 = z.tuple([decimal, decimal, decimal]);
 const fp2 = z.tuple([decimal, decimal]);
@@ -26,7 +33,7 @@ export const ChunkProofSchema = z.object({
     .int()
     .min(0)
     .max(2 ** 31),
-  publicSignals: z.tuple([decimal, decimal, decimal, decimal]),
+  publicSignals: z.tuple([decimal, decimal, decimal, decimal, decimal]),
   proof: Groth16ProofSchema,
 });
 
@@ -224,18 +231,33 @@ export function openApiDocument(serverUrl: string) {
       },
       "/v1/jobs/{jobId}/input": {
         post: {
-          summary: "Supply the input bytes of a job submitted by digest (checked against it)",
+          summary:
+            "Supply the input bytes of a job submitted by digest (checked against it, off the " +
+            `event loop); at most ${MAX_INPUT_BYTES} bytes`,
+          parameters: [
+            { name: "jobId", in: "path", required: true, schema: { type: "integer" } },
+            ...signedHeaders,
+          ],
           requestBody: {
             required: true,
             content: {
-              "application/octet-stream": { schema: { type: "string", format: "binary" } },
+              "application/octet-stream": {
+                schema: { type: "string", format: "binary", maxLength: MAX_INPUT_BYTES },
+              },
             },
           },
           responses: {
+            ...errors,
             "200": { description: "Stored" },
             "404": { description: "Unknown job" },
-            "409": { description: "Input already known" },
-            "422": { description: "Digest mismatch" },
+            "409": { description: "Replayed request, input already known or being checked" },
+            "413": {
+              description: `Longer than ${MAX_INPUT_BYTES} bytes (refused from its content-length, unread)`,
+              content: json(ErrorSchema),
+            },
+            "415": { description: "Not application/octet-stream", content: json(ErrorSchema) },
+            "422": { description: "Digest mismatch", content: json(ErrorSchema) },
+            "503": { description: "Hashing queue full: retry later", content: json(ErrorSchema) },
           },
         },
       },

@@ -79,17 +79,10 @@ export async function signRequest(
 }
 
 /**
- * Checks a request's signature and consumes its nonce; returns the signer's checksummed
- * address. @throws AuthError (401 unsigned/bad/stale, 409 replayed).
+ * The signature headers of a request, well-formed, without checking the signature: what can be
+ * refused before a body is read. @throws AuthError 401 (missing or malformed header).
  */
-export async function verifyRequest(
-  db: DatabaseSync,
-  method: string,
-  path: string,
-  headers: Record<string, string | string[] | undefined>,
-  body: Uint8Array,
-  now = Date.now(),
-): Promise<`0x${string}`> {
+export function signatureHeaders(headers: Record<string, string | string[] | undefined>) {
   const h = (k: string) => {
     const v = headers[k];
     if (typeof v !== "string" || v.length === 0)
@@ -104,6 +97,22 @@ export async function verifyRequest(
   if (!/^[0-9]{1,16}$/.test(timestamp)) throw new AuthError(401, "malformed timestamp");
   if (!/^[0-9a-f]{32}$/.test(nonce)) throw new AuthError(401, "malformed nonce (32 hex digits)");
   if (!/^0x[0-9a-fA-F]{130}$/.test(signature)) throw new AuthError(401, "malformed signature");
+  return { address, timestamp, nonce, signature };
+}
+
+/**
+ * Checks a request's signature and consumes its nonce; returns the signer's checksummed
+ * address. @throws AuthError (401 unsigned/bad/stale, 409 replayed).
+ */
+export async function verifyRequest(
+  db: DatabaseSync,
+  method: string,
+  path: string,
+  headers: Record<string, string | string[] | undefined>,
+  body: Uint8Array,
+  now = Date.now(),
+): Promise<`0x${string}`> {
+  const { address, timestamp, nonce, signature } = signatureHeaders(headers);
   const t = Number(timestamp);
   if (Math.abs(now - t) > SIGNATURE_WINDOW_MS)
     throw new AuthError(401, `stale request: timestamp ${t} is not within 120 s of ${now}`);

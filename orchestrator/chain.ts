@@ -1,7 +1,8 @@
 /**
  * The orchestrator's side of the chain: follow JobRegistry events (images, jobs, inputs) from
- * a persisted block cursor; execute each job once and hand its chunks to the scheduler; once
- * an epoch has ended and its jobs are proven, assemble the Universal Proof and submit it with
+ * a persisted block cursor (inputs of jobs submitted by digest alone arrive over the API:
+ * inputs.ts); execute each job once and hand its chunks to the scheduler; once an epoch has
+ * ended and its jobs are proven, assemble the Universal Proof and submit it with
  * EpochManager.submitEpoch. A revert is decoded and diagnosed (a job settled by someone else
  * is dropped and the rest retried; anything else is recorded and retried with backoff); a
  * transaction without a receipt is sent again. Accepted proofs live in the database and are
@@ -23,7 +24,6 @@ import {
   getPoseidon,
   imageIdOf,
   imageOpening,
-  inputDigest as computeInputDigest,
   loadElf,
 } from "../prover/executor/index.ts";
 import type { Groth16VerificationKey } from "../prover/verify/batch.ts";
@@ -55,16 +55,6 @@ export interface ChainServiceOptions {
   deadlineMarginS?: number;
   /** Called after an epoch lands (metrics). */
   onEpoch?: (epoch: number, gas: bigint, chunks: number) => void;
-}
-
-/** An error the input endpoint reports to its caller (HTTP status). */
-export class InputError extends Error {
-  constructor(
-    readonly status: 404 | 409 | 422,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 export class ChainService {
@@ -151,19 +141,6 @@ export class ChainService {
     });
   }
 
-  /** Supplies the input of a job submitted by digest only; checked against the digest. */
-  async provideInput(jobId: number, input: Uint8Array): Promise<void> {
-    const row = this.db
-      .prepare("SELECT input_digest, input FROM intake WHERE id = ?")
-      .get(jobId) as { input_digest: string; input: Uint8Array | null } | undefined;
-    if (!row) throw new InputError(404, `job ${jobId} is not known (yet) to this orchestrator`);
-    if (row.input) throw new InputError(409, `job ${jobId} already has its input`);
-    const d = await computeInputDigest(input);
-    if (d.toString() !== row.input_digest)
-      throw new InputError(422, `input digest ${d} is not job ${jobId}'s (${row.input_digest})`);
-    this.db.prepare("UPDATE intake SET input = ? WHERE id = ?").run(input, jobId);
-  }
-
   /** Executes every job whose image and input are known and turns it into chunk tasks. */
   async intake(): Promise<void> {
     const rows = this.db
@@ -186,12 +163,22 @@ export class ChainService {
         const opening = await imageOpening(image);
         if (imageIdOf(await getPoseidon(), opening).toString() !== r.image_id)
           throw new Error("the published ELF does not hash to the image ID");
+        // The job settles only within its declared bound (cycles, and chunks of its epoch's room).
+        const job = (await this.c.jobs.read.job([BigInt(r.id)])) as {
+          cycleBound: bigint;
+          maxChunks: number;
+        };
+        const bound = Number(job.cycleBound);
         const exec = await executeChunked(image, new Uint8Array(r.input), {
           ...chunkLimits(this.o.config),
-          maxCycles: this.o.maxCycles ?? 1_000_000,
+          maxCycles: Math.min(this.o.maxCycles ?? 1_000_000, bound),
         });
         if (exec.chunks[0]!.sIn.toString() !== r.s0)
           throw new Error("S_0 of the execution differs from the chain's");
+        if (exec.chunks.length > job.maxChunks)
+          throw new Error(
+            `the run needs ${exec.chunks.length} chunk proofs, more than the ${job.maxChunks} its bound reserved`,
+          );
         const ctx = { config: this.o.config, opening };
         this.scheduler.addJob({
           id: r.id,
@@ -246,6 +233,57 @@ export class ChainService {
         continue;
       }
       await this.submitEpoch(epoch);
+    }
+    await this.declareUnprovableEpochs(now);
+  }
+
+  /**
+   * Epochs assigned to this root that ended with jobs but nothing it can settle (every job
+   * failed: it traps, exceeds its bound, or its input never arrived) are declared before the
+   * deadline (EpochManager.declareEpoch), so the root is not slashed for jobs nobody can prove.
+   */
+  private async declareUnprovableEpochs(now: bigint): Promise<void> {
+    const margin = BigInt(this.o.deadlineMarginS ?? 60);
+    const epochs = this.db
+      .prepare(
+        `SELECT DISTINCT i.epoch FROM intake i LEFT JOIN epochs e ON e.epoch = i.epoch
+         WHERE e.status IS NULL OR e.status = 'retry'
+         ORDER BY i.epoch`,
+      )
+      .all() as { epoch: number }[];
+    for (const { epoch } of epochs) {
+      const live = this.db
+        .prepare(
+          "SELECT COUNT(*) AS n FROM jobs WHERE epoch = ? AND status IN ('proving', 'proven')",
+        )
+        .get(epoch) as { n: number };
+      if (live.n > 0) continue;
+      const e = BigInt(epoch);
+      if (now < BigInt(await this.c.epochs.read.epochEnd([e]))) continue;
+      const deadline = BigInt(await this.c.epochs.read.deadline([e]));
+      if (now > deadline) continue;
+      // Inputs may still arrive, and jobs still be executed, until close to the deadline.
+      const waiting = this.db
+        .prepare(
+          `SELECT COUNT(*) AS n FROM intake i WHERE i.epoch = ?
+           AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = i.id)`,
+        )
+        .get(epoch) as { n: number };
+      if (waiting.n > 0 && now < deadline - margin) continue;
+      const assigned = String(await this.c.epochs.read.assignedSubmitter([e]));
+      if (assigned.toLowerCase() !== this.address.toLowerCase()) continue;
+      try {
+        const hash = await this.c.epochs.write.declareEpoch([e]);
+        const receipt = await this.o.publicClient.waitForTransactionReceipt({ hash });
+        if (receipt.status !== "success") throw new Error(`transaction ${hash} reverted`);
+        this.setEpoch(epoch, "declared", { tx: hash });
+        this.o.log.warn({ epoch }, "epoch declared: none of its jobs can be proven");
+      } catch (err) {
+        // Not retried: a declaration that reverted would revert again for the same reason.
+        const reason = revertReason(err);
+        this.setEpoch(epoch, "declare-failed", { error: reason });
+        this.o.log.error({ epoch, reason }, "epoch declaration failed");
+      }
     }
   }
 

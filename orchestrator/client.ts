@@ -30,15 +30,19 @@ export class OrchestratorClient {
     this.base = url.replace(/\/+$/, "");
   }
 
-  async post<T>(path: string, body: unknown): Promise<T | undefined> {
-    const bytes = new TextEncoder().encode(JSON.stringify(body));
+  post<T>(path: string, body: unknown): Promise<T | undefined> {
+    return this.send<T>(path, new TextEncoder().encode(JSON.stringify(body)), "application/json");
+  }
+
+  /** A signed POST of `bytes` (the signature covers them exactly). */
+  private async send<T>(path: string, bytes: Uint8Array, contentType: string) {
     const headers = await signRequest(this.account, "POST", path, bytes);
     let res: Response;
     try {
       res = await fetch(this.base + path, {
         method: "POST",
-        headers: { ...headers, "content-type": "application/json" },
-        body: bytes,
+        headers: { ...headers, "content-type": contentType },
+        body: bytes as Uint8Array<ArrayBuffer>,
       });
     } catch (e) {
       throw new ApiError(0, `cannot reach ${this.base}: ${(e as Error).message}`);
@@ -52,7 +56,7 @@ export class OrchestratorClient {
       throw new ApiError(res.status, `not JSON: ${text.slice(0, 200)}`);
     }
     if (!res.ok) throw new ApiError(res.status, (json as { error?: string }).error ?? text);
-    return json as T;
+    return json as T | undefined;
   }
 
   async get<T>(path: string): Promise<T> {
@@ -93,6 +97,15 @@ export class OrchestratorClient {
     return this.post<{ accepted: true; jobId: number; chunks: number; jobProven: boolean }>(
       `/v1/segments/${leaseId}/bundle`,
       { proofs },
+    );
+  }
+
+  /** Supplies the input bytes of a job submitted by digest (at most MAX_INPUT_BYTES). */
+  provideInput(jobId: number, input: Uint8Array) {
+    return this.send<{ stored: number; bytes: number }>(
+      `/v1/jobs/${jobId}/input`,
+      input,
+      "application/octet-stream",
     );
   }
 

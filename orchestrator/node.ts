@@ -17,6 +17,7 @@ import { connect, loadDeployment, type Deployment } from "../scripts/lib/wallet.
 import { BatchingVerifier } from "./batch-verifier.ts";
 import { ChainService } from "./chain.ts";
 import { OrchestratorClient } from "./client.ts";
+import { InputIntake } from "./inputs.ts";
 import { ParentLink } from "./ring.ts";
 import { createMetrics } from "./metrics.ts";
 import { Scheduler } from "./scheduler.ts";
@@ -105,6 +106,7 @@ export async function startOrchestrator(o: OrchestratorOptions) {
         metrics.lastGas.set(Number(gas));
       },
     });
+  const inputs = root && new InputIntake(db);
   const parentLink =
     parentClient &&
     new ParentLink(db, scheduler, parentClient, log, {
@@ -115,7 +117,7 @@ export async function startOrchestrator(o: OrchestratorOptions) {
   const app = createApp({
     db,
     scheduler,
-    ...(chainService ? { chain: chainService } : {}),
+    ...(inputs ? { inputs } : {}),
     metrics,
     log,
     ...(o.rateLimit ? { rateLimit: o.rateLimit } : {}),
@@ -171,6 +173,7 @@ export async function startOrchestrator(o: OrchestratorOptions) {
       const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();
       await closed;
+      await inputs?.close();
       db.close();
     },
   };

@@ -103,6 +103,11 @@ interface TaskRow {
   lease_id: string | null;
 }
 
+/** The cycles a task's chunk retires: a public input of its proof, from its circuit inputs. */
+function cyclesRetiredOf(witness: string): string {
+  return String((JSON.parse(witness) as { cyclesRetired: string }).cyclesRetired);
+}
+
 export class Scheduler {
   constructor(
     private readonly db: DatabaseSync,
@@ -292,9 +297,20 @@ export class Scheduler {
       this.reject(holder, `proven with ${proof.circuit}, the task is for ${t.circuit}`);
     if (proof.index !== t.idx)
       this.reject(holder, `proof of chunk ${proof.index}, leased ${t.idx}`);
-    const expected = [t.s_in, t.s_out, t.image_id, BigInt(holder).toString()];
-    const names = ["S_in", "S_out", "image ID", "prover address"];
-    for (let i = 0; i < 4; i++)
+    const expected = [
+      t.s_in,
+      t.s_out,
+      t.image_id,
+      BigInt(holder).toString(),
+      cyclesRetiredOf(t.witness),
+    ];
+    const names = ["S_in", "S_out", "image ID", "prover address", "cycles retired"];
+    if (proof.publicSignals.length !== expected.length)
+      this.reject(
+        holder,
+        `${proof.publicSignals.length} public signals, expected ${expected.length}`,
+      );
+    for (let i = 0; i < expected.length; i++)
       if (proof.publicSignals[i] !== expected[i])
         this.reject(holder, `public signal ${names[i]} is not this chunk's (${expected[i]})`);
     const verdict = await this.verifier.verify({
@@ -416,7 +432,13 @@ export class Scheduler {
       const p = byIndex.get(t.idx)!;
       return {
         proof: p.proof,
-        publicSignals: [t.s_in, t.s_out, t.image_id, BigInt(p.prover).toString()],
+        publicSignals: [
+          t.s_in,
+          t.s_out,
+          t.image_id,
+          BigInt(p.prover).toString(),
+          cyclesRetiredOf(t.witness),
+        ],
       };
     });
     const verdicts = await Promise.all(items.map((i) => this.verifier.verify(i)));
@@ -471,7 +493,7 @@ export class Scheduler {
     if (!j?.run) throw new Error(`job ${jobId} is unknown or failed`);
     const rows = this.db
       .prepare(
-        "SELECT idx, circuit, s_in, s_out, image_id, proof, prover, status FROM tasks WHERE job_id = ? ORDER BY idx",
+        "SELECT idx, circuit, witness, s_in, s_out, image_id, proof, prover, status FROM tasks WHERE job_id = ? ORDER BY idx",
       )
       .all(jobId) as unknown as (TaskRow & { proof: string | null; prover: string | null })[];
     const chunks: ChunkProof[] = rows.map((r) => {
@@ -480,7 +502,13 @@ export class Scheduler {
       return {
         circuit: r.circuit,
         index: r.idx,
-        publicSignals: [r.s_in, r.s_out, r.image_id, BigInt(r.prover).toString()],
+        publicSignals: [
+          r.s_in,
+          r.s_out,
+          r.image_id,
+          BigInt(r.prover).toString(),
+          cyclesRetiredOf(r.witness),
+        ],
         proof: JSON.parse(r.proof) as Groth16Proof,
       };
     });

@@ -26,8 +26,8 @@ import {
   SubmitProofBody,
   openApiDocument,
 } from "./api.ts";
-import { AuthError, verifyRequest } from "./auth.ts";
-import { InputError, type ChainService } from "./chain.ts";
+import { AuthError, signatureHeaders, verifyRequest } from "./auth.ts";
+import { InputError, MAX_INPUT_BYTES, type InputIntake } from "./inputs.ts";
 import type { Metrics } from "./metrics.ts";
 import { RateLimiter } from "./rate-limit.ts";
 import { SchedulerError, type Scheduler } from "./scheduler.ts";
@@ -36,7 +36,8 @@ import { dashboardHtml } from "./dashboard.ts";
 export interface AppDeps {
   db: DatabaseSync;
   scheduler: Scheduler;
-  chain?: ChainService;
+  /** Inputs of jobs submitted by digest (a root that follows a chain). */
+  inputs?: InputIntake;
   metrics: Metrics;
   log: Logger;
   info: () => Record<string, unknown>;
@@ -76,16 +77,6 @@ export function createApp(d: AppDeps) {
     }
     next();
   });
-  app.use(
-    express.json({
-      limit,
-      strict: true,
-      type: "application/json",
-      verify: (req, _res, buf) => {
-        (req as RawRequest).rawBody = buf;
-      },
-    }),
-  );
 
   const body = <T extends z.ZodType>(schema: T, req: Request): z.infer<T> => {
     if (!req.is("application/json")) throw new HttpError(415, "expected an application/json body");
@@ -122,6 +113,49 @@ export function createApp(d: AppDeps) {
     async (req: Request, res: Response) => {
       await fn(req as RawRequest, res);
     };
+
+  // Job inputs, before the JSON parser: everything that needs no body is checked first, so an
+  // oversized, unsigned or pointless upload is refused unread (and its connection closed).
+  app.post(
+    "/v1/jobs/:jobId/input",
+    (req, res, next) => {
+      const id = param(JobIdParam, req.params.jobId, "job id");
+      if (Number(req.headers["content-length"] ?? 0) > MAX_INPUT_BYTES) {
+        res.set("connection", "close");
+        throw new HttpError(413, `an input is at most ${MAX_INPUT_BYTES} bytes`);
+      }
+      const type = String(req.headers["content-type"] ?? "")
+        .split(";")[0]!
+        .trim();
+      if (type.toLowerCase() !== "application/octet-stream") {
+        res.set("connection", "close");
+        throw new HttpError(415, "expected an application/octet-stream body");
+      }
+      signatureHeaders(req.headers);
+      if (!d.inputs) throw new HttpError(404, "this orchestrator does not follow a chain");
+      d.inputs.expect(id);
+      next();
+    },
+    // Also bounds a body sent without a content-length (chunked): 413 past the limit.
+    express.raw({ type: "application/octet-stream", limit: MAX_INPUT_BYTES }),
+    route(async (req, res) => {
+      const id = param(JobIdParam, req.params.jobId, "job id");
+      const bytes = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      await verifiedSigner(req, bytes);
+      await d.inputs!.provide(id, new Uint8Array(bytes));
+      res.json({ stored: id, bytes: bytes.length });
+    }),
+  );
+  app.use(
+    express.json({
+      limit,
+      strict: true,
+      type: "application/json",
+      verify: (req, _res, buf) => {
+        (req as RawRequest).rawBody = buf;
+      },
+    }),
+  );
 
   app.get("/v1/openapi.json", (req, res) => {
     res.json(openApiDocument(`${req.protocol}://${req.get("host")}`));
@@ -250,33 +284,24 @@ export function createApp(d: AppDeps) {
       res.json({ released: leaseId });
     }),
   );
-  app.post(
-    "/v1/jobs/:jobId/input",
-    express.raw({ type: "application/octet-stream", limit }),
-    route(async (req, res) => {
-      const id = param(JobIdParam, req.params.jobId, "job id");
-      if (!d.chain) throw new HttpError(404, "this orchestrator does not follow a chain");
-      if (!Buffer.isBuffer(req.body))
-        throw new HttpError(415, "expected an application/octet-stream body");
-      await d.chain.provideInput(id, new Uint8Array(req.body));
-      res.json({ stored: id, bytes: req.body.length });
-    }),
-  );
-
   app.use((_req, res) => {
     res.status(404).json({ error: "no such endpoint (see /v1/openapi.json)" });
   });
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const e = err as Error & { status?: number; type?: string; issues?: unknown[] };
     let status = 500;
-    if (e instanceof HttpError || e instanceof AuthError || e instanceof SchedulerError)
-      status = e.status;
-    else if (e instanceof InputError) status = e.status;
+    const known =
+      e instanceof HttpError ||
+      e instanceof AuthError ||
+      e instanceof SchedulerError ||
+      e instanceof InputError;
+    if (known) status = e.status;
     else if (typeof e.status === "number" && e.status >= 400 && e.status < 500) status = e.status; // body-parser
-    if (status >= 500) d.log.error({ err: e, path: req.path }, "internal error");
+    if (!known && status >= 500) d.log.error({ err: e, path: req.path }, "internal error");
     else d.log.debug({ status, path: req.path, error: e.message }, "request refused");
+    if (status === 503) res.set("retry-after", "5");
     res.status(status).json({
-      error: status >= 500 ? "internal error" : e.message,
+      error: !known && status >= 500 ? "internal error" : e.message,
       ...(e instanceof HttpError && e.issues ? { issues: e.issues } : {}),
     });
   });

@@ -15,6 +15,8 @@ export interface JobProofArg {
   jobId: bigint;
   states: bigint[];
   provers: Address[];
+  /** Cycles each chunk retires (its proof's last public input). */
+  chunkCycles: number[];
   finalCore: bigint;
   outputDigest: bigint;
   exitCode: number;
@@ -49,6 +51,7 @@ export async function jobProofOf(
       jobId,
       states: run.chain.slice(1, -1).map(BigInt),
       provers: run.chunks.map((c) => proverAddressOf(c.publicSignals[3])),
+      chunkCycles: run.chunks.map((c) => Number(c.publicSignals[4])),
       finalCore: stateCore(p, final),
       outputDigest: final.outputDigest,
       exitCode: final.exitCode >>> 0,

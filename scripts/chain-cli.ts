@@ -4,7 +4,10 @@
  *   concentric keystore-new --out <file>            a new encrypted key (password from env)
  *   concentric stake <eth> | unstake <eth> | withdraw
  *   concentric register-orchestrator --endpoint <url> [--parent <address>]
- *   concentric submit-job <elf> [--input <file>] [--fee <eth>]
+ *   concentric approve-child <address> [--revoke]     (a parent admits a child ring first)
+ *   concentric evict-child <address>
+ *   concentric submit-job <elf> [--input <file>] [--cycles <bound>] [--fee <eth>]
+ *     (the bound defaults to the cycles the run takes, executed here; the fee to feeFor(bound))
  *   concentric job <id> | epoch <n> | rewards [<address>] [--withdraw]
  *
  * Common options: --rpc <url> (default http://127.0.0.1:8545), --deployment <file> (default
@@ -22,7 +25,7 @@ import {
   inputDigest,
   loadElf,
 } from "../prover/executor/index.ts";
-import { registerImageArgs } from "./lib/deploy.ts";
+import { cycleBoundOf, registerImageArgs } from "./lib/deploy.ts";
 import {
   connect,
   contracts,
@@ -150,18 +153,68 @@ const registerOrchestrator: Cmd = async (args) => {
   return r.ok ? 0 : 1;
 };
 
+const approveChild: Cmd = async (args) => {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { ...COMMON, revoke: { type: "boolean", default: false } },
+  });
+  const child = positionals[0] as Hex | undefined;
+  if (!child || !/^0x[0-9a-fA-F]{40}$/.test(child))
+    throw new WalletError("approve-child <child address> is required (a 20-byte address)");
+  const { publicClient, c, account } = await session(values, true);
+  const r = await send(publicClient, "approveChild", () =>
+    c.registry.write.approveChild([child, !values.revoke], { account: account! }),
+  );
+  return r.ok ? 0 : 1;
+};
+
+const evictChild: Cmd = async (args) => {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: COMMON });
+  const child = positionals[0] as Hex | undefined;
+  if (!child || !/^0x[0-9a-fA-F]{40}$/.test(child))
+    throw new WalletError("evict-child <child address> is required (a 20-byte address)");
+  const { publicClient, c, account } = await session(values, true);
+  const r = await send(publicClient, "evictChild", () =>
+    c.registry.write.evictChild([child], { account: account! }),
+  );
+  return r.ok ? 0 : 1;
+};
+
 const submitJob: Cmd = async (args) => {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { ...COMMON, input: { type: "string" }, fee: { type: "string" } },
+    options: {
+      ...COMMON,
+      input: { type: "string" },
+      fee: { type: "string" },
+      cycles: { type: "string" },
+    },
   });
   if (!positionals[0]) throw new WalletError("submit-job <elf> is required");
   const elf = new Uint8Array(readFileSync(positionals[0]));
   const input = values.input ? new Uint8Array(readFileSync(values.input)) : new Uint8Array(0);
+  const image = loadElf(elf);
+  // The declared cycle bound: given, or the cycles the run takes (executed here).
+  let bound: bigint;
+  if (values.cycles !== undefined) {
+    if (!/^[1-9][0-9]{0,12}$/.test(values.cycles))
+      throw new WalletError("--cycles: a positive integer (the job's cycle bound)");
+    bound = BigInt(values.cycles);
+  } else {
+    try {
+      bound = cycleBoundOf(image, input);
+    } catch (e) {
+      throw new WalletError(`the job cannot be proven: ${(e as Error).message}`);
+    }
+  }
   const { publicClient, c, account } = await session(values, true);
-  const fee = values.fee ? eth(values.fee, "--fee") : ((await c.jobs.read.MIN_FEE()) as bigint);
-  const o = await imageOpening(loadElf(elf));
+  const fee = values.fee
+    ? eth(values.fee, "--fee")
+    : ((await c.jobs.read.feeFor([bound])) as bigint);
+  console.log(`cycle bound ${bound}, fee ${formatEther(fee)} ETH`);
+  const o = await imageOpening(image);
   const imageId = imageIdOf(await getPoseidon(), o);
   const known = (await c.jobs.read.image([imageId])) as { registered: boolean };
   if (!known.registered) {
@@ -174,9 +227,12 @@ const submitJob: Cmd = async (args) => {
   const tx =
     input.length <= MAX_INPUT_BYTES
       ? () =>
-          c.jobs.write.submitJobWithInput([imageId, hexInput], { value: fee, account: account! })
+          c.jobs.write.submitJobWithInput([imageId, hexInput, bound], {
+            value: fee,
+            account: account!,
+          })
       : async () =>
-          c.jobs.write.submitJob([imageId, await inputDigest(input)], {
+          c.jobs.write.submitJob([imageId, await inputDigest(input), bound], {
             value: fee,
             account: account!,
           });
@@ -275,6 +331,8 @@ export const chainCommands: Record<string, Cmd> = {
   unstake,
   withdraw,
   "register-orchestrator": registerOrchestrator,
+  "approve-child": approveChild,
+  "evict-child": evictChild,
   "submit-job": submitJob,
   job,
   epoch,

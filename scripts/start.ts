@@ -126,9 +126,9 @@ try {
     const key = await devAccount(10 + level);
     const parent = rings.at(-1)?.url ?? url;
     const port = Number(values["api-port"]) + (depth - level);
-    const parentAddress = (rings.length === 0 ? orch : await devAccount(10 + level + 1)).address;
+    const parentKey = rings.length === 0 ? orch : await devAccount(10 + level + 1);
     await stakeAndRegister(devnet.rpc, devnet.deployment, key, `http://127.0.0.1:${port}`, {
-      parent: parentAddress,
+      parent: parentKey,
     });
     const ring = await startOrchestrator({
       db: join(runDir, `ring-${level}.sqlite`),
@@ -142,7 +142,7 @@ try {
     rings.push(ring);
     bottom = ring.url;
     console.log(
-      `   ring-${level} orchestrator ${key.address} (parent ${parentAddress}) serving ${ring.url}`,
+      `   ring-${level} orchestrator ${key.address} (parent ${parentKey.address}) serving ${ring.url}`,
     );
   }
 

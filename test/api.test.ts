@@ -14,15 +14,17 @@ import { join } from "node:path";
 import { pino } from "pino";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ChunkProofSchema } from "../orchestrator/api.ts";
 import { HEADERS, signRequest } from "../orchestrator/auth.ts";
 import { BatchingVerifier } from "../orchestrator/batch-verifier.ts";
 import { OrchestratorClient } from "../orchestrator/client.ts";
+import { InputIntake, MAX_INPUT_BYTES } from "../orchestrator/inputs.ts";
 import { createMetrics } from "../orchestrator/metrics.ts";
 import { RateLimiter } from "../orchestrator/rate-limit.ts";
 import { Scheduler, type ChunkLease } from "../orchestrator/scheduler.ts";
 import { createApp } from "../orchestrator/server.ts";
 import { openDatabase } from "../orchestrator/store.ts";
-import { executeChunked, imageOpening, loadElf } from "../prover/executor/index.ts";
+import { executeChunked, imageOpening, inputDigest, loadElf } from "../prover/executor/index.ts";
 import { REPO_ROOT } from "../prover/setup/registry.ts";
 import { chunkLimits, runSkeleton } from "../prover/zkvm/run.ts";
 import { chunkCircuitConfig, chunkWitness } from "../prover/zkvm/witness.ts";
@@ -201,7 +203,8 @@ describe("orchestrator API", () => {
     const fake = {
       circuit: lease.circuit,
       index: lease.index,
-      publicSignals: ["1", "2", "3", "4"],
+      // As many signals as the wire format has (the circuit's public inputs).
+      publicSignals: ChunkProofSchema.shape.publicSignals.def.items.map((_, i) => String(i + 1)),
       proof: {
         pi_a: ["1", "2", "1"],
         pi_b: [
@@ -349,5 +352,168 @@ describe("orchestrator API", () => {
       s.closeAllConnections();
       s.close();
     }
+  });
+});
+
+describe("job inputs", () => {
+  let intake: InputIntake;
+  let s: Server;
+  let url: string;
+  const announce = (id: number, digest: bigint) =>
+    db
+      .prepare(
+        "INSERT INTO intake (id, epoch, image_id, input_digest, s0) VALUES (?, 0, '1', ?, '1')",
+      )
+      .run(id, digest.toString());
+  const stored = (id: number) =>
+    (db.prepare("SELECT input FROM intake WHERE id = ?").get(id) as { input: Uint8Array | null })
+      .input;
+  /** A signed upload of `bytes`, optionally sent as other bytes or under other headers. */
+  const upload = async (
+    id: number,
+    bytes: Uint8Array,
+    o: { send?: Uint8Array; headers?: Record<string, string>; signer?: typeof alice } = {},
+  ) => {
+    const path = `/v1/jobs/${id}/input`;
+    const h = await signRequest(o.signer ?? alice, "POST", path, bytes);
+    const r = await fetch(url + path, {
+      method: "POST",
+      headers: { ...h, "content-type": "application/octet-stream", ...o.headers },
+      body: (o.send ?? bytes) as Uint8Array<ArrayBuffer>,
+    });
+    return { status: r.status, json: (await r.json()) as { error?: string } };
+  };
+
+  beforeAll(async () => {
+    intake = new InputIntake(db);
+    const app = createApp({
+      db,
+      scheduler,
+      inputs: intake,
+      metrics: createMetrics(),
+      log: pino({ level: "silent" }),
+      info: () => ({ role: "orchestrator" }),
+      // The test polls /v1/status often; the limits are not what it checks.
+      rateLimit: { rate: 1000, burst: 1000 },
+    });
+    ({ server: s, url } = await listen(app));
+  });
+
+  afterAll(async () => {
+    s?.closeAllConnections();
+    s?.close();
+    await intake?.close();
+  });
+
+  it("stores a signed input of the largest size, hashed off the event loop: /v1/status answers meanwhile", async () => {
+    const big = new Uint8Array(MAX_INPUT_BYTES).map((_, i) => (i * 31 + 7) & 0xff);
+    announce(101, await inputDigest(big)); // the reference digest, computed here
+    const small = new TextEncoder().encode("hello, prover");
+    announce(100, await inputDigest(small));
+    expect(await new OrchestratorClient(url, bob).provideInput(100, small)).toEqual({
+      stored: 100,
+      bytes: small.length,
+    });
+
+    let done = false;
+    const t0 = performance.now();
+    const pending = new OrchestratorClient(url, alice)
+      .provideInput(101, big)
+      .finally(() => (done = true));
+    const latencies: number[] = [];
+    while (!done) {
+      const t = performance.now();
+      const r = await fetch(`${url}/v1/status`);
+      expect(r.status).toBe(200);
+      await r.json();
+      latencies.push(performance.now() - t);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(await pending).toEqual({ stored: 101, bytes: MAX_INPUT_BYTES });
+    const hashingMs = performance.now() - t0;
+    expect(Buffer.from(stored(101)!).equals(Buffer.from(big))).toBe(true);
+    // Hashing 64 KiB takes seconds; the status answered all along, each time within 100 ms.
+    expect(hashingMs).toBeGreaterThan(500);
+    expect(latencies.length).toBeGreaterThan(10);
+    expect(Math.max(...latencies)).toBeLessThan(100);
+  });
+
+  it("refuses an oversized upload with 413 from its content-length, before reading it", async () => {
+    const t0 = performance.now();
+    const r = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = request(
+        `${url}/v1/jobs/102/input`,
+        {
+          method: "POST",
+          headers: {
+            "content-type": "application/octet-stream",
+            "content-length": 100 * 1024 * 1024,
+          },
+        },
+        (res) => {
+          let text = "";
+          res.setEncoding("utf8");
+          res.on("data", (c: string) => (text += c));
+          res.on("end", () => {
+            resolve({ status: res.statusCode!, text });
+            req.destroy();
+          });
+        },
+      );
+      req.on("error", reject);
+      req.write(new Uint8Array(1024)); // 1 KiB of the announced 100 MiB, never the rest
+    });
+    expect(r.status).toBe(413);
+    expect(r.text).toContain(`at most ${MAX_INPUT_BYTES} bytes`);
+    expect(performance.now() - t0).toBeLessThan(1000);
+    // Without a content-length (chunked), the body is cut at the limit.
+    announce(102, 1n);
+    const over = new Uint8Array(MAX_INPUT_BYTES + 1);
+    const path = "/v1/jobs/102/input";
+    const h = await signRequest(alice, "POST", path, over);
+    const chunked = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        url + path,
+        { method: "POST", headers: { ...h, "content-type": "application/octet-stream" } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        },
+      );
+      req.on("error", reject);
+      for (let i = 0; i < over.length; i += 4096) req.write(over.subarray(i, i + 4096));
+      req.end();
+    });
+    expect(chunked).toBe(413);
+    expect(stored(102)).toBeNull();
+  });
+
+  it("refuses unsigned, forged, mismatched, unexpected and repeated uploads", async () => {
+    announce(103, await inputDigest(new Uint8Array([1, 2, 3])));
+    const right = new Uint8Array([1, 2, 3]);
+    const unsigned = await fetch(`${url}/v1/jobs/103/input`, {
+      method: "POST",
+      headers: { "content-type": "application/octet-stream" },
+      body: right,
+    });
+    expect(unsigned.status).toBe(401);
+    // Bob's signature under Alice's address; bytes changed after signing.
+    const forged = await upload(103, right, {
+      signer: bob,
+      headers: { [HEADERS.address]: alice.address },
+    });
+    expect(forged.status).toBe(401);
+    expect((await upload(103, right, { send: new Uint8Array([1, 2, 4]) })).status).toBe(401);
+    expect(
+      (await upload(103, right, { headers: { "content-type": "application/json" } })).status,
+    ).toBe(415);
+    // Signed, but not the job's input: hashed, then refused.
+    const wrong = await upload(103, new Uint8Array([3, 2, 1]));
+    expect(wrong.status).toBe(422);
+    expect(wrong.json.error).toMatch(/input digest/);
+    expect(stored(103)).toBeNull();
+    expect((await upload(999, right)).status).toBe(404);
+    expect((await upload(103, right)).status).toBe(200);
+    expect((await upload(103, right)).status).toBe(409);
   });
 });

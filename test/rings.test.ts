@@ -121,10 +121,10 @@ describe("rings", () => {
 
     // The rings, each registered on chain under its parent, and the delegators at the bottom.
     await stakeAndRegister(devnet.rpc, devnet.deployment, ring2Key, "http://ring-2", {
-      parent: rootKey.address,
+      parent: rootKey,
     });
     await stakeAndRegister(devnet.rpc, devnet.deployment, ring1Key, "http://ring-1", {
-      parent: ring2Key.address,
+      parent: ring2Key,
     });
     const ring2 = await startOrchestrator({
       ...common,

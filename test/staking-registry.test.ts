@@ -164,7 +164,10 @@ describe("OrchestratorRegistry", () => {
     await expect(c.registry.write.register(["http://root", ZERO], as(1))).rejects.toThrow(
       /Registry__AlreadyRegistered/,
     );
+    await c.registry.write.approveChild([addr(2), true], as(1));
     await c.registry.write.register(["http://ring2", addr(1)], as(2));
+    await c.registry.write.approveChild([addr(3), true], as(2));
+    await c.registry.write.approveChild([addr(4), true], as(2));
     await c.registry.write.register(["http://ring1", addr(2)], as(3));
     await c.registry.write.register(["http://ring1b", addr(2)], as(4));
     const depth = async (i: number) => (await c.registry.read.orchestrator([addr(i)])).depth;
@@ -183,18 +186,21 @@ describe("OrchestratorRegistry", () => {
     );
   });
 
-  it("leaves only without children, after an exit request and the delay", async () => {
+  it("leaves after an exit request and the delay", async () => {
     const { c, wallets, as, time } = await system();
     const addr = (i: number) => wallets[i]!.account.address;
     for (const i of [1, 2]) await c.staking.write.stake({ ...as(i), value: ETH });
     await c.registry.write.register(["http://root", ZERO], as(1));
+    await c.registry.write.approveChild([addr(2), true], as(1));
     await c.registry.write.register(["http://child", addr(1)], as(2));
-    await expect(c.registry.write.requestExit(as(1))).rejects.toThrow(/Registry__HasChildren/);
     await expect(c.registry.write.deregister(as(2))).rejects.toThrow(/Registry__NotLeaving/);
     await c.registry.write.requestExit(as(2));
     await expect(c.registry.write.requestExit(as(2))).rejects.toThrow(/Registry__AlreadyLeaving/);
     // A leaving orchestrator takes no new children.
     await c.staking.write.stake({ ...as(3), value: ETH });
+    await expect(c.registry.write.approveChild([addr(3), true], as(2))).rejects.toThrow(
+      /Registry__BadParent/,
+    );
     await expect(c.registry.write.register(["http://x", addr(2)], as(3))).rejects.toThrow(
       /Registry__BadParent/,
     );
@@ -205,6 +211,64 @@ describe("OrchestratorRegistry", () => {
     expect(await c.registry.read.childrenOf([addr(1)])).toEqual([]);
     await c.registry.write.requestExit(as(1));
     expect(await c.registry.read.activeRoots()).toEqual([]);
+    expect(await c.registry.read.rootCount()).toBe(0n);
     await expect(c.registry.write.deregister(as(7))).rejects.toThrow(/Registry__NotRegistered/);
+  });
+
+  it("attack: a stranger cannot pin a root by registering under it; a parent evicts and can always leave", async () => {
+    const { c, wallets, as, time } = await system();
+    const addr = (i: number) => wallets[i]!.account.address;
+    for (const i of [1, 2, 3]) await c.staking.write.stake({ ...as(i), value: ETH });
+    await c.registry.write.register(["http://root", ZERO], as(1));
+    // Mallory (3) registers under the root without its consent: refused.
+    await expect(c.registry.write.register(["http://mallory", addr(1)], as(3))).rejects.toThrow(
+      /Registry__NotApproved/,
+    );
+    // Approval is for one named account and is used up by its registration.
+    await c.registry.write.approveChild([addr(2), true], as(1));
+    await expect(c.registry.write.register(["http://mallory", addr(1)], as(3))).rejects.toThrow(
+      /Registry__NotApproved/,
+    );
+    await c.registry.write.register(["http://child", addr(1)], as(2));
+    expect(await c.registry.read.childApproved([addr(1), addr(2)])).toBe(false);
+    // Only the parent evicts; the evicted child is detached, inactive, and may leave at once.
+    await expect(c.registry.write.evictChild([addr(2)], as(3))).rejects.toThrow(
+      /Registry__NotParent/,
+    );
+    await c.registry.write.evictChild([addr(2)], as(1));
+    const child = await c.registry.read.orchestrator([addr(2)]);
+    expect(child.parent).toBe(ZERO);
+    expect(await c.registry.read.isActive([addr(2)])).toBe(false);
+    expect(await c.registry.read.childrenOf([addr(1)])).toEqual([]);
+    await c.registry.write.deregister(as(2));
+    // A parent with children can always leave: they are evicted with it.
+    await c.registry.write.approveChild([addr(3), true], as(1));
+    await c.registry.write.register(["http://child3", addr(1)], as(3));
+    await c.registry.write.requestExit(as(1));
+    expect(await c.registry.read.isActive([addr(3)])).toBe(false);
+    expect((await c.registry.read.orchestrator([addr(3)])).parent).toBe(ZERO);
+    await time.increase(3600);
+    await c.registry.write.deregister(as(1));
+    await c.registry.write.deregister(as(3));
+    await c.staking.write.requestUnstake([ETH], as(1));
+  });
+
+  it("attack: rings cannot grow deeper than MAX_DEPTH", async () => {
+    const { c, wallets, as } = await system();
+    const addr = (i: number) => wallets[i]!.account.address;
+    const maxDepth = await c.registry.read.MAX_DEPTH();
+    expect(maxDepth).toBe(8);
+    for (let i = 1; i <= maxDepth + 2; i++) await c.staking.write.stake({ ...as(i), value: ETH });
+    await c.registry.write.register(["http://r1", ZERO], as(1));
+    for (let i = 2; i <= maxDepth + 1; i++) {
+      await c.registry.write.approveChild([addr(i), true], as(i - 1));
+      await c.registry.write.register([`http://r${i}`, addr(i - 1)], as(i));
+    }
+    expect((await c.registry.read.orchestrator([addr(maxDepth + 1)])).depth).toBe(maxDepth);
+    const deep = maxDepth + 2;
+    await c.registry.write.approveChild([addr(deep), true], as(deep - 1));
+    await expect(
+      c.registry.write.register(["http://too-deep", addr(deep - 1)], as(deep)),
+    ).rejects.toThrow(/Registry__TooDeep/);
   });
 });

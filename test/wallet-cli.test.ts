@@ -5,12 +5,13 @@
  * (devnet only) the dev accounts.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createWalletClient, http, parseEther } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { execute, loadElf } from "../prover/executor/index.ts";
 import { REPO_ROOT } from "../prover/setup/registry.ts";
 import { startDevnet, type Devnet } from "../scripts/lib/devnet.ts";
 import { loadAccount, WalletError } from "../scripts/lib/wallet.ts";
@@ -61,6 +62,33 @@ describe("concentric chain commands", () => {
     expect(reg.status).toBe(0);
     expect(reg.out).toMatch(/OrchestratorRegistered .*depth=0 endpoint=http:\/\/127.0.0.1:7001/);
 
+    // a child ring needs its parent's approval first
+    expect(cli("stake", "2", "--dev-account", "4").status).toBe(0);
+    const parent = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"; // dev account 1
+    const child = "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65"; // dev account 4
+    const refused = cli(
+      "register-orchestrator",
+      "--endpoint",
+      "http://127.0.0.1:7004",
+      "--parent",
+      parent,
+      "--dev-account",
+      "4",
+    );
+    expect(refused.err).toMatch(/Registry__NotApproved/);
+    expect(cli("approve-child", child, "--dev-account", "1").out).toMatch(/ChildApproved/);
+    const admitted = cli(
+      "register-orchestrator",
+      "--endpoint",
+      "http://127.0.0.1:7004",
+      "--parent",
+      parent,
+      "--dev-account",
+      "4",
+    );
+    expect(admitted.out).toMatch(/OrchestratorRegistered .*depth=1/);
+    expect(cli("evict-child", child, "--dev-account", "1").out).toMatch(/ChildEvicted/);
+
     const over = cli("unstake", "5", "--dev-account", "1");
     expect(over.status).toBe(1);
     expect(over.err).toMatch(
@@ -83,6 +111,33 @@ describe("concentric chain commands", () => {
     expect(job.out).toMatch(/ImageRegistered imageId=\d+/);
     expect(job.out).toMatch(/JobSubmitted jobId=0 /);
     expect(job.out).toMatch(/JobInput jobId=0 input=0x05000000/);
+    // the declared bound is the run's own cycle count, executed locally, and the fee its price
+    const cycles = execute(
+      loadElf(readFileSync(join(REPO_ROOT, "guests/elf/fibonacci.elf"))),
+      Uint8Array.of(5, 0, 0, 0),
+    ).cycles;
+    expect(job.out).toContain(`cycle bound ${cycles}, fee`);
+    expect(job.out).toMatch(new RegExp(`JobSubmitted jobId=0 .*cycleBound=${cycles} `));
+    const bad = cli(
+      "submit-job",
+      "guests/elf/fibonacci.elf",
+      "--cycles",
+      "-3",
+      "--dev-account",
+      "3",
+    );
+    expect(bad.status).not.toBe(0);
+    expect(bad.err).toMatch(/--cycles: a positive integer/);
+    const huge = cli(
+      "submit-job",
+      "guests/elf/fibonacci.elf",
+      "--cycles",
+      "999999999",
+      "--dev-account",
+      "3",
+    );
+    expect(huge.status).toBe(1);
+    expect(huge.err).toMatch(/Jobs__TooLarge/);
     // the image is registered once
     const again = cli(
       "submit-job",

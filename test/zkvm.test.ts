@@ -93,12 +93,25 @@ describe("mutation harness (sample)", () => {
     const picks = [0, Math.floor(exec.chunks.length / 2), exec.chunks.length - 1];
     const ws = picks.map((i) => chunkWitness(ctx.config, ctx.opening, exec.chunks[i]!, 1n));
     const stepAndState = (path: string) =>
-      /^(val|d|inVal|inSlot|outSlot|pcIn|haltedIn|exitIn|inPosIn|cyclesIn|regsOut|regsTF)\b/.test(
+      /^(val|d|inVal|inSlot|outSlot|pcIn|haltedIn|exitIn|inPosIn|cyclesIn|cyclesRetired|regsOut|regsTF)\b/.test(
         path,
       );
     const r = await runMutations(wc, ws, stepAndState);
     expect(r.tried).toBeGreaterThan(1000);
     expect(r.survivors).toEqual([]);
+  });
+
+  it("binds the public cycles retired to the chunk's own cycle count (a chain pays per cycle)", async () => {
+    const { exec, ctx } = await chunked("fibonacci");
+    for (const i of [0, exec.chunks.length - 1]) {
+      const c = exec.chunks[i]!;
+      const w = chunkWitness(ctx.config, ctx.opening, c, 1n);
+      expect(w.cyclesRetired).toBe(String(c.stateOut.cycles - c.stateIn.cycles));
+      for (const d of [1n, -1n, 2n ** 32n]) {
+        const bad = { ...w, cyclesRetired: String(BigInt(w.cyclesRetired as string) + d) };
+        expect(await accepts(wc, bad), `chunk ${i}, ${d}`).toBe(false);
+      }
+    }
   });
 
   it("rejects a read value that is not the last one written, even with a consistent time", async () => {
@@ -159,6 +172,30 @@ describe("Groth16 run proofs", () => {
     expect(await tampered((r) => (r.output = "06000000"))).toMatch(/output/);
     expect(await tampered((r) => (r.final.exitCode = 1))).toMatch(/final state/);
     expect(await tampered((r) => (r.inputDigest = "7"))).toMatch(/S_0/);
+  });
+  it("rejects numbers a digest would reduce (exit 2^32, fractional cycles, registers, x + r)", async () => {
+    const R = 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001n;
+    // exit code 0 + 2^32 hashes like 0: it must not verify as "exit code 4294967296"
+    expect(await tampered((r) => (r.final.exitCode = 2 ** 32))).toMatch(/final.exitCode/);
+    expect(await tampered((r) => (r.final.exitCode = -1))).toMatch(/final.exitCode/);
+    expect(await tampered((r) => (r.final.cycles += 0.5))).toMatch(/final.cycles/);
+    expect(await tampered((r) => (r.final.cycles = 2 ** 40))).toMatch(/final.cycles/);
+    expect(await tampered((r) => (r.final.pc = 2 ** 32 + r.final.pc))).toMatch(/final.pc/);
+    expect(await tampered((r) => (r.final.registers[5] = 2 ** 32))).toMatch(/registers\[5\]/);
+    expect(
+      await tampered((r) => (r.final.outputDigest = (BigInt(r.final.outputDigest) + R).toString())),
+    ).toMatch(/field order/);
+    expect(await tampered((r) => (r.image.entry = 2 ** 32 + r.image.entry))).toMatch(/image.entry/);
+  });
+  it("rejects a chunk that retires nothing (S_in = S_out)", async () => {
+    expect(
+      await tampered((r) => {
+        r.chain.splice(1, 0, r.chain[0]!);
+        const idle = structuredClone(r.chunks[0]!);
+        idle.publicSignals[1] = idle.publicSignals[0]!;
+        r.chunks.unshift(idle);
+      }),
+    ).toMatch(/retires nothing/);
   });
   it("rejects another image and a proof moved to another chain position", async () => {
     expect(await tampered((r) => (r.image.entry += 4))).toMatch(/image ID/);

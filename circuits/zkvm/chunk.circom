@@ -6,7 +6,8 @@ include "step.circom";
 
 // The RV32IM chunk circuit: K steps of the zkVM from state digest sIn to sOut.
 //
-// Public inputs: sIn, sOut, imageId, prover (the reward address; bound by being public).
+// Public inputs: sIn, sOut, imageId, prover (the reward address; bound by being public) and
+// cyclesRetired (instructions this chunk retires, so the chain pays provers per cycle).
 // Parameters: K steps, P memory pages (64 bytes each) touched per chunk, IO input and output
 // bytes per chunk, M = log2 of the memory size. Encodings follow prover/executor/digest.ts.
 //
@@ -134,6 +135,7 @@ template Chunk(K, P, IO, M) {
     signal input sOut;
     signal input imageId;
     signal input prover;
+    signal input cyclesRetired;
 
     signal input entry;
     signal input codeStart;
@@ -499,6 +501,7 @@ template Chunk(K, P, IO, M) {
     dout.halted <== halts[K];
     dout.exitCode <== exits[K];
     dout.out === sOut;
+    cyclesRetired === cycles - cyclesIn;
     component exitOutBits = Num2Bits(32);
     exitOutBits.in <== exits[K];
 }

@@ -5,9 +5,19 @@ pragma solidity 0.8.28;
 /// @notice An image is registered by its opening (entry, memory size, code range, initial
 /// memory root); the contract computes its image ID (Poseidon, as the executor and the circuit
 /// do) and publishes the ELF in an event, so orchestrators can fetch and check it. A job is
-/// (image ID, input digest, fee); its entry state digest S_0 is computed here at submission,
-/// so a Universal Proof can never start a job's chain anywhere else. Results are written once,
-/// by the epoch manager, and readable by any contract.
+/// (image ID, input digest, cycle bound, fee); its entry state digest S_0 is computed here at
+/// submission, so a Universal Proof can never start a job's chain anywhere else. Results are
+/// written once, by the epoch manager, and readable by any contract.
+///
+/// Epoch capacity. One Universal Proof per epoch must fit one transaction (EIP-7825: 2^24 gas),
+/// so each epoch has EPOCH_GAS of room. A job declares a cycle bound B and pays at least
+/// BASE_FEE + PRICE_PER_CYCLE·B; it may be proven in at most maxChunks = ceil(B /
+/// CYCLES_PER_CHUNK) chunk proofs, and reserves GAS_PER_JOB + maxChunks·GAS_PER_CHUNK of its
+/// epoch's room. It is placed at submission into the first epoch (from the current one, at most
+/// MAX_EPOCHS_AHEAD ahead) with room for that, so no epoch is ever over-full; a job that does not
+/// fit an empty epoch is refused (`Jobs__TooLarge`). A run longer than B cycles, or one that
+/// needs more than maxChunks chunks, cannot settle: its root declares the epoch instead and the
+/// requester takes the refund after REFUND_TIMEOUT.
 interface IJobRegistry {
     enum JobStatus {
         None,
@@ -36,6 +46,9 @@ interface IJobRegistry {
         uint256 s0;
         uint256 fee;
         JobResult result;
+        /// Declared bound on the run's cycles, and the chunk proofs it may settle with.
+        uint64 cycleBound;
+        uint32 maxChunks;
     }
 
     struct Image {
@@ -52,6 +65,14 @@ interface IJobRegistry {
     error Jobs__ImageExists(uint256 imageId);
     error Jobs__UnknownImage(uint256 imageId);
     error Jobs__FeeTooLow(uint256 fee, uint256 minimum);
+    /// @notice A cycle bound of 0 or above MAX_CYCLES.
+    error Jobs__BadCycleBound(uint64 cycleBound);
+    /// @notice The job's reservation (gas) does not fit even an empty epoch's room.
+    error Jobs__TooLarge(uint256 gasNeeded, uint256 epochGas);
+    /// @notice No epoch from the current one to MAX_EPOCHS_AHEAD ahead has room for the job.
+    error Jobs__NetworkBusy(uint64 fromEpoch, uint64 toEpoch);
+    /// @notice Constructor parameters that cannot work (zero chunk size, base over capacity, …).
+    error Jobs__BadConfig();
     error Jobs__InputTooLong(uint256 length, uint256 maximum);
     error Jobs__UnknownJob(uint256 jobId);
     error Jobs__NotPending(uint256 jobId, JobStatus status);
@@ -68,7 +89,9 @@ interface IJobRegistry {
         uint256 indexed imageId,
         uint256 inputDigest,
         uint256 fee,
-        uint64 epoch
+        uint64 epoch,
+        uint64 cycleBound,
+        uint32 maxChunks
     );
     /// @notice The input bytes of a job submitted with them (their digest was computed here).
     event JobInput(uint256 indexed jobId, bytes input);
@@ -85,12 +108,26 @@ interface IJobRegistry {
         bytes calldata elf
     ) external returns (uint256 imageId);
 
-    /// @notice Submit a job by input digest (the input is delivered off chain); fee = msg.value.
-    function submitJob(uint256 imageId, uint256 inputDigest) external payable returns (uint256 jobId);
-
+    /// @notice Submit a job by input digest (the input is delivered off chain); fee = msg.value,
+    /// at least `feeFor(cycleBound)`.
+    function submitJob(uint256 imageId, uint256 inputDigest, uint64 cycleBound)
+        external
+        payable
+        returns (uint256 jobId);
     /// @notice Submit a job with its input bytes (at most MAX_INPUT_BYTES): the digest is
     /// computed here and the bytes published in `JobInput`.
-    function submitJobWithInput(uint256 imageId, bytes calldata input) external payable returns (uint256 jobId);
+    function submitJobWithInput(uint256 imageId, bytes calldata input, uint64 cycleBound)
+        external
+        payable
+        returns (uint256 jobId);
+    /// @notice The least fee of a job with this cycle bound.
+    function feeFor(uint64 cycleBound) external view returns (uint256);
+    /// @notice The chunk proofs a job with this cycle bound may settle with.
+    function chunksFor(uint64 cycleBound) external view returns (uint32);
+    /// @notice Gas of its epoch's room a job with this cycle bound reserves.
+    function gasFor(uint64 cycleBound) external view returns (uint256);
+    /// @notice Gas of `epoch`'s room already reserved by its jobs.
+    function reservedGas(uint64 epoch) external view returns (uint256);
 
     /// @notice Settler only: record the result of a pending job and send its fee to the settler.
     function settle(uint256 jobId, JobResult calldata result) external returns (uint256 fee);
@@ -103,7 +140,7 @@ interface IJobRegistry {
     function settlementInfo(uint256 jobId)
         external
         view
-        returns (JobStatus status, uint64 epoch, uint256 imageId, uint256 s0);
+        returns (JobStatus status, uint64 epoch, uint256 imageId, uint256 s0, uint64 cycleBound, uint32 maxChunks);
     /// @notice The result of a job; `settled` is false until its Universal Proof is verified.
     function result(uint256 jobId) external view returns (bool settled, JobResult memory);
     function image(uint256 imageId) external view returns (Image memory);

@@ -37,11 +37,15 @@ contract Rejector {
         REGISTRY.register(endpoint, parent);
     }
 
-    function submitJob(uint256 imageId, uint256 inputDigest) external payable returns (uint256) {
-        return JOBS.submitJob{value: msg.value}(imageId, inputDigest);
+    function submitJob(uint256 imageId, uint256 inputDigest, uint64 cycleBound) external payable returns (uint256) {
+        return JOBS.submitJob{value: msg.value}(imageId, inputDigest, cycleBound);
     }
 
     function withdrawRewards() external {
         EPOCHS.withdrawRewards();
+    }
+
+    function withdrawRewardsTo(address payable to) external {
+        EPOCHS.withdrawRewardsTo(to);
     }
 }

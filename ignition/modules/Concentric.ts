@@ -21,12 +21,24 @@ export interface ConcentricParameters {
   memorySize: number;
   /** Registers hash at the entry for that memory size (digest.ts `registersHash`). */
   entryRegistersHash: bigint;
-  minFee?: bigint;
+  /** Least fee of any job, and the price of each cycle of its declared bound (wei). */
+  baseFee?: bigint;
+  pricePerCycle?: bigint;
+  /** Cycles every chunk but a job's last retires (the chunk circuit's K, or less). */
+  cyclesPerChunk?: bigint;
+  /** Room of one epoch's Universal Proof in gas, and a job's and a chunk's share of it
+   * (measured by `npm run bench:gas`). */
+  epochGas?: bigint;
+  gasPerJob?: bigint;
+  gasPerChunk?: bigint;
   refundTimeout?: bigint;
   /** Unix time at which epoch 0 starts. */
   genesis: bigint;
   epochLength?: bigint;
   submissionWindow?: bigint;
+  /** Time after a deadline within which a missed epoch is expected to be slashed: exit delay +
+   * unbonding delay must cover epochLength + submissionWindow + slashGrace. */
+  slashGrace?: bigint;
   slashAmount?: bigint;
   proverShareBps?: number;
 }
@@ -35,10 +47,18 @@ export const DEVNET_DEFAULTS = {
   unbondingDelay: 3600n,
   minStake: 10n ** 18n,
   exitDelay: 3600n,
-  minFee: 10n ** 15n,
+  baseFee: 10n ** 15n,
+  pricePerCycle: 10n ** 10n,
+  // The test circuit K = 8 may cut a chunk short at its page or I/O limits: 4 is a safe floor.
+  cyclesPerChunk: 4n,
+  // 2^24 gas per transaction (EIP-7825), less the Universal Proof's fixed cost and a margin.
+  epochGas: 14_000_000n,
+  gasPerJob: 150_000n,
+  gasPerChunk: 75_000n,
   refundTimeout: 86_400n,
   epochLength: 60n,
   submissionWindow: 600n,
+  slashGrace: 600n,
   slashAmount: 10n ** 17n,
   proverShareBps: 7000,
 } as const;
@@ -56,7 +76,14 @@ export function concentricModule(verifierContract: string) {
       { p2, p3, p6 },
       m.getParameter("memorySize"),
       m.getParameter("entryRegistersHash"),
-      p("minFee"),
+      {
+        baseFee: p("baseFee"),
+        pricePerCycle: p("pricePerCycle"),
+        cyclesPerChunk: p("cyclesPerChunk"),
+        epochGas: p("epochGas"),
+        gasPerJob: p("gasPerJob"),
+        gasPerChunk: p("gasPerChunk"),
+      },
       p("refundTimeout"),
       m.getParameter("genesis"),
       p("epochLength"),
@@ -69,6 +96,7 @@ export function concentricModule(verifierContract: string) {
       staking,
       p3,
       p("submissionWindow"),
+      p("slashGrace"),
       p("slashAmount"),
       p("proverShareBps"),
     ]);

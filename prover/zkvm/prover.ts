@@ -14,13 +14,19 @@ import { chunkWitness, type ChunkCircuitConfig, type ChunkWitnessInput } from ".
 /** A 20-byte EVM address, 0x-prefixed. */
 export type Address = `0x${string}`;
 
-/** One proven chunk: public signals [sIn, sOut, imageId, prover] (decimal) and the proof. */
+/** sIn, sOut, imageId, prover, cyclesRetired: the chunk circuit's public inputs, in order. */
+export type ChunkPublicSignals = [string, string, string, string, string];
+
+/**
+ * One proven chunk: public signals [sIn, sOut, imageId, prover, cyclesRetired] (decimal) and
+ * the proof.
+ */
 export interface ChunkProof {
   /** Circuit configuration (registry name). */
   circuit: string;
   /** Position of the chunk in its run. */
   index: number;
-  publicSignals: [string, string, string, string];
+  publicSignals: ChunkPublicSignals;
   proof: snarkjs.Groth16Proof;
   /** Present (true) only on MockChunkProver output. */
   mock?: true;
@@ -44,8 +50,14 @@ export function addressToField(a: string): bigint {
   return BigInt(a);
 }
 
-function publicSignalsOf(w: ChunkWitnessInput): [string, string, string, string] {
-  return [w.sIn as string, w.sOut as string, w.imageId as string, w.prover as string];
+function publicSignalsOf(w: ChunkWitnessInput): ChunkPublicSignals {
+  return [
+    w.sIn as string,
+    w.sOut as string,
+    w.imageId as string,
+    w.prover as string,
+    w.cyclesRetired as string,
+  ];
 }
 
 /** Real proofs: snarkjs Groth16 with the configuration's wasm and zkey. */

@@ -12,6 +12,7 @@ import {
   executeChunked,
   getPoseidon,
   imageIdOf,
+  MAX_CYCLES,
   imageOpening,
   outputDigest as computeOutputDigest,
   stateDigest,
@@ -21,6 +22,7 @@ import {
   type VmState,
 } from "../executor/index.ts";
 import {
+  BN254_R,
   findInvalid,
   toBatchVerifyingKey,
   verifyBatch,
@@ -181,25 +183,45 @@ export interface VerifiedRun {
 /** The final VM state a run proof opens (for the image ID it is checked against). */
 export function finalStateOf(run: RunProof, imageId: bigint): VmState {
   const f = run.final;
-  if (f.registers.length !== 32) throw new RunVerifyError("final state needs 32 registers");
+  if (!Array.isArray(f.registers) || f.registers.length !== 32)
+    throw new RunVerifyError("final state needs 32 registers");
+  if (typeof f.halted !== "boolean") throw new RunVerifyError("final.halted is not a boolean");
   return {
     imageId,
     inputRemaining: big(f.inputRemaining, "inputRemaining"),
-    pc: f.pc,
-    registers: Int32Array.from(f.registers, (v) => v | 0),
+    pc: u32(f.pc, "final.pc"),
+    // registers are stored signed (as the executor reports them) or unsigned: one 32-bit word
+    registers: Int32Array.from(f.registers, (v, i) => {
+      if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 32)
+        throw new RunVerifyError(`final.registers[${i}] is not a 32-bit integer: ${v}`);
+      return v | 0;
+    }),
     memoryRoot: big(f.memoryRoot, "memoryRoot"),
-    inputPosition: f.inputPosition,
+    inputPosition: u32(f.inputPosition, "final.inputPosition"),
     outputDigest: big(f.outputDigest, "outputDigest"),
-    cycles: f.cycles,
+    cycles: uint(f.cycles, MAX_CYCLES, "final.cycles"),
     halted: f.halted,
-    exitCode: f.exitCode,
+    exitCode: u32(f.exitCode, "final.exitCode"),
   };
 }
 
+/** A decimal field element below the BN254 scalar field order (no aliasing by + r). */
 function big(s: string, what: string): bigint {
-  if (!/^[0-9]+$/.test(s)) throw new RunVerifyError(`${what} is not a decimal field element`);
-  return BigInt(s);
+  if (typeof s !== "string" || !/^[0-9]{1,78}$/.test(s))
+    throw new RunVerifyError(`${what} is not a decimal field element`);
+  const v = BigInt(s);
+  if (v >= BN254_R) throw new RunVerifyError(`${what} is not below the field order`);
+  return v;
 }
+
+/** An integer in [0, max]: a proof file's numbers are taken only as the digests use them. */
+function uint(v: unknown, max: number, what: string): number {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > max)
+    throw new RunVerifyError(`${what} is not an integer in [0, ${max}]: ${String(v)}`);
+  return v;
+}
+
+const u32 = (v: unknown, what: string) => uint(v, 2 ** 32 - 1, what);
 
 /**
  * Checks a run proof: image ID opening, S_0 from (image, input digest), every link of the
@@ -214,7 +236,13 @@ export async function verifyRun(vk: Groth16VerificationKey, run: RunProof): Prom
     throw new RunVerifyError(`proven for another verifying key (${run.vkHash})`);
   const p = await getPoseidon();
   const im = run.image;
-  const opening: ImageOpening = { ...im, initRoot: big(im.initRoot, "initRoot") };
+  const opening: ImageOpening = {
+    entry: u32(im.entry, "image.entry"),
+    memorySize: uint(im.memorySize, 2 ** 32, "image.memorySize"),
+    codeStart: u32(im.codeStart, "image.codeStart"),
+    codeEnd: u32(im.codeEnd, "image.codeEnd"),
+    initRoot: big(im.initRoot, "initRoot"),
+  };
   const imageId = imageIdOf(p, opening);
   if (imageId !== big(run.imageId, "imageId"))
     throw new RunVerifyError("the image opening does not hash to the image ID");
@@ -225,10 +253,18 @@ export async function verifyRun(vk: Groth16VerificationKey, run: RunProof): Prom
     throw new RunVerifyError(`${run.chunks.length} chunks but ${chain.length} chain entries`);
   if (chain[0] !== s0)
     throw new RunVerifyError("the chain does not start at S_0 of this image and input");
+  let cyclesRetired = 0n;
   run.chunks.forEach((c, j) => {
     if (c.mock) throw new RunVerifyError("a mock proof is not a proof", j);
     if (c.circuit !== run.circuit) throw new RunVerifyError(`proven with ${c.circuit}`, j);
-    const [sIn, sOut, id] = c.publicSignals.map((s) => big(s, `chunk ${j} public signal`));
+    if (c.publicSignals.length !== 5) throw new RunVerifyError("a chunk has 5 public signals", j);
+    const [sIn, sOut, id, , retired] = c.publicSignals.map((s) =>
+      big(s, `chunk ${j} public signal`),
+    );
+    // Every chunk retires at least one instruction (an idle chunk proves S -> S for any S).
+    if (sIn === sOut || retired === 0n)
+      throw new RunVerifyError("the chunk retires nothing (S_in = S_out)", j);
+    cyclesRetired += retired!;
     if (sIn !== chain[j]) throw new RunVerifyError("S_in is not the previous chunk's S_out", j);
     if (sOut !== chain[j + 1]) throw new RunVerifyError("S_out does not match the chain", j);
     if (id !== imageId) throw new RunVerifyError("proven for another image", j);
@@ -238,6 +274,10 @@ export async function verifyRun(vk: Groth16VerificationKey, run: RunProof): Prom
   if (stateDigest(p, finalState) !== chain[chain.length - 1])
     throw new RunVerifyError("the final state opening does not hash to the last digest");
   if (!f.halted) throw new RunVerifyError("the run does not end halted");
+  if (cyclesRetired !== BigInt(finalState.cycles))
+    throw new RunVerifyError(
+      `the chunks retire ${cyclesRetired} cycles, the run states ${f.cycles}`,
+    );
   const output = Uint8Array.from(Buffer.from(run.output, "hex"));
   if ((await computeOutputDigest(output)) !== finalState.outputDigest)
     throw new RunVerifyError("the output bytes do not match the proven output digest");

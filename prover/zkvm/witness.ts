@@ -269,6 +269,7 @@ export function chunkWitness(
     sOut: dec(chunk.sOut),
     imageId: dec(chunk.stateIn.imageId),
     prover: dec(prover),
+    cyclesRetired: dec(chunk.stateOut.cycles - chunk.stateIn.cycles),
     entry: dec(opening.entry),
     codeStart: dec(opening.codeStart),
     codeEnd: dec(opening.codeEnd),

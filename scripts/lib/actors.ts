@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { parseEther, parseEventLogs, type PrivateKeyAccount } from "viem";
 import { getPoseidon, imageIdOf, imageOpening, loadElf } from "../../prover/executor/index.ts";
 import { REPO_ROOT } from "../../prover/setup/registry.ts";
-import { registerImageArgs } from "./deploy.ts";
+import { cycleBoundOf, registerImageArgs } from "./deploy.ts";
 import {
   artifactAbi,
   connect,
@@ -32,20 +32,27 @@ async function session(rpc: string, d: Deployment, account: PrivateKeyAccount) {
   return { c, wait, publicClient };
 }
 
-/** Stakes `eth` and registers `account` as an orchestrator at `endpoint` (a root without parent). */
+/**
+ * Stakes `eth` and registers `account` as an orchestrator at `endpoint`: a root, or with
+ * `parent` (whose key is given, since a parent must approve each child first) a child ring.
+ */
 export async function stakeAndRegister(
   rpc: string,
   d: Deployment,
   account: PrivateKeyAccount,
   endpoint: string,
-  o: { eth?: string; parent?: `0x${string}` } = {},
+  o: { eth?: string; parent?: PrivateKeyAccount } = {},
 ): Promise<void> {
   const { c, wait } = await session(rpc, d, account);
   await wait(await c.staking.write.stake({ value: parseEther(o.eth ?? "2") }));
+  if (o.parent) {
+    const p = await session(rpc, d, o.parent);
+    await p.wait(await p.c.registry.write.approveChild([account.address, true]));
+  }
   await wait(
     await c.registry.write.register([
       endpoint,
-      o.parent ?? "0x0000000000000000000000000000000000000000",
+      o.parent?.address ?? "0x0000000000000000000000000000000000000000",
     ]),
   );
 }
@@ -65,10 +72,12 @@ export async function submitGuestJob(
   const imageId = imageIdOf(await getPoseidon(), o);
   const known = (await c.jobs.read.image([imageId])) as { registered: boolean };
   if (!known.registered) await wait(await c.jobs.write.registerImage(registerImageArgs(o, elf)));
+  const bound = cycleBoundOf(loadElf(elf), input);
   const receipt = await wait(
-    await c.jobs.write.submitJobWithInput([imageId, `0x${Buffer.from(input).toString("hex")}`], {
-      value: parseEther(feeEth),
-    }),
+    await c.jobs.write.submitJobWithInput(
+      [imageId, `0x${Buffer.from(input).toString("hex")}`, bound],
+      { value: parseEther(feeEth) },
+    ),
   );
   const [ev] = parseEventLogs({
     abi: artifactAbi("JobRegistry"),

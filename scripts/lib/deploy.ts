@@ -6,7 +6,13 @@
  */
 import type { NetworkConnection } from "hardhat/types/network";
 import { concentricModule, type ConcentricParameters } from "../../ignition/modules/Concentric.ts";
-import { getPoseidon, registersHash, type ImageOpening } from "../../prover/executor/index.ts";
+import {
+  execute,
+  getPoseidon,
+  registersHash,
+  type ImageOpening,
+  type ProgramImage,
+} from "../../prover/executor/index.ts";
 import { chunkCircuitConfig } from "../../prover/zkvm/witness.ts";
 import { verifierContractName } from "./verifier-gen.ts";
 
@@ -79,4 +85,13 @@ export function registerImageArgs(o: ImageOpening, elf: Uint8Array) {
     o.initRoot,
     `0x${Buffer.from(elf).toString("hex")}`,
   ] as const;
+}
+
+/**
+ * The cycle bound to declare for a job: the cycles the run takes, found by executing it here
+ * (the executor is the reference semantics, so this is exactly what its proof will retire).
+ * @throws Trap when the run traps (or exceeds the executor's cycle limit): no bound settles it.
+ */
+export function cycleBoundOf(image: ProgramImage, input: Uint8Array): bigint {
+  return BigInt(Math.max(1, execute(image, input).cycles));
 }

@@ -135,7 +135,7 @@ export async function connect(rpc: string) {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Call = (...args: any[]) => Promise<any>;
 type ReadNames =
-  | "MIN_FEE"
+  | "feeFor"
   | "image"
   | "job"
   | "currentEpoch"
@@ -152,6 +152,10 @@ type WriteNames =
   | "requestUnstake"
   | "withdraw"
   | "register"
+  | "approveChild"
+  | "evictChild"
+  | "declareEpoch"
+  | "withdrawRewardsTo"
   | "registerImage"
   | "submitJob"
   | "submitJobWithInput"
