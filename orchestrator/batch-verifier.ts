@@ -2,6 +2,10 @@
  * Verification on receipt, batched: proofs that arrive close together are checked with one
  * Fiat–Shamir-batched pairing product (prover/verify/batch.ts); only when a batch fails is each
  * of its proofs checked alone, to name the bad ones. A proof waits at most `maxDelayMs`.
+ *
+ * A failed batch costs a check per proof in it, so a stranger's bad proof would cost everyone
+ * batched with it: proofs of nodes not yet trusted go through {@link verifyAlone}, in a batch
+ * of their own (the scheduler decides who is trusted).
  */
 import {
   BatchVerifyError,
@@ -43,11 +47,29 @@ export class BatchingVerifier {
     });
   }
 
+  /**
+   * Checks `items` as one batch of their own, now: never together with queued proofs. Use it
+   * for the proofs of one submitter not yet trusted (a bad one then costs only its own batch).
+   */
+  verifyAlone(items: BatchItem[]): Promise<Verdict[]> {
+    const batch: Pending[] = [];
+    const verdicts = items.map(
+      (item) => new Promise<Verdict>((resolve) => batch.push({ item, resolve })),
+    );
+    void this.check(batch);
+    return Promise.all(verdicts);
+  }
+
   private async flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
     const batch = this.queue;
     this.queue = [];
+    await this.check(batch);
+  }
+
+  /** Checks one batch and resolves each of its proofs' verdicts. */
+  private async check(batch: Pending[]): Promise<void> {
     if (batch.length === 0) return;
     this.batchSizes.push(batch.length);
     // Malformed items (bad encodings, off-curve points, aliased inputs) are named one by one.

@@ -6,6 +6,18 @@
  * accepted only if its public signals are exactly this task's (S_in, S_out, image ID, and the
  * leaseholder's own address) and it verifies (batched with other arrivals). Every rejection
  * is counted against the node; past `maxRejected` it gets no more leases.
+ *
+ * Fresh keys cost nothing, so suspension per key alone does not bound what strangers cost. A
+ * node is *unproven* until one of its submissions has been accepted; for unproven nodes:
+ * - their proofs are verified in a batch of their own (BatchingVerifier.verifyAlone), never
+ *   with other nodes' proofs, so a bad one costs only its own check;
+ * - all of them together get at most `unproven.proofs` proof verifications per
+ *   `unproven.windowMs` (a token bucket shared by every unproven node). Past it a submission
+ *   is answered 429 before any curve arithmetic: not counted as a rejection, and the lease is
+ *   kept, so an honest newcomer retries (the delegator daemon does) and graduates with its
+ *   first accepted proof.
+ * A proof or bundle crediting the zero address is refused (counted): its reward could never be
+ * claimed and it would make the epoch's settlement fail on chain.
  */
 import { randomBytes } from "node:crypto";
 import type { DatabaseSync } from "node:sqlite";
@@ -14,14 +26,16 @@ import { getAddress } from "viem";
 import type { Address, ChunkProof } from "../prover/zkvm/prover.ts";
 import type { RunProof } from "../prover/zkvm/run.ts";
 import type { ChunkWitnessInput } from "../prover/zkvm/witness.ts";
-import type { BatchingVerifier } from "./batch-verifier.ts";
+import type { BatchItem } from "../prover/verify/batch.ts";
+import type { BatchingVerifier, Verdict } from "./batch-verifier.ts";
+import { RateLimiter } from "./rate-limit.ts";
 import { transaction } from "./store.ts";
 
 /** A refused call, with the HTTP status that says why. */
 export class SchedulerError extends Error {
   override readonly name = "SchedulerError";
   constructor(
-    readonly status: 403 | 404 | 409 | 422,
+    readonly status: 403 | 404 | 409 | 422 | 429,
     message: string,
   ) {
     super(message);
@@ -85,6 +99,11 @@ export interface SchedulerOptions {
   segmentLeaseMs?: number;
   /** Rejected submissions after which a node gets no more leases. */
   maxRejected: number;
+  /**
+   * Proof verifications for nodes with no accepted submission yet, across all of them, per
+   * window (default 60 per 60 s). A bundle of n proofs costs n (at most `proofs`).
+   */
+  unproven?: { proofs: number; windowMs: number };
   /** Called when a job's last chunk is accepted. */
   onJobProven?: (jobId: number) => void;
   /** Called for every verdict (metrics). */
@@ -108,12 +127,25 @@ function cyclesRetiredOf(witness: string): string {
   return String((JSON.parse(witness) as { cyclesRetired: string }).cyclesRetired);
 }
 
+/** The zero address: no proof may credit it. */
+const ZERO_PROVER = 0n;
+const ZERO_PROVER_REFUSED =
+  "prover address 0x0 refused: no one could claim its reward and the epoch would not settle";
+
 export class Scheduler {
+  /** The verification budget shared by every unproven node (one bucket). */
+  private readonly unproven: RateLimiter;
+  private readonly unprovenProofs: number;
+
   constructor(
     private readonly db: DatabaseSync,
     private readonly verifier: BatchingVerifier,
     private readonly o: SchedulerOptions,
-  ) {}
+  ) {
+    const u = o.unproven ?? { proofs: 60, windowMs: 60_000 };
+    this.unprovenProofs = u.proofs;
+    this.unproven = new RateLimiter((u.proofs * 1000) / u.windowMs, u.proofs, 1);
+  }
 
   /** Records a job and its chunk tasks (idempotent: a known job is left as it is). */
   addJob(job: NewJob, now = Date.now()): boolean {
@@ -276,9 +308,30 @@ export class Scheduler {
   }
 
   /**
+   * Verifies one node's proofs: batched with other arrivals if the node has had a submission
+   * accepted, else alone and within the unproven nodes' budget (429 past it, not counted).
+   */
+  private async verifyFor(
+    node: { address: string; accepted: number },
+    items: BatchItem[],
+    now: number,
+  ): Promise<Verdict[]> {
+    if (node.accepted > 0) return Promise.all(items.map((i) => this.verifier.verify(i)));
+    const cost = Math.min(items.length, this.unprovenProofs);
+    if (!this.unproven.take("unproven", now, cost))
+      throw new SchedulerError(
+        429,
+        `busy: nodes without an accepted proof get at most ${this.unprovenProofs} proof ` +
+          `verifications per ${(this.o.unproven?.windowMs ?? 60_000) / 1000} s together; retry later`,
+      );
+    return this.verifier.verifyAlone(items);
+  }
+
+  /**
    * Accepts the proof of a leased chunk, or throws SchedulerError: 404 unknown lease, 403 not
    * the holder's, 409 no longer leased (expired and re-issued, or already proven), 422 wrong
-   * statement or invalid proof (counted against the holder, and the task is re-opened).
+   * statement or invalid proof (counted against the holder, and the task is re-opened), 429
+   * an unproven node past the shared budget (not counted; the lease stays).
    */
   async submitChunk(
     holder: Address,
@@ -286,7 +339,8 @@ export class Scheduler {
     proof: ChunkProof,
     now = Date.now(),
   ): Promise<{ jobId: number; index: number; jobProven: boolean }> {
-    this.requireNode(holder, now);
+    const node = this.requireNode(holder, now);
+    if (BigInt(holder) === ZERO_PROVER) this.reject(holder, ZERO_PROVER_REFUSED);
     const l = this.lease(leaseId);
     if (l.holder !== holder) this.reject(holder, `lease ${leaseId} belongs to another node`);
     const t = this.db.prepare("SELECT * FROM tasks WHERE lease_id = ?").get(leaseId) as
@@ -313,10 +367,9 @@ export class Scheduler {
     for (let i = 0; i < expected.length; i++)
       if (proof.publicSignals[i] !== expected[i])
         this.reject(holder, `public signal ${names[i]} is not this chunk's (${expected[i]})`);
-    const verdict = await this.verifier.verify({
-      proof: proof.proof,
-      publicSignals: proof.publicSignals,
-    });
+    const verdict = (
+      await this.verifyFor(node, [{ proof: proof.proof, publicSignals: proof.publicSignals }], now)
+    )[0]!;
     if (!verdict.valid) {
       transaction(this.db, () => this.reopen(leaseId));
       this.reject(holder, `invalid proof: ${verdict.reason}`);
@@ -402,8 +455,9 @@ export class Scheduler {
   /**
    * Accepts a child's bundle for a segment lease: one proof per chunk still held by the lease,
    * each for that chunk's statement with the prover address it names (the delegator that made
-   * it, credited on chain). All verified in one batch; a single bad proof refuses the bundle,
-   * counts against the child and re-opens the chunks.
+   * it, credited on chain). All verified in one batch (of their own while the child is
+   * unproven); a single bad proof refuses the bundle, counts against the child and re-opens
+   * the chunks. A bundle naming the zero address as a prover is refused (counted) unverified.
    */
   async submitSegment(
     holder: Address,
@@ -411,7 +465,7 @@ export class Scheduler {
     proofs: BundleProof[],
     now = Date.now(),
   ): Promise<{ jobId: number; chunks: number; jobProven: boolean }> {
-    this.requireNode(holder, now);
+    const node = this.requireNode(holder, now);
     const l = this.lease(leaseId);
     if (l.holder !== holder) this.reject(holder, `lease ${leaseId} belongs to another node`);
     if (l.kind !== "segment") throw new SchedulerError(409, `lease ${leaseId} is not a segment`);
@@ -428,6 +482,8 @@ export class Scheduler {
         holder,
         `the bundle must prove exactly chunks ${tasks.map((t) => t.idx).join(",")}`,
       );
+    const zero = proofs.filter((p) => BigInt(p.prover) === ZERO_PROVER).map((p) => p.index);
+    if (zero.length > 0) this.reject(holder, `chunk ${zero.join(",")}: ${ZERO_PROVER_REFUSED}`);
     const items = tasks.map((t) => {
       const p = byIndex.get(t.idx)!;
       return {
@@ -441,7 +497,7 @@ export class Scheduler {
         ],
       };
     });
-    const verdicts = await Promise.all(items.map((i) => this.verifier.verify(i)));
+    const verdicts = await this.verifyFor(node, items, now);
     const bad = verdicts.findIndex((v) => !v.valid);
     if (bad >= 0) {
       transaction(this.db, () => this.reopen(leaseId));

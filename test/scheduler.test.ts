@@ -2,7 +2,10 @@
  * The orchestrator's scheduler on a real SQLite file with real Groth16 chunk proofs (K8 test
  * circuit, chunks of fibonacci): leasing in order, expiry and re-issue, proofs accepted only for
  * the leaseholder's own statement and only if they verify (batched), every refusal counted and
- * a node suspended past the limit, and nothing accepted lost across a restart.
+ * a node suspended past the limit, and nothing accepted lost across a restart. Against fresh
+ * keys: an unproven node's proofs are verified alone and within a shared budget; a zero prover
+ * is refused. Proofs are made once per (chunk, prover) and reused (a job of the same chunks has
+ * the same statements).
  */
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -44,11 +47,32 @@ function open(leaseMs = 10_000, maxRejected = 4) {
   return { db, verifier, s: new Scheduler(db, verifier, { leaseMs, maxRejected }) };
 }
 
-/** Proves a lease for `who` the way a delegator does. */
+const proofs = new Map<string, Promise<ChunkProof>>();
+/** Proves a lease for `who` the way a delegator does (once per chunk and prover). */
 function prove(lease: ChunkLease, who: Address): Promise<ChunkProof> {
-  const input = { ...lease.input, prover: addressToField(who).toString() };
-  return prover.proveWitness(lease.index, input);
+  const key = `${lease.index}:${who}`;
+  let p = proofs.get(key);
+  if (!p) {
+    const input = { ...lease.input, prover: addressToField(who).toString() };
+    p = prover.proveWitness(lease.index, input);
+    proofs.set(key, p);
+  }
+  return p;
 }
+
+/** `p` re-submitted under `who`'s name: the statement is `who`'s, the proof is not. */
+function stolen(p: ChunkProof, who: Address): ChunkProof {
+  const publicSignals = [...p.publicSignals] as ChunkProof["publicSignals"];
+  publicSignals[3] = addressToField(who).toString();
+  return { ...p, publicSignals };
+}
+
+/** A job of the fixture's chunks `indices` only, under another id. */
+const jobOf = (id: number, ...indices: number[]) => ({
+  ...job,
+  id,
+  tasks: job.tasks.filter((t) => indices.includes(t.index)),
+});
 
 async function refused(p: Promise<unknown> | (() => unknown), status: number, re: RegExp) {
   try {
@@ -146,14 +170,15 @@ describe("scheduler", () => {
     const l1again = s.leaseChunk(A, t0 + 10_005)!;
     expect(l1again.index).toBe(1);
 
-    // Two valid proofs arriving together are verified in one batch.
+    // Two valid proofs arriving together, from C, which has no accepted proof yet: each is
+    // verified alone (proven nodes' proofs are batched: see below).
     const before = verifier.batchSizes.length;
     const [r0, r2] = await Promise.all([
       s.submitChunk(C, l0again.leaseId, pC0, t0 + 10_006),
       s.submitChunk(C, l2.leaseId, pC2, t0 + 10_006),
     ]);
     expect([r0.index, r2.index]).toEqual([0, 2]);
-    expect(verifier.batchSizes.slice(before)).toEqual([2]);
+    expect(verifier.batchSizes.slice(before)).toEqual([1, 1]);
     // A second submission on a proven chunk's lease finds no lease.
     await refused(s.submitChunk(C, l2.leaseId, pC2, t0 + 10_007), 404, /no lease/);
 
@@ -214,6 +239,131 @@ describe("scheduler", () => {
     await expect(s.submitSegment(C, seg.leaseId, [], 5004)).rejects.toMatchObject({
       status: 404,
     });
+    db.close();
+  });
+
+  it("verifies an unproven node's proof alone, never in a batch with other nodes' proofs", async () => {
+    const db = openDatabase(":memory:");
+    const verifier = new BatchingVerifier(artifacts.vkey, { maxDelayMs: 50 });
+    const s = new Scheduler(db, verifier, { leaseMs: 60_000, maxRejected: 3 });
+    const X: Address = "0x00000000000000000000000000000000000000aa";
+    for (const j of [jobOf(20, 0), jobOf(21, 2), jobOf(22, 0), jobOf(23, 2)]) s.addJob(j);
+    for (const n of [C, X]) s.registerNode(n, "delegator", "");
+    const first = s.leaseChunk(C)!;
+    const pC0 = await prove(first, C);
+    await s.submitChunk(C, first.leaseId, pC0);
+    expect(verifier.batchSizes).toEqual([1]); // C's first proof: alone
+    const c2 = s.leaseChunk(C)!;
+    const c0 = s.leaseChunk(C)!;
+    const x2 = s.leaseChunk(X)!;
+    const pC2 = await prove(c2, C);
+    // C (proven now) sends two valid proofs while the stranger X sends C's proof under its own
+    // name: X's is checked on its own; C's two share one batch, which X cannot spoil.
+    const [a, b, x] = await Promise.allSettled([
+      s.submitChunk(C, c2.leaseId, pC2),
+      s.submitChunk(C, c0.leaseId, pC0),
+      s.submitChunk(X, x2.leaseId, stolen(pC2, X)),
+    ]);
+    expect([a.status, b.status]).toEqual(["fulfilled", "fulfilled"]);
+    expect(x.status).toBe("rejected");
+    await refused(Promise.reject((x as PromiseRejectedResult).reason), 422, /invalid proof/);
+    expect(verifier.batchSizes.slice(1).sort()).toEqual([1, 2]);
+    expect(s.node(X)).toMatchObject({ accepted: 0, rejected: 1 });
+    expect(s.node(C)).toMatchObject({ accepted: 3, rejected: 0 });
+    db.close();
+  });
+
+  it("verifies at most a window's budget of proofs from unproven nodes, however many keys send them", async () => {
+    const db = openDatabase(":memory:");
+    const verifier = new BatchingVerifier(artifacts.vkey, { maxDelayMs: 10 });
+    const s = new Scheduler(db, verifier, {
+      leaseMs: 600_000,
+      maxRejected: 3,
+      unproven: { proofs: 2, windowMs: 60_000 },
+    });
+    const t0 = 1_000_000;
+    const fresh = [1, 2, 3, 4, 5].map(
+      (i) => `0x00000000000000000000000000000000000f00${i}0` as Address,
+    );
+    // Single-chunk jobs of chunks 0 and 2 (whose proofs by C this file already has).
+    for (const [id, idx] of [
+      [30, 0],
+      [31, 2],
+      [32, 0],
+      [33, 2],
+      [34, 0],
+      [35, 2],
+    ] as const)
+      s.addJob(jobOf(id, idx), t0);
+    for (const n of [C, ...fresh]) s.registerNode(n, "delegator", "", t0);
+    const mine = s.leaseChunk(C, t0)!; // job 30, chunk 0
+    const theirs = fresh.slice(0, 4).map((f) => s.leaseChunk(f, t0)!); // jobs 31-34
+    const later = s.leaseChunk(C, t0)!; // job 35, chunk 2
+    const pC0 = await prove(mine, C);
+    const pC2 = await prove(later, C);
+    const forged = (l: ChunkLease, who: Address) => stolen(l.index === 0 ? pC0 : pC2, who);
+
+    await s.submitChunk(C, mine.leaseId, pC0, t0); // budget 2 -> 1; C is proven now
+    await refused(
+      s.submitChunk(fresh[0]!, theirs[0]!.leaseId, forged(theirs[0]!, fresh[0]!), t0),
+      422,
+      /invalid proof/,
+    ); // budget 1 -> 0
+    const checked = verifier.batchSizes.length;
+    for (let i = 1; i < 4; i++)
+      await refused(
+        s.submitChunk(fresh[i]!, theirs[i]!.leaseId, forged(theirs[i]!, fresh[i]!), t0 + 1),
+        429,
+        /at most 2 proof verifications per 60 s/,
+      );
+    // Refused before any pairing, not counted, and the leases are kept.
+    expect(verifier.batchSizes.length).toBe(checked);
+    expect(fresh.slice(1, 4).map((f) => s.node(f)!.rejected)).toEqual([0, 0, 0]);
+    expect(s.counts().tasks).toMatchObject({ leased: 4 });
+    // A proven node is not held back by the strangers' budget.
+    expect((await s.submitChunk(C, later.leaseId, pC2, t0 + 2)).jobProven).toBe(true);
+    // Half a window later one verification is available again: one stranger's turn.
+    await refused(
+      s.submitChunk(fresh[1]!, theirs[1]!.leaseId, forged(theirs[1]!, fresh[1]!), t0 + 30_002),
+      422,
+      /invalid proof/,
+    );
+    await refused(
+      s.submitChunk(fresh[2]!, theirs[2]!.leaseId, forged(theirs[2]!, fresh[2]!), t0 + 30_003),
+      429,
+      /busy/,
+    );
+    db.close();
+  });
+
+  it("refuses a proof or segment bundle that credits the zero address, counted", async () => {
+    const db = openDatabase(":memory:");
+    const verifier = new BatchingVerifier(artifacts.vkey);
+    const s = new Scheduler(db, verifier, { leaseMs: 60_000, maxRejected: 5 });
+    const ZERO: Address = "0x0000000000000000000000000000000000000000";
+    s.addJob(jobOf(40, 0, 1, 2));
+    s.registerNode(C, "orchestrator", "");
+    s.registerNode(A, "delegator", "");
+    const a0 = s.leaseChunk(A)!;
+    const pC0 = await prove(a0, C);
+    const seg = s.leaseSegment(C, 2)!;
+    expect(seg.tasks.map((t) => t.index)).toEqual([1, 2]);
+    const bundle = [
+      { index: 1, prover: A, proof: pC0.proof },
+      { index: 2, prover: ZERO, proof: pC0.proof },
+    ];
+    await refused(s.submitSegment(C, seg.leaseId, bundle), 422, /chunk 2: prover address 0x0/);
+    expect(s.node(C)!.rejected).toBe(1);
+    expect(verifier.batchSizes).toEqual([]); // refused before any verification
+    expect(s.counts().tasks).toMatchObject({ leased: 3 }); // the child may still send a good one
+    // A chunk proof whose holder (so whose prover) is 0x0 is refused too (over the API no one
+    // can sign as 0x0; the scheduler does not rely on it).
+    s.releaseLease(A, a0.leaseId);
+    s.registerNode(ZERO, "delegator", "");
+    const z0 = s.leaseChunk(ZERO)!;
+    await refused(s.submitChunk(ZERO, z0.leaseId, stolen(pC0, ZERO)), 422, /prover address 0x0/);
+    expect(s.node(ZERO)!.rejected).toBe(1);
+    expect(verifier.batchSizes).toEqual([]);
     db.close();
   });
 });
