@@ -2,6 +2,11 @@
  * One orchestrator process: database, scheduler, batched verifier, chain service, HTTP API and
  * the loop that drives them. `startOrchestrator` is what `concentric orchestrator` and
  * `npm start` run; `stop()` closes the server, waits for the loop and closes the database.
+ *
+ * The database is bound to the chain deployment it serves (store.ts): a root binds it to the
+ * chain id, the contracts and the deployment block's number and hash (read from its RPC); a
+ * child to what its parent's /v1/status reports of the same, plus the parent's address. Started
+ * on a database of another deployment it refuses to start (DatabaseBindingError, naming both).
  */
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -22,7 +27,7 @@ import { ParentLink } from "./ring.ts";
 import { createMetrics } from "./metrics.ts";
 import { Scheduler } from "./scheduler.ts";
 import { createApp } from "./server.ts";
-import { openDatabase } from "./store.ts";
+import { openDatabase, type DatabaseBinding } from "./store.ts";
 
 export interface OrchestratorOptions {
   /** SQLite file; the orchestrator resumes from it after a restart. */
@@ -55,6 +60,9 @@ export async function startOrchestrator(o: OrchestratorOptions) {
   let chainId: number;
   let circuit: string;
   let root: { chain: Chain; publicClient: PublicClient; deployment: Deployment } | undefined;
+  /** The deployment this orchestrator serves (shown in its status, binds its database). */
+  let deployed: Omit<DatabaseBinding, "chainId" | "parent">;
+  let binding: DatabaseBinding;
   const parentClient = o.parent ? new OrchestratorClient(o.parent, o.account) : undefined;
   if (o.rpc) {
     const c = await connect(o.rpc);
@@ -62,10 +70,32 @@ export async function startOrchestrator(o: OrchestratorOptions) {
     root = { chain: c.chain, publicClient: c.publicClient, deployment };
     chainId = c.chainId;
     circuit = deployment.circuit;
+    let block;
+    try {
+      block = await c.publicClient.getBlock({ blockNumber: BigInt(deployment.block) });
+    } catch (e) {
+      throw new Error(
+        `cannot read the deployment block ${deployment.block} at ${o.rpc}: ${(e as Error).message}`,
+      );
+    }
+    deployed = {
+      contracts: deployment.contracts,
+      deploymentBlock: String(deployment.block),
+      deploymentBlockHash: block.hash,
+    };
+    binding = { chainId, ...deployed };
   } else {
-    const s = await parentClient!.get<{ chainId: number; circuit: string }>("/v1/status");
+    const s = await parentClient!.get<
+      { chainId: number; circuit: string; address: string } & typeof deployed
+    >("/v1/status");
     chainId = s.chainId;
     circuit = s.circuit;
+    deployed = {
+      ...(s.contracts ? { contracts: s.contracts } : {}),
+      ...(s.deploymentBlock ? { deploymentBlock: s.deploymentBlock } : {}),
+      ...(s.deploymentBlockHash ? { deploymentBlockHash: s.deploymentBlockHash } : {}),
+    };
+    binding = { chainId, ...deployed, parent: s.address ?? o.parent };
   }
   const artifacts =
     o.artifacts ??
@@ -74,7 +104,7 @@ export async function startOrchestrator(o: OrchestratorOptions) {
       log: (m) => log.info(m),
     }));
   const config = chunkCircuitConfig(circuit);
-  const db = openDatabase(o.db);
+  const db = openDatabase(o.db, { binding });
   const metrics = createMetrics();
   const verifier = new BatchingVerifier(artifacts.vkey);
   const scheduler = new Scheduler(db, verifier, {
@@ -126,7 +156,8 @@ export async function startOrchestrator(o: OrchestratorOptions) {
       address: o.account.address,
       chainId,
       circuit,
-      ...(root ? { contracts: root.deployment.contracts } : { parent: o.parent }),
+      ...deployed,
+      ...(root ? {} : { parent: o.parent }),
       uptimeSeconds: Math.round((Date.now() - started) / 1000),
     }),
   });
@@ -149,6 +180,7 @@ export async function startOrchestrator(o: OrchestratorOptions) {
         log.error({ err: (e as Error).message }, "round failed; retrying");
       }
       await new Promise<void>((r) => {
+        if (!running) return r(); // stop() came during the round: no sleep after it
         const t = setTimeout(r, o.pollMs ?? 1000);
         wake = () => {
           clearTimeout(t);

@@ -4,7 +4,17 @@
  * (a lease, an accepted proof, a job becoming proven) is one transaction; nothing accepted is
  * kept only in memory.
  *
- * Tables: `meta` (chain cursor), `images` (ELFs seen on chain), `intake` (jobs seen on chain,
+ * A database belongs to one chain deployment ({@link DatabaseBinding}): the chain id, the
+ * contract addresses and the deployment block (number and hash), recorded in `meta` on first
+ * open. Opened for another deployment it is refused with {@link DatabaseBindingError}, naming
+ * both: its jobs, leases, proofs and cursor would be wrong there, silently (a devnet restarted
+ * from scratch reuses the chain id and, deploying the same way, the contract addresses; only
+ * the deployment block's hash tells the chains apart). There is no option to reuse or reset it
+ * in place: the operator starts with another `--db` file (or deletes this one), a choice made
+ * with the file in view rather than by a flag that destroys state. A database from before the
+ * binding existed is bound on its first open.
+ *
+ * Tables: `meta` (chain cursor, binding), `images` (ELFs seen on chain), `intake` (jobs seen on chain,
  * with their input once known), `jobs` (one per on-chain job
  * this orchestrator proves, with the executed run's chain and final state), `tasks` (one per
  * chunk: the circuit inputs a delegator proves, and once accepted its proof), `leases`,
@@ -99,12 +109,110 @@ CREATE TABLE IF NOT EXISTS epochs (
 );
 `;
 
-/** Opens (creating if needed) the database at `path` (":memory:" for a throwaway one). */
-export function openDatabase(path: string): DatabaseSync {
+/**
+ * What an orchestrator's state belongs to. A root knows all of it from its deployment and RPC;
+ * a child (ring >= 1) takes it from its parent's status, and adds the parent's address.
+ */
+export interface DatabaseBinding {
+  chainId: number;
+  /** Contract name -> address. */
+  contracts?: Record<string, string>;
+  /** The deployment block: number (decimal) and hash. */
+  deploymentBlock?: string;
+  deploymentBlockHash?: string;
+  /** A child orchestrator's parent (the parent's address). */
+  parent?: string;
+}
+
+/** The database at `path` belongs to another chain or deployment. */
+export class DatabaseBindingError extends Error {
+  override readonly name = "DatabaseBindingError";
+  constructor(
+    readonly path: string,
+    readonly stored: DatabaseBinding,
+    readonly wanted: DatabaseBinding,
+  ) {
+    super(
+      `the database ${path} belongs to ${describeBinding(stored)}, not to this orchestrator's ` +
+        `${describeBinding(wanted)}: its jobs, leases and proofs would be wrong here. Start ` +
+        `with another --db file (or delete this one to start afresh).`,
+    );
+  }
+}
+
+function describeBinding(b: DatabaseBinding): string {
+  const parts = [`chain ${b.chainId}`];
+  if (b.contracts)
+    parts.push(
+      `contracts ${Object.entries(b.contracts)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(", ")}`,
+    );
+  if (b.deploymentBlock !== undefined || b.deploymentBlockHash !== undefined)
+    parts.push(
+      `deployment block ${b.deploymentBlock ?? "?"}${b.deploymentBlockHash ? ` (${b.deploymentBlockHash})` : ""}`,
+    );
+  if (b.parent) parts.push(`parent ${b.parent}`);
+  return parts.join(", ");
+}
+
+/**
+ * Where `stored` and `wanted` differ (case-insensitively). A field `stored` has and `wanted`
+ * lacks is a difference (it cannot be confirmed); one only `wanted` has is not (it was not
+ * known when the database was bound), except the parent: a root's state is no child's.
+ */
+function bindingMismatches(stored: DatabaseBinding, wanted: DatabaseBinding): string[] {
+  const same = (a: unknown, b: unknown) => String(a).toLowerCase() === String(b).toLowerCase();
+  const out: string[] = [];
+  if (stored.chainId !== wanted.chainId) out.push("chainId");
+  for (const [name, address] of Object.entries(stored.contracts ?? {}))
+    if (!same(address, wanted.contracts?.[name])) out.push(`contracts.${name}`);
+  for (const k of ["deploymentBlock", "deploymentBlockHash"] as const)
+    if (stored[k] !== undefined && !same(stored[k], wanted[k])) out.push(k);
+  // A root's state (no parent) is no child's, and the reverse.
+  if (!same(stored.parent ?? "", wanted.parent ?? "")) out.push("parent");
+  return out;
+}
+
+/**
+ * Records `binding` in a database that has none, or checks it against the recorded one (fields
+ * the recorded one lacks are added).
+ * @throws DatabaseBindingError on any difference.
+ */
+export function bindDatabase(db: DatabaseSync, binding: DatabaseBinding, path: string): void {
+  transaction(db, () => {
+    const raw = getMeta(db, "binding");
+    const stored = raw ? (JSON.parse(raw) as DatabaseBinding) : undefined;
+    if (stored && bindingMismatches(stored, binding).length > 0)
+      throw new DatabaseBindingError(path, stored, binding);
+    const contracts = { ...binding.contracts, ...stored?.contracts };
+    setMeta(
+      db,
+      "binding",
+      JSON.stringify({
+        ...binding,
+        ...stored,
+        ...(Object.keys(contracts).length > 0 ? { contracts } : {}),
+      }),
+    );
+  });
+}
+
+/**
+ * Opens (creating if needed) the database at `path` (":memory:" for a throwaway one); with
+ * `binding`, bound to that chain deployment (see {@link bindDatabase}).
+ */
+export function openDatabase(path: string, o: { binding?: DatabaseBinding } = {}): DatabaseSync {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
   const db = new DatabaseSync(path);
-  db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
-  db.exec(SCHEMA);
+  try {
+    db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
+    db.exec(SCHEMA);
+    if (o.binding) bindDatabase(db, o.binding, path);
+  } catch (e) {
+    db.close();
+    throw e;
+  }
   return db;
 }
 
