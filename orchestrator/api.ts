@@ -112,7 +112,12 @@ const errors = {
     description: "Replayed request, or the lease is no longer valid",
     content: json(ErrorSchema),
   },
-  "429": { description: "Rate limited", content: json(ErrorSchema) },
+  "429": {
+    description:
+      "Rate limited (per signer, or per peer address when unsigned); for a node without an " +
+      "accepted proof, also the verification budget all such nodes share",
+    content: json(ErrorSchema),
+  },
 };
 
 /** The OpenAPI 3.1 document served at /v1/openapi.json. */
