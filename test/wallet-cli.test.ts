@@ -122,7 +122,7 @@ describe("concentric chain commands", () => {
       "submit-job",
       "guests/elf/fibonacci.elf",
       "--cycles",
-      "-3",
+      "12x",
       "--dev-account",
       "3",
     );
