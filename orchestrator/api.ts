@@ -115,7 +115,8 @@ const errors = {
   "429": {
     description:
       "Rate limited (per signer, or per peer address when unsigned); for a node without an " +
-      "accepted proof, also the verification budget all such nodes share",
+      "accepted proof, also the verification budget all such nodes share; on a lease, the " +
+      "node already holds as many leases as one node may (deliver or release one first)",
     content: json(ErrorSchema),
   },
 };
@@ -185,14 +186,20 @@ export function openApiDocument(serverUrl: string) {
       },
       "/v1/segments/lease": {
         post: {
-          summary: "Lease consecutive chunks of one job (child orchestrators only)",
+          summary:
+            "Lease consecutive chunks of one job (active child orchestrators registered on chain under this one; at most the node's segment size)",
           parameters: signedHeaders,
           requestBody: { required: true, content: json(SegmentLeaseBody) },
           responses: {
             "200": { description: "A segment lease: its chunks with their circuit inputs" },
             "204": { description: "Nothing to prove now" },
             "403": {
-              description: "Not a registered orchestrator, or suspended",
+              description:
+                "Not a registered orchestrator, not an active ring under this one on chain, or suspended",
+              content: json(ErrorSchema),
+            },
+            "503": {
+              description: "The chain cannot be read to check the ring: retry later",
               content: json(ErrorSchema),
             },
             ...errors,

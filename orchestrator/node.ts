@@ -7,6 +7,15 @@
  * chain id, the contracts and the deployment block's number and hash (read from its RPC); a
  * child to what its parent's /v1/status reports of the same, plus the parent's address. Started
  * on a database of another deployment it refuses to start (DatabaseBindingError, naming both).
+ *
+ * Against lease hoarding (scheduler.ts): segments go only to rings the chain shows under this
+ * node ({@link RingAdmission}, through the root's RPC; a child reads the chain only when given
+ * `rpc` too, and without it leases no segments to rings below it); leases per node and segment
+ * sizes are capped; expired leases are swept every round and counted against their holders.
+ * With `proveLocally` the node also proves chunks itself, through its own API like any
+ * delegator, but only those of jobs inside their deadline's reserve: the last resort that keeps
+ * an epoch from being missed when every delegator vanished (it costs this process the proving
+ * CPU while it lasts).
  */
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -18,12 +27,15 @@ import {
   type CircuitArtifacts,
 } from "../prover/setup/artifacts.ts";
 import { chunkCircuitConfig } from "../prover/zkvm/witness.ts";
+import { Groth16ChunkProver, type Address } from "../prover/zkvm/prover.ts";
 import { connect, loadDeployment, type Deployment } from "../scripts/lib/wallet.ts";
 import { BatchingVerifier } from "./batch-verifier.ts";
 import { ChainService } from "./chain.ts";
 import { OrchestratorClient } from "./client.ts";
+import { Delegator } from "./delegator.ts";
 import { InputIntake } from "./inputs.ts";
 import { ParentLink } from "./ring.ts";
+import { RingAdmission } from "./ring-admission.ts";
 import { createMetrics } from "./metrics.ts";
 import { Scheduler } from "./scheduler.ts";
 import { createApp } from "./server.ts";
@@ -35,7 +47,10 @@ export interface OrchestratorOptions {
   account: PrivateKeyAccount;
   /** A root follows the chain at `rpc`… */
   rpc?: string;
-  /** …a child (ring ≥ 1) leases segments from the orchestrator at `parent` instead. */
+  /**
+   * …a child (ring ≥ 1) leases segments from the orchestrator at `parent` instead (and with
+   * `rpc` too, only reads the chain there, to admit the rings below it).
+   */
   parent?: string;
   /** Chunks per segment leased from the parent. */
   segmentChunks?: number;
@@ -52,11 +67,17 @@ export interface OrchestratorOptions {
   log?: Logger;
   artifacts?: CircuitArtifacts;
   rateLimit?: { rate: number; burst: number };
+  /** Concurrent leases per node and the largest segment (Scheduler `limits`). */
+  limits?: { chunkLeases?: number; segmentLeases?: number; segmentChunks?: number };
+  /** Time kept before a job's deadline for leftovers (default leaseMs). */
+  reserveMs?: number;
+  /** Prove chunks here when their job's deadline is near and nobody else has (see above). */
+  proveLocally?: boolean;
 }
 
 export async function startOrchestrator(o: OrchestratorOptions) {
   const log = o.log ?? pino({ name: "orchestrator" });
-  if (!o.rpc === !o.parent) throw new Error("an orchestrator needs either rpc (root) or parent");
+  if (!o.rpc && !o.parent) throw new Error("an orchestrator needs either rpc (root) or parent");
   let chainId: number;
   let circuit: string;
   let root: { chain: Chain; publicClient: PublicClient; deployment: Deployment } | undefined;
@@ -64,8 +85,10 @@ export async function startOrchestrator(o: OrchestratorOptions) {
   let deployed: Omit<DatabaseBinding, "chainId" | "parent">;
   let binding: DatabaseBinding;
   const parentClient = o.parent ? new OrchestratorClient(o.parent, o.account) : undefined;
-  if (o.rpc) {
-    const c = await connect(o.rpc);
+  /** Where rings below this node are checked (a root's RPC, or a child's optional one). */
+  let ringReader: { publicClient: PublicClient; registry: Address } | undefined;
+  if (!o.parent) {
+    const c = await connect(o.rpc!);
     const deployment = o.deployment ?? loadDeployment(c.chainId, o.deploymentFile);
     root = { chain: c.chain, publicClient: c.publicClient, deployment };
     chainId = c.chainId;
@@ -84,6 +107,7 @@ export async function startOrchestrator(o: OrchestratorOptions) {
       deploymentBlockHash: block.hash,
     };
     binding = { chainId, ...deployed };
+    ringReader = { publicClient: c.publicClient, registry: deployment.contracts.registry };
   } else {
     const s = await parentClient!.get<
       { chainId: number; circuit: string; address: string } & typeof deployed
@@ -96,7 +120,18 @@ export async function startOrchestrator(o: OrchestratorOptions) {
       ...(s.deploymentBlockHash ? { deploymentBlockHash: s.deploymentBlockHash } : {}),
     };
     binding = { chainId, ...deployed, parent: s.address ?? o.parent };
+    if (o.rpc) {
+      const c = await connect(o.rpc);
+      if (c.chainId !== chainId)
+        throw new Error(
+          `the RPC at ${o.rpc} serves chain ${c.chainId}, the parent's is ${chainId}`,
+        );
+      const registry = s.contracts?.registry as Address | undefined;
+      if (!registry) throw new Error(`the parent at ${o.parent} reports no registry contract`);
+      ringReader = { publicClient: c.publicClient, registry };
+    }
   }
+  const admission = ringReader && new RingAdmission({ ...ringReader, self: o.account.address });
   const artifacts =
     o.artifacts ??
     (await getCircuitArtifacts(circuit, {
@@ -117,6 +152,14 @@ export async function startOrchestrator(o: OrchestratorOptions) {
       } else metrics.rejected.inc();
     },
     onJobProven: (jobId) => log.info({ job: jobId }, "job proven: every chunk accepted"),
+    ...(admission ? { admitRing: (a: Address) => admission.check(a) } : {}),
+    ...(o.limits ? { limits: o.limits } : {}),
+    ...(o.reserveMs !== undefined ? { reserveMs: o.reserveMs } : {}),
+    ...(o.proveLocally ? { localProver: o.account.address } : {}),
+    onExpired: (holder, kind, counted) => {
+      if (counted) metrics.rejected.inc();
+      log.info({ holder, kind, counted }, "lease expired; its chunks are open again");
+    },
   });
   const chainService =
     root &&
@@ -169,11 +212,31 @@ export async function startOrchestrator(o: OrchestratorOptions) {
   const url = `http://${o.host ?? "127.0.0.1"}:${port}`;
   log.info({ url, address: o.account.address, chainId, circuit, parent: o.parent }, "listening");
 
+  // The last resort: this node proves what would otherwise miss its deadline (the scheduler
+  // offers its own address nothing else).
+  let local: { delegator: Delegator; run: Promise<void> } | undefined;
+  if (o.proveLocally) {
+    const prover = new Groth16ChunkProver(artifacts);
+    const delegator = new Delegator({
+      orchestrator: url,
+      account: o.account,
+      log: log.child({ local: true }),
+      name: "local",
+      pollMs: o.pollMs ?? 1000,
+      prove: (lease, input) => prover.proveWitness(lease.index, input),
+    });
+    const run = delegator
+      .run()
+      .catch((e: Error) => log.error({ err: e.message }, "local proving stopped"));
+    local = { delegator, run };
+  }
+
   let running = true;
   let wake: (() => void) | undefined;
   const loop = (async () => {
     while (running) {
       try {
+        scheduler.expireLeases();
         await chainService?.tick();
         await parentLink?.tick();
       } catch (e) {
@@ -201,6 +264,8 @@ export async function startOrchestrator(o: OrchestratorOptions) {
     async stop() {
       running = false;
       wake?.();
+      local?.delegator.stop({ release: true });
+      await local?.run;
       await loop;
       const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();

@@ -7,6 +7,26 @@
  * leaseholder's own address) and it verifies (batched with other arrivals). Every rejection
  * is counted against the node; past `maxRejected` it gets no more leases.
  *
+ * Leases cannot be hoarded (issue 14):
+ * - a node holds at most `limits.chunkLeases` chunk leases and `limits.segmentLeases` segment
+ *   leases at once (429 past it: prove or release one first), and a segment is at most
+ *   `limits.segmentChunks` chunks (a larger request gets that many);
+ * - segments go only to orchestrators that `admitRing` accepts: in a node, those registered on
+ *   chain with this node as their parent and active (see ring-admission.ts); with no check
+ *   configured, no segment is leased at all;
+ * - an expired lease is swept (its chunks open again) and counts against its holder like a
+ *   refused proof, unless it was cut short by its job's deadline (shorter than `leaseMs`);
+ * - a job may have a deadline (`NewJob.deadline`, ms): when every chunk must be proven for the
+ *   epoch's submission (a root: the epoch's on-chain deadline minus its submission margin).
+ *   Leases end at least `reserveMs` (default `leaseMs`) before it, so an abandoned chunk can
+ *   still be re-issued, or proven by the node itself (`localProver`), in that reserve. A lease
+ *   that would be cut below half of `leaseMs` that way runs to the deadline instead (the last
+ *   chance); a segment is leased only with at least `leaseMs` before the reserve.
+ * - chunks are leased fairly: jobs due soon (within `reserveMs + 2·leaseMs` of their deadline)
+ *   first, earliest deadline first; otherwise the job with the fewest chunks in flight, then
+ *   the earliest deadline, then the lowest id. So a huge job never starves a small one that
+ *   arrives after it, and a job about to miss its epoch goes before everything else.
+ *
  * Fresh keys cost nothing, so suspension per key alone does not bound what strangers cost. A
  * node is *unproven* until one of its submissions has been accepted; for unproven nodes:
  * - their proofs are verified in a batch of their own (BatchingVerifier.verifyAlone), never
@@ -35,7 +55,7 @@ import { transaction } from "./store.ts";
 export class SchedulerError extends Error {
   override readonly name = "SchedulerError";
   constructor(
-    readonly status: 403 | 404 | 409 | 422 | 429,
+    readonly status: 403 | 404 | 409 | 422 | 429 | 503,
     message: string,
   ) {
     super(message);
@@ -65,6 +85,11 @@ export interface NewJob {
   run?: RunSkeleton;
   /** Segment jobs of a child orchestrator: the lease and job at the parent. */
   parent?: { lease: string; job: number };
+  /**
+   * When every chunk must be proven (ms since the Unix epoch, this machine's clock): leases
+   * end before it (see the module doc). None: leases simply last `leaseMs`.
+   */
+  deadline?: number;
   tasks: SegmentTask[];
 }
 
@@ -104,6 +129,23 @@ export interface SchedulerOptions {
    * window (default 60 per 60 s). A bundle of n proofs costs n (at most `proofs`).
    */
   unproven?: { proofs: number; windowMs: number };
+  /** Concurrent leases per node, and the largest segment (defaults 8, 2 and 64 chunks). */
+  limits?: { chunkLeases?: number; segmentLeases?: number; segmentChunks?: number };
+  /**
+   * Whether `address` may lease segments: undefined if so, else why not (403). May throw a
+   * SchedulerError (e.g. 503 when the chain cannot be read). Without it no segment is leased.
+   */
+  admitRing?: (address: Address) => Promise<string | undefined>;
+  /** Time kept before a job's deadline for re-issuing or proving leftovers (default leaseMs). */
+  reserveMs?: number;
+  /**
+   * This node's own address when it proves chunks itself (`--prove-locally`): it is offered
+   * only chunks of jobs inside their reserve (the last resort), is not capped, and its
+   * expired leases are not counted; its leases last `leaseMs` whatever the deadline.
+   */
+  localProver?: Address;
+  /** Called when an expired lease is swept (counted = held against its holder). */
+  onExpired?: (holder: string, kind: string, counted: boolean) => void;
   /** Called when a job's last chunk is accepted. */
   onJobProven?: (jobId: number) => void;
   /** Called for every verdict (metrics). */
@@ -154,8 +196,8 @@ export class Scheduler {
       if (known) return false;
       this.db
         .prepare(
-          `INSERT INTO jobs (id, epoch, image_id, status, chunks, run, created_at, parent_lease, parent_job)
-           VALUES (?, ?, ?, 'proving', ?, ?, ?, ?, ?)`,
+          `INSERT INTO jobs (id, epoch, image_id, status, chunks, run, created_at, parent_lease, parent_job, deadline)
+           VALUES (?, ?, ?, 'proving', ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           job.id,
@@ -166,6 +208,7 @@ export class Scheduler {
           now,
           job.parent?.lease ?? null,
           job.parent?.job ?? null,
+          job.deadline ?? null,
         );
       const ins = this.db.prepare(
         "INSERT INTO tasks (job_id, idx, circuit, witness, s_in, s_out, image_id, status) VALUES (?, ?, ?, ?, ?, ?, ?, 'open')",
@@ -227,23 +270,118 @@ export class Scheduler {
     return n;
   }
 
+  /** The node's own address, proving locally (see SchedulerOptions.localProver). */
+  private isLocal(holder: string): boolean {
+    return (
+      this.o.localProver !== undefined && holder.toLowerCase() === this.o.localProver.toLowerCase()
+    );
+  }
+
+  private get reserveMs(): number {
+    return this.o.reserveMs ?? this.o.leaseMs;
+  }
+
   /**
-   * Leases the next chunk to prove (an open one, or one whose lease expired) to `holder`, or
-   * returns undefined when there is none.
+   * Sweeps every lease past its deadline: its chunks are open again, and the lease counts
+   * against its holder like a refused proof (once per lease), unless it was cut short by its
+   * job's deadline (shorter than `leaseMs`) or is the node's own. Runs before every lease and
+   * in the node's loop; a proof that arrives after its deadline but before the sweep is still
+   * accepted. Returns the number of leases swept.
+   */
+  expireLeases(now = Date.now()): number {
+    const swept = transaction(this.db, () => {
+      const expired = this.db
+        .prepare("SELECT id, holder, kind, deadline, created_at FROM leases WHERE deadline < ?")
+        .all(now) as {
+        id: string;
+        holder: string;
+        kind: string;
+        deadline: number;
+        created_at: number;
+      }[];
+      const count = this.db.prepare("UPDATE nodes SET rejected = rejected + 1 WHERE address = ?");
+      return expired.map((l) => {
+        const counted = l.deadline - l.created_at >= this.o.leaseMs && !this.isLocal(l.holder);
+        if (counted) count.run(l.holder);
+        this.reopen(l.id);
+        return { ...l, counted };
+      });
+    });
+    for (const l of swept) this.o.onExpired?.(l.holder, l.kind, l.counted);
+    return swept.length;
+  }
+
+  /** 429 when `holder` already holds `max` leases of this kind. */
+  private checkCap(holder: string, kind: "chunk" | "segment", max: number): void {
+    const held = this.db
+      .prepare("SELECT COUNT(*) AS n FROM leases WHERE holder = ? AND kind = ?")
+      .get(holder, kind) as { n: number };
+    if (held.n >= max)
+      throw new SchedulerError(
+        429,
+        `${holder} holds ${held.n} ${kind} leases, the most one node may hold at once: ` +
+          `deliver or release one first`,
+      );
+  }
+
+  /**
+   * The job to lease from next among proving jobs with open chunks (and the condition
+   * `where` on job `j`): due soon first (earliest deadline), then the fewest chunks in flight,
+   * the earliest deadline, the lowest id.
+   */
+  private nextJob(
+    now: number,
+    where = "",
+    params: Record<string, number> = {},
+  ): { id: number; deadline: number | null } | undefined {
+    const soon = now + this.reserveMs + 2 * this.o.leaseMs;
+    const due = "(j.deadline IS NOT NULL AND j.deadline > :now AND j.deadline <= :soon)";
+    return this.db
+      .prepare(
+        `SELECT j.id AS id, j.deadline AS deadline,
+           SUM(t.status = 'open') AS open, SUM(t.status = 'leased') AS inflight
+         FROM tasks t JOIN jobs j ON j.id = t.job_id
+         WHERE j.status = 'proving' AND t.status IN ('open', 'leased') ${where}
+         GROUP BY j.id HAVING open > 0
+         ORDER BY ${due} DESC, CASE WHEN ${due} THEN j.deadline END, inflight,
+           j.deadline IS NULL, j.deadline, j.id
+         LIMIT 1`,
+      )
+      .get({ ...params, now, soon }) as { id: number; deadline: number | null } | undefined;
+  }
+
+  /** The deadline of a chunk lease issued `now` for a job due at `due` (see the module doc). */
+  private chunkLeaseEnd(due: number | null, now: number): number {
+    const full = now + this.o.leaseMs;
+    if (due === null || due <= now) return full;
+    const regular = Math.min(full, due - this.reserveMs);
+    if (regular - now >= this.o.leaseMs / 2) return regular;
+    return Math.min(full, due); // the last chance: inside the reserve
+  }
+
+  /**
+   * Leases the next chunk to prove to `holder` (see the module doc for which), or returns
+   * undefined when there is none. 429 when the holder has its fill of leases.
    */
   leaseChunk(holder: Address, now = Date.now()): ChunkLease | undefined {
     this.requireNode(holder, now);
+    this.expireLeases(now);
+    const local = this.isLocal(holder);
     return transaction(this.db, () => {
+      if (!local) this.checkCap(holder, "chunk", this.o.limits?.chunkLeases ?? 8);
+      // The node itself proves only what would otherwise miss its deadline.
+      const job = local
+        ? this.nextJob(now, "AND j.deadline IS NOT NULL AND j.deadline <= :reserveEnd", {
+            reserveEnd: now + this.reserveMs,
+          })
+        : this.nextJob(now);
+      if (!job) return undefined;
       const t = this.db
-        .prepare(
-          `SELECT t.* FROM tasks t LEFT JOIN leases l ON t.lease_id = l.id
-           WHERE t.status = 'open' OR (t.status = 'leased' AND (l.id IS NULL OR l.deadline < ?))
-           ORDER BY t.job_id, t.idx LIMIT 1`,
-        )
-        .get(now) as TaskRow | undefined;
-      if (!t) return undefined;
+        .prepare("SELECT * FROM tasks WHERE job_id = ? AND status = 'open' ORDER BY idx LIMIT 1")
+        .get(job.id) as unknown as TaskRow;
       const leaseId = randomBytes(16).toString("hex");
-      const deadline = now + this.o.leaseMs;
+      // The last resort is not cut short: late, the job is still carried into a later epoch.
+      const deadline = local ? now + this.o.leaseMs : this.chunkLeaseEnd(job.deadline, now);
       this.db
         .prepare(
           "INSERT INTO leases (id, holder, kind, deadline, created_at) VALUES (?, ?, 'chunk', ?, ?)",
@@ -254,8 +392,6 @@ export class Scheduler {
           "UPDATE tasks SET status = 'leased', lease_id = ?, attempts = attempts + 1 WHERE job_id = ? AND idx = ?",
         )
         .run(leaseId, t.job_id, t.idx);
-      // An expired segment lease keeps its other chunks until they are re-issued one by one.
-      if (t.lease_id) this.dropIfEmpty(t.lease_id);
       return {
         leaseId,
         deadline,
@@ -265,15 +401,6 @@ export class Scheduler {
         input: JSON.parse(t.witness) as ChunkWitnessInput,
       };
     });
-  }
-
-  /** Deletes a lease that no longer holds any chunk. */
-  private dropIfEmpty(leaseId: string): void {
-    this.db
-      .prepare(
-        "DELETE FROM leases WHERE id = ? AND NOT EXISTS (SELECT 1 FROM tasks WHERE lease_id = ? AND status = 'leased')",
-      )
-      .run(leaseId, leaseId);
   }
 
   /** Gives a lease back (a delegator stopping): its task is open again at once. */
@@ -394,36 +521,57 @@ export class Scheduler {
   }
 
   /**
-   * Leases up to `maxChunks` consecutive open (or expired) chunks of one job to a child
-   * orchestrator, or returns undefined when there are none.
+   * Leases up to `maxChunks` (at most `limits.segmentChunks`) consecutive open chunks of one
+   * job to a child orchestrator, or returns undefined when there are none. 403 unless the
+   * holder registered here as an orchestrator and `admitRing` admits it (an active ring
+   * registered on chain under this node); 429 when it holds its fill of segment leases.
    */
-  leaseSegment(holder: Address, maxChunks: number, now = Date.now()): SegmentLease | undefined {
+  async leaseSegment(
+    holder: Address,
+    maxChunks: number,
+    now = Date.now(),
+  ): Promise<SegmentLease | undefined> {
     const n = this.requireNode(holder, now);
     if (n.role !== "orchestrator")
       throw new SchedulerError(403, `segments are for orchestrators; ${holder} is a ${n.role}`);
+    if (!this.o.admitRing)
+      throw new SchedulerError(
+        403,
+        "this orchestrator leases no segments: it cannot check rings on chain (give it an RPC)",
+      );
+    const refused = await this.o.admitRing(holder);
+    if (refused !== undefined)
+      throw new SchedulerError(
+        403,
+        `segments are only for active orchestrators registered on chain under this one: ${refused}`,
+      );
+    this.expireLeases(now);
     return transaction(this.db, () => {
-      const free = `(t.status = 'open' OR (t.status = 'leased' AND (l.id IS NULL OR l.deadline < ?)))`;
-      const first = this.db
-        .prepare(
-          `SELECT t.job_id, t.idx FROM tasks t LEFT JOIN leases l ON t.lease_id = l.id
-           WHERE ${free} ORDER BY t.job_id, t.idx LIMIT 1`,
-        )
-        .get(now) as { job_id: number; idx: number } | undefined;
-      if (!first) return undefined;
+      this.checkCap(holder, "segment", this.o.limits?.segmentLeases ?? 2);
+      const want = Math.min(maxChunks, this.o.limits?.segmentChunks ?? 64);
+      const segmentMs = this.o.segmentLeaseMs ?? 10 * this.o.leaseMs;
+      // Only jobs that leave a ring at least leaseMs before their reserve (or have no deadline
+      // any more to keep: none, or one already passed).
+      const job = this.nextJob(
+        now,
+        "AND (j.deadline IS NULL OR j.deadline <= :now OR j.deadline - :reserve - :now >= :lease)",
+        { reserve: this.reserveMs, lease: this.o.leaseMs },
+      );
+      if (!job) return undefined;
       const rows = this.db
-        .prepare(
-          `SELECT t.* FROM tasks t LEFT JOIN leases l ON t.lease_id = l.id
-           WHERE t.job_id = ? AND t.idx >= ? AND t.idx < ? AND ${free} ORDER BY t.idx`,
-        )
-        .all(first.job_id, first.idx, first.idx + maxChunks, now) as unknown as TaskRow[];
-      // Consecutive only: stop at the first chunk someone else holds.
+        .prepare("SELECT * FROM tasks WHERE job_id = ? AND status = 'open' ORDER BY idx LIMIT ?")
+        .all(job.id, want) as unknown as TaskRow[];
+      // Consecutive only: stop at the first chunk someone else holds (or has proven).
       const take: TaskRow[] = [];
       for (const r of rows) {
-        if (r.idx !== first.idx + take.length) break;
+        if (r.idx !== rows[0]!.idx + take.length) break;
         take.push(r);
       }
       const leaseId = randomBytes(16).toString("hex");
-      const deadline = now + (this.o.segmentLeaseMs ?? 10 * this.o.leaseMs);
+      const deadline =
+        job.deadline === null || job.deadline <= now
+          ? now + segmentMs
+          : Math.min(now + segmentMs, job.deadline - this.reserveMs);
       this.db
         .prepare(
           "INSERT INTO leases (id, holder, kind, deadline, created_at) VALUES (?, ?, 'segment', ?, ?)",
@@ -432,14 +580,11 @@ export class Scheduler {
       const up = this.db.prepare(
         "UPDATE tasks SET status = 'leased', lease_id = ?, attempts = attempts + 1 WHERE job_id = ? AND idx = ?",
       );
-      for (const r of take) {
-        up.run(leaseId, r.job_id, r.idx);
-        if (r.lease_id) this.dropIfEmpty(r.lease_id);
-      }
+      for (const r of take) up.run(leaseId, r.job_id, r.idx);
       return {
         leaseId,
         deadline,
-        jobId: first.job_id,
+        jobId: job.id,
         circuit: take[0]!.circuit,
         imageId: take[0]!.image_id,
         tasks: take.map((r) => ({

@@ -251,7 +251,7 @@ export function createApp(d: AppDeps) {
     route(async (req, res) => {
       const who = await signer(req);
       const b = body(SegmentLeaseBody, req);
-      const lease = d.scheduler.leaseSegment(who, b.maxChunks);
+      const lease = await d.scheduler.leaseSegment(who, b.maxChunks);
       if (!lease) {
         res.status(204).end();
         return;

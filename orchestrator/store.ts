@@ -53,7 +53,9 @@ CREATE TABLE IF NOT EXISTS jobs (
   created_at INTEGER NOT NULL,
   proven_at INTEGER,
   parent_lease TEXT,
-  parent_job INTEGER
+  parent_job INTEGER,
+  -- When every chunk must be proven (ms, this machine's clock): leases end before it.
+  deadline INTEGER
 );
 CREATE INDEX IF NOT EXISTS jobs_by_epoch ON jobs (epoch, status);
 CREATE TABLE IF NOT EXISTS leases (
@@ -108,6 +110,19 @@ CREATE TABLE IF NOT EXISTS epochs (
   updated_at INTEGER NOT NULL
 );
 `;
+
+/** Columns added after the first release: [table, column, type]; added in place if missing. */
+const ADDED_COLUMNS: [string, string, string][] = [
+  ["jobs", "deadline", "INTEGER"],
+];
+
+function addMissingColumns(db: DatabaseSync): void {
+  for (const [table, column, type] of ADDED_COLUMNS) {
+    const cols = db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[];
+    if (!cols.some((c) => c.name === column))
+      db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+  }
+}
 
 /**
  * What an orchestrator's state belongs to. A root knows all of it from its deployment and RPC;
@@ -208,6 +223,7 @@ export function openDatabase(path: string, o: { binding?: DatabaseBinding } = {}
   try {
     db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
     db.exec(SCHEMA);
+    addMissingColumns(db);
     if (o.binding) bindDatabase(db, o.binding, path);
   } catch (e) {
     db.close();

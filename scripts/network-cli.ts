@@ -2,11 +2,16 @@
  * The network's long-running commands:
  *
  *   concentric orchestrator [--port 7001] [--host 127.0.0.1] [--db <file>] [--lease-seconds 60]
- *                           ([--rpc <url>] [--deployment <file>] | --parent <url>) <key>
+ *                           [--prove-locally]
+ *                           ([--rpc <url>] [--deployment <file>] | --parent <url> [--rpc <url>]) <key>
  *   concentric delegator --orchestrator <url> [--workers N] [--name <s>] <key>
  *
- * A root orchestrator follows the chain at --rpc; with --parent it is a child (a ring below
- * that orchestrator) and leases segments from it instead.
+ * A root orchestrator follows the chain at --rpc (default http://127.0.0.1:8545); with --parent
+ * it is a child (a ring below that orchestrator) and leases segments from it instead — given
+ * --rpc as well, it reads the chain there to admit rings below it (only rings registered on
+ * chain under an orchestrator may lease its segments; without --rpc a child leases none).
+ * --prove-locally: the orchestrator also proves chunks itself, only those whose epoch's
+ * deadline is near and that no delegator has proven (the last resort; it costs its CPU).
  * <key> is --keystore <file> [--password-file <file>], or --dev-account <i> on a devnet. Both
  * log JSON lines (pino) to stderr; the delegator prints one progress line per accepted proof.
  * Ctrl-C: the orchestrator stops serving and closes its database (a restart resumes from it);
@@ -61,7 +66,7 @@ async function orchestrator(args: string[]): Promise<number> {
     args,
     options: {
       ...KEY,
-      rpc: { type: "string", default: "http://127.0.0.1:8545" },
+      rpc: { type: "string" },
       deployment: { type: "string" },
       parent: { type: "string" },
       "segment-chunks": { type: "string", default: "8" },
@@ -69,6 +74,7 @@ async function orchestrator(args: string[]): Promise<number> {
       host: { type: "string", default: "127.0.0.1" },
       db: { type: "string" },
       "lease-seconds": { type: "string", default: "60" },
+      "prove-locally": { type: "boolean", default: false },
       verbose: { type: "boolean", default: false },
     },
   });
@@ -80,19 +86,20 @@ async function orchestrator(args: string[]): Promise<number> {
   const segmentChunks = Number(values["segment-chunks"]);
   if (!Number.isInteger(segmentChunks) || segmentChunks < 1)
     throw new WalletError("--segment-chunks: a positive integer");
-  const chainId = values.parent
-    ? await chainIdOf(values.parent)
-    : (await connect(values.rpc)).chainId;
+  const rpc = values.rpc ?? (values.parent ? undefined : "http://127.0.0.1:8545");
+  const chainId = values.parent ? await chainIdOf(values.parent) : (await connect(rpc!)).chainId;
   const account = await loadAccount(keyOptions(values), chainId);
   const log = logger("orchestrator", values.verbose);
   const node = await startOrchestrator({
     db: values.db ?? join(REPO_ROOT, ".concentric", `orchestrator-${account.address}.sqlite`),
-    ...(values.parent ? { parent: values.parent, segmentChunks } : { rpc: values.rpc }),
+    ...(values.parent ? { parent: values.parent, segmentChunks } : {}),
+    ...(rpc ? { rpc } : {}),
     account,
     ...(values.deployment ? { deploymentFile: values.deployment } : {}),
     host: values.host,
     port,
     leaseMs: leaseSeconds * 1000,
+    proveLocally: values["prove-locally"],
     log,
   });
   console.log(`orchestrator ${account.address} serving ${node.url} (dashboard: ${node.url}/)`);

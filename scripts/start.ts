@@ -133,6 +133,8 @@ try {
     const ring = await startOrchestrator({
       db: join(runDir, `ring-${level}.sqlite`),
       parent,
+      // Reads the chain to admit the ring below it (only rings registered under it lease).
+      rpc: devnet.rpc,
       account: key,
       port,
       artifacts: a,

@@ -52,6 +52,7 @@ describe("rings", () => {
       await devAccount(5),
     ];
     const [d2, d3, mallory] = [await devAccount(2), await devAccount(3), await devAccount(8)];
+    const eve = await devAccount(9);
     const common = { artifacts, log: silent, port: 0, pollMs: 300 };
 
     const root = await startOrchestrator({
@@ -84,17 +85,22 @@ describe("rings", () => {
     expect(early.status).toBe("retry");
     expect(early.error).toMatch(/^Epoch__(NotEnded|Empty)\(/);
 
-    // Refusals at the root: a delegator may not lease segments; a forged bundle is refused,
-    // counted, and its chunks are open again.
+    // Refusals at the root: a delegator may not lease segments, nor an orchestrator registered
+    // over the API alone (not on chain under the root); a forged bundle from a staked ring under
+    // the root (eve) is refused, counted, and its chunks are open again.
     const m = new OrchestratorClient(root.url, mallory);
     await m.register("delegator");
     await expect(m.leaseSegment(2)).rejects.toMatchObject({ status: 403 });
     await m.register("orchestrator");
-    const seg = (await m.leaseSegment(2))!;
+    await expect(m.leaseSegment(2)).rejects.toMatchObject({ status: 403 });
+    await stakeAndRegister(devnet.rpc, devnet.deployment, eve, "http://eve", { parent: rootKey });
+    const ev = new OrchestratorClient(root.url, eve);
+    await ev.register("orchestrator");
+    const seg = (await ev.leaseSegment(2))!;
     expect(seg.tasks.map((t) => t.index)).toEqual([0, 1]);
     const forged = seg.tasks.map((t) => ({
       index: t.index,
-      prover: mallory.address,
+      prover: eve.address,
       proof: {
         pi_a: ["1", "2", "1"],
         pi_b: [
@@ -113,10 +119,11 @@ describe("rings", () => {
         curve: "bn128" as const,
       },
     }));
-    const refused = await m.submitBundle(seg.leaseId, forged).catch((e: ApiError) => e);
+    const refused = await ev.submitBundle(seg.leaseId, forged).catch((e: ApiError) => e);
     expect(refused).toBeInstanceOf(ApiError);
     expect((refused as ApiError).status).toBe(422);
-    expect(root.scheduler.node(mallory.address)!.rejected).toBe(1);
+    expect(root.scheduler.node(eve.address)!.rejected).toBe(1);
+    expect(root.scheduler.node(mallory.address)!.rejected).toBe(0); // refused, not counted
     expect(root.scheduler.counts().tasks).toEqual({ open: chunks });
 
     // The rings, each registered on chain under its parent, and the delegators at the bottom.
@@ -130,6 +137,7 @@ describe("rings", () => {
       ...common,
       db: join(dir, "ring2.sqlite"),
       parent: root.url,
+      rpc: devnet.rpc, // to admit ring-1, registered on chain under it
       account: ring2Key,
       segmentChunks: 8,
     });

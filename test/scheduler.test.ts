@@ -5,7 +5,9 @@
  * a node suspended past the limit, and nothing accepted lost across a restart. Against fresh
  * keys: an unproven node's proofs are verified alone and within a shared budget; a zero prover
  * is refused. Proofs are made once per (chunk, prover) and reused (a job of the same chunks has
- * the same statements).
+ * the same statements). Against lease hoarding (issue 14): segments only for admitted rings,
+ * caps on leases and segment size, deadlines inside the job's own with a reserve, expiries
+ * counted, and fair leasing across jobs.
  */
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -86,6 +88,20 @@ async function refused(p: Promise<unknown> | (() => unknown), status: number, re
   throw new Error("expected a refusal");
 }
 
+/** An admission check (Scheduler `admitRing`) that admits only `rings`. */
+const admitOnly =
+  (...rings: Address[]) =>
+  async (a: Address) =>
+    rings.includes(a) ? undefined : `${a} is not registered on chain under this node`;
+
+/** A job of `n` chunks (the fixture's inputs, repeated: leasing never reads them). */
+const bigJob = (id: number, n: number, deadline?: number) => ({
+  ...job,
+  id,
+  ...(deadline !== undefined ? { deadline } : {}),
+  tasks: Array.from({ length: n }, (_, i) => ({ ...job.tasks[i % TASKS]!, index: i })),
+});
+
 const rejectedOf = (db: DatabaseSync, a: Address) =>
   (db.prepare("SELECT rejected FROM nodes WHERE address = ?").get(a) as { rejected: number })
     .rejected;
@@ -141,9 +157,9 @@ describe("scheduler", () => {
     const pB1 = await prove(l1, B);
     const pC2 = await prove(l2, C);
 
-    // A's old lease is gone: its late proof is refused (not counted).
+    // A's old lease is gone: its late proof is refused (404); its expiry was counted once.
     await refused(s.submitChunk(A, l0.leaseId, pC0, t0 + 10_002), 404, /no lease/);
-    expect(rejectedOf(db, A)).toBe(0);
+    expect(rejectedOf(db, A)).toBe(1);
 
     // Someone else's lease: refused and counted.
     await refused(s.submitChunk(B, l0again.leaseId, pC0, t0 + 10_003), 422, /another node/);
@@ -217,18 +233,19 @@ describe("scheduler", () => {
     expect(s.leaseChunk(B)!.index).toBe(l.index);
   });
 
-  it("re-issues the chunks of an expired segment lease one by one and refuses the late bundle", async () => {
+  it("re-issues the chunks of an expired segment lease, counts the expiry and refuses the late bundle", async () => {
     const db = openDatabase(":memory:");
     const s = new Scheduler(db, new BatchingVerifier(artifacts.vkey), {
       leaseMs: 1000,
       segmentLeaseMs: 5000,
       maxRejected: 3,
+      admitRing: admitOnly(C),
     });
     s.addJob(job, 0);
     s.registerNode(A, "delegator", "", 0);
     s.registerNode(C, "orchestrator", "", 0);
-    expect(() => s.leaseSegment(A, 2, 1)).toThrow(/for orchestrators/);
-    const seg = s.leaseSegment(C, 2, 1)!;
+    await refused(s.leaseSegment(A, 2, 1), 403, /for orchestrators/);
+    const seg = (await s.leaseSegment(C, 2, 1))!;
     expect(seg.tasks.map((t) => t.index)).toEqual([0, 1]);
     expect(seg.deadline).toBe(5001);
     expect(s.leaseChunk(A, 2)!.index).toBe(2);
@@ -239,6 +256,7 @@ describe("scheduler", () => {
     await expect(s.submitSegment(C, seg.leaseId, [], 5004)).rejects.toMatchObject({
       status: 404,
     });
+    expect(s.node(C)!.rejected).toBe(1); // the segment's expiry
     db.close();
   });
 
@@ -339,14 +357,18 @@ describe("scheduler", () => {
   it("refuses a proof or segment bundle that credits the zero address, counted", async () => {
     const db = openDatabase(":memory:");
     const verifier = new BatchingVerifier(artifacts.vkey);
-    const s = new Scheduler(db, verifier, { leaseMs: 60_000, maxRejected: 5 });
+    const s = new Scheduler(db, verifier, {
+      leaseMs: 60_000,
+      maxRejected: 5,
+      admitRing: admitOnly(C),
+    });
     const ZERO: Address = "0x0000000000000000000000000000000000000000";
     s.addJob(jobOf(40, 0, 1, 2));
     s.registerNode(C, "orchestrator", "");
     s.registerNode(A, "delegator", "");
     const a0 = s.leaseChunk(A)!;
     const pC0 = await prove(a0, C);
-    const seg = s.leaseSegment(C, 2)!;
+    const seg = (await s.leaseSegment(C, 2))!;
     expect(seg.tasks.map((t) => t.index)).toEqual([1, 2]);
     const bundle = [
       { index: 1, prover: A, proof: pC0.proof },
@@ -364,6 +386,127 @@ describe("scheduler", () => {
     await refused(s.submitChunk(ZERO, z0.leaseId, stolen(pC0, ZERO)), 422, /prover address 0x0/);
     expect(s.node(ZERO)!.rejected).toBe(1);
     expect(verifier.batchSizes).toEqual([]);
+    db.close();
+  });
+});
+
+describe("lease hoarding (issue 14)", () => {
+  const H: Address = "0x000000000000000000000000000000000000f00d";
+  const X: Address = "0x00000000000000000000000000000000000000aa";
+
+  function fresh(o: Partial<ConstructorParameters<typeof Scheduler>[2]> = {}) {
+    const db = openDatabase(":memory:");
+    const s = new Scheduler(db, new BatchingVerifier(artifacts.vkey), {
+      leaseMs: 10_000,
+      maxRejected: 3,
+      admitRing: admitOnly(C),
+      ...o,
+    });
+    return { db, s };
+  }
+
+  it("leases segments only to rings the chain admits, of a capped size, a capped number at once", async () => {
+    const { db, s } = fresh({ limits: { chunkLeases: 3, segmentLeases: 2, segmentChunks: 4 } });
+    s.addJob(bigJob(60, 40), 0);
+    for (const n of [C, X]) s.registerNode(n, "orchestrator", "", 0);
+    s.registerNode(A, "delegator", "", 0);
+    // A key registered over the API alone (no stake, not under this node): refused, not counted.
+    await refused(s.leaseSegment(X, 4096, 1), 403, /not registered on chain under this node/);
+    expect(s.node(X)!.rejected).toBe(0);
+    // An admitted ring asking for 4,096 chunks gets the cap, twice, then must deliver first.
+    const a = (await s.leaseSegment(C, 4096, 2))!;
+    const b = (await s.leaseSegment(C, 4096, 3))!;
+    expect(a.tasks.map((t) => t.index)).toEqual([0, 1, 2, 3]);
+    expect(b.tasks.map((t) => t.index)).toEqual([4, 5, 6, 7]);
+    await refused(s.leaseSegment(C, 1, 4), 429, /holds 2 segment leases/);
+    // A delegator: three chunk leases at once, then 429 (not counted; it may retry).
+    for (let i = 0; i < 3; i++) expect(s.leaseChunk(A, 5)).toBeDefined();
+    await refused(() => s.leaseChunk(A, 6), 429, /holds 3 chunk leases/);
+    expect(s.node(A)!.rejected).toBe(0);
+    // Without a chain to check rings against, no segment goes to anyone.
+    const bare = new Scheduler(db, new BatchingVerifier(artifacts.vkey), {
+      leaseMs: 10_000,
+      maxRejected: 3,
+    });
+    await refused(bare.leaseSegment(C, 4, 7), 403, /cannot check rings on chain/);
+    db.close();
+  });
+
+  it("counts an expired lease against its holder until a hoarder is suspended; the honest path goes on", async () => {
+    const { db, s } = fresh({ leaseMs: 1000 });
+    s.addJob(bigJob(61, 2), 0);
+    for (const n of [H, A]) s.registerNode(n, "delegator", "", 0);
+    // The hoarder leases, never submits, and leases again when its lease has expired.
+    let t = 0;
+    for (let round = 1; round <= 3; round++) {
+      const l = s.leaseChunk(H, t)!;
+      expect(l.deadline).toBe(t + 1000);
+      t += 1001;
+      expect(s.expireLeases(t)).toBe(1);
+      expect(s.node(H)!.rejected).toBe(round);
+    }
+    await refused(() => s.leaseChunk(H, t), 403, /suspended/);
+    // Both chunks are open again for an honest delegator; returning a lease costs nothing.
+    const l0 = s.leaseChunk(A, t)!;
+    s.releaseLease(A, l0.leaseId);
+    expect([s.leaseChunk(A, t)!.index, s.leaseChunk(A, t)!.index]).toEqual([0, 1]);
+    expect(s.node(A)!.rejected).toBe(0);
+    db.close();
+  });
+
+  it("ends leases before the job's deadline, keeping a reserve the node proves in itself", () => {
+    const P = 1_000_000; // the job's deadline: leaseMs 10 s, reserve 10 s
+    const { db, s } = fresh({ segmentLeaseMs: 50_000, localProver: B });
+    s.addJob(bigJob(62, 20, P), 0);
+    for (const n of [A, B]) s.registerNode(n, "delegator", "", 0);
+    s.registerNode(C, "orchestrator", "", 0);
+    const lease = (at: number) => s.leaseChunk(A, at)!.deadline;
+    expect(lease(P - 100_000)).toBe(P - 90_000); // a full lease
+    expect(lease(P - 15_000)).toBe(P - 10_000); // cut to end where the reserve begins
+    expect(lease(P - 12_000)).toBe(P - 2_000); // too short so: the last chance, up to P
+    expect(lease(P - 5_000)).toBe(P); // inside the reserve
+    // The node's own prover takes nothing before the reserve, and then the rest.
+    expect(s.leaseChunk(B, P - 60_000)).toBeUndefined();
+    expect(s.leaseChunk(B, P - 9_000)!.deadline).toBe(P + 1_000); // a full lease: not cut short
+    db.close();
+  });
+
+  it("leases segments only with time to spare before the reserve, and ends them there", async () => {
+    const P = 1_000_000;
+    const { db, s } = fresh({ segmentLeaseMs: 50_000, limits: { segmentLeases: 10 } });
+    s.addJob(bigJob(63, 20, P), 0);
+    s.registerNode(C, "orchestrator", "", 0);
+    expect((await s.leaseSegment(C, 2, P - 200_000))!.deadline).toBe(P - 150_000);
+    expect((await s.leaseSegment(C, 2, P - 25_000))!.deadline).toBe(P - 10_000);
+    expect(await s.leaseSegment(C, 2, P - 15_000)).toBeUndefined(); // 5 s < a lease: for delegators
+    // A lease cut short by the deadline is not held against its holder when it expires.
+    s.registerNode(A, "delegator", "", 0);
+    expect(s.leaseChunk(A, P - 8_000)!.deadline).toBe(P);
+    s.expireLeases(P + 1);
+    expect(s.node(A)!.rejected).toBe(0);
+    expect(s.node(C)!.rejected).toBe(2); // the two segments
+    db.close();
+  });
+
+  it("leases fairly: a huge early job does not starve a later small one; a job due soon goes first", () => {
+    const t0 = 1_000_000;
+    const { db, s } = fresh({ limits: { chunkLeases: 100 } });
+    for (const n of [A, B]) s.registerNode(n, "delegator", "", 0);
+    s.addJob(bigJob(70, 4096), t0); // a huge job, first
+    s.addJob(bigJob(71, 2), t0 + 1); // a small one, after it
+    const ids = (who: Address, n: number, at: number) =>
+      Array.from({ length: n }, () => s.leaseChunk(who, at)!.jobId);
+    // Turn by turn: the job with the fewest chunks in flight.
+    expect(ids(A, 4, t0 + 2)).toEqual([70, 71, 70, 71]);
+    expect(ids(A, 2, t0 + 3)).toEqual([70, 70]);
+    // Nearest deadline first, whatever the job ids: a job due soon before everything …
+    s.addJob(bigJob(72, 2, t0 + 25_000), t0 + 4); // due within reserve + 2 leases (30 s)
+    s.addJob(bigJob(73, 2, t0 + 20_000), t0 + 4);
+    expect(ids(B, 4, t0 + 5)).toEqual([73, 73, 72, 72]);
+    // … and among the others, at equal chunks in flight, the earlier deadline.
+    s.addJob(bigJob(74, 1, t0 + 900_000), t0 + 6);
+    s.addJob(bigJob(75, 1, t0 + 800_000), t0 + 6);
+    expect(ids(B, 2, t0 + 7)).toEqual([75, 74]);
     db.close();
   });
 });
