@@ -12,6 +12,11 @@
  * chain under an orchestrator may lease its segments; without --rpc a child leases none).
  * --prove-locally: the orchestrator also proves chunks itself, only those whose epoch's
  * deadline is near and that no delegator has proven (the last resort; it costs its CPU).
+ * The database defaults to .concentric/orchestrator-<chain id>-<deployment>-<address>.sqlite,
+ * <deployment> the first 8 hex digits of the deployment block's hash (a child: as its parent
+ * reports it): a database is bound to one deployment (store.ts), and a devnet restarted from
+ * scratch is another one (same chain id, same addresses, another block hash), so it gets a
+ * fresh file while a restarted orchestrator resumes its own.
  * <key> is --keystore <file> [--password-file <file>], or --dev-account <i> on a devnet. Both
  * log JSON lines (pino) to stderr; the delegator prints one progress line per accepted proof.
  * Ctrl-C: the orchestrator stops serving and closes its database (a restart resumes from it);
@@ -23,7 +28,7 @@ import { pino } from "pino";
 import { Delegator } from "../orchestrator/delegator.ts";
 import { startOrchestrator } from "../orchestrator/node.ts";
 import { REPO_ROOT } from "../prover/setup/registry.ts";
-import { connect, loadAccount, WalletError } from "./lib/wallet.ts";
+import { connect, loadAccount, loadDeployment, WalletError } from "./lib/wallet.ts";
 
 const KEY = {
   keystore: { type: "string" },
@@ -51,13 +56,30 @@ function onSignals(first: () => void, again: () => void) {
   process.on("SIGTERM", handler);
 }
 
-/** The chain an orchestrator settles on, from its status. */
-async function chainIdOf(url: string): Promise<number> {
+/** The chain an orchestrator settles on, and its deployment block's hash, from its status. */
+async function statusOf(url: string): Promise<{ chainId: number; deploymentBlockHash?: string }> {
   try {
     const r = await fetch(`${url.replace(/\/+$/, "")}/v1/status`);
-    return ((await r.json()) as { chainId: number }).chainId;
+    return (await r.json()) as { chainId: number; deploymentBlockHash?: string };
   } catch (e) {
     throw new WalletError(`no orchestrator at ${url}: ${(e as Error).message}`);
+  }
+}
+
+const chainIdOf = async (url: string) => (await statusOf(url)).chainId;
+
+/**
+ * The deployment a root at `rpc` serves: chain id and deployment block hash (undefined when it
+ * cannot be read here: the orchestrator then reports why when it starts).
+ */
+async function deploymentOf(rpc: string, file: string | undefined) {
+  const c = await connect(rpc);
+  try {
+    const d = loadDeployment(c.chainId, file);
+    const block = await c.publicClient.getBlock({ blockNumber: BigInt(d.block) });
+    return { chainId: c.chainId, deploymentBlockHash: block.hash as string | undefined };
+  } catch {
+    return { chainId: c.chainId, deploymentBlockHash: undefined };
   }
 }
 
@@ -87,11 +109,21 @@ async function orchestrator(args: string[]): Promise<number> {
   if (!Number.isInteger(segmentChunks) || segmentChunks < 1)
     throw new WalletError("--segment-chunks: a positive integer");
   const rpc = values.rpc ?? (values.parent ? undefined : "http://127.0.0.1:8545");
-  const chainId = values.parent ? await chainIdOf(values.parent) : (await connect(rpc!)).chainId;
+  const served = values.parent
+    ? await statusOf(values.parent)
+    : await deploymentOf(rpc!, values.deployment);
+  const chainId = served.chainId;
+  const deployment = served.deploymentBlockHash?.slice(2, 10) ?? "unknown";
   const account = await loadAccount(keyOptions(values), chainId);
   const log = logger("orchestrator", values.verbose);
   const node = await startOrchestrator({
-    db: values.db ?? join(REPO_ROOT, ".concentric", `orchestrator-${account.address}.sqlite`),
+    db:
+      values.db ??
+      join(
+        REPO_ROOT,
+        ".concentric",
+        `orchestrator-${chainId}-${deployment}-${account.address}.sqlite`,
+      ),
     ...(values.parent ? { parent: values.parent, segmentChunks } : {}),
     ...(rpc ? { rpc } : {}),
     account,
