@@ -1,16 +1,42 @@
 /**
  * The orchestrator's side of the chain: follow JobRegistry events (images, jobs, inputs) from
  * a persisted block cursor (inputs of jobs submitted by digest alone arrive over the API:
- * inputs.ts); execute each job once and hand its chunks to the scheduler; once an epoch has
- * ended and its jobs are proven, assemble the Universal Proof and submit it with
- * EpochManager.submitEpoch. A revert is decoded and diagnosed (a job settled by someone else
- * is dropped and the rest retried; anything else is recorded and retried with backoff); a
- * transaction without a receipt is sent again. Accepted proofs live in the database and are
- * never discarded by a failed submission.
+ * inputs.ts); execute each job once, on a worker thread (execute-job.ts: the round goes on
+ * meanwhile, nearest epoch first), and hand its chunks to the scheduler with the time by which
+ * they must be proven; once an epoch has ended and its jobs are proven, assemble the Universal
+ * Proof and submit it with EpochManager.submitEpoch. Accepted proofs live in the database and
+ * are never discarded by a failed submission; a transaction without a receipt is sent again.
+ *
+ * Deadlines. A job's chunks must be proven by its epoch's on-chain deadline less the submission
+ * margin (`deadlineMarginS`), converted to this machine's clock every round (a development
+ * chain's clock jumps); the scheduler ends leases before that. Jobs of an epoch assigned to
+ * another root get no deadline: this root proves them only as a backup (see rescue).
+ *
+ * Reverts. A revert that names a job or a chunk is applied to exactly that job and the rest is
+ * sent again at once: a job no longer pending (`Jobs__NotPending`: settled by someone else,
+ * refunded) is dropped as gone; a chunk proof crediting 0x0 (`Epoch__ZeroProver`) is thrown
+ * away and the chunk re-opened; a run the chain can never accept (`Epoch__IdleChunk`,
+ * `Epoch__TooManyChunks`, `Epoch__OverCycleBound`, `Epoch__NoChunks`, `Epoch__ChainLength`,
+ * `Epoch__ChunkCycles`) drops its job as failed; `Epoch__JobNotDue` moves the job to the epoch
+ * the chain gives. Any other revert is recorded with a hash of what was sent (`epochs.reverted`)
+ * and retried next round; the same revert for the same content twice stops the epoch
+ * (`stuck`, logged as an error) until what it would send changes: never the same failing
+ * transaction over and over.
+ *
+ * Liveness. An epoch assigned to another root waits (`waiting`) until its deadline; past it,
+ * any active orchestrator may submit, so this root rescues it with the jobs it has proven
+ * (slashing the root that missed it, and taking the bounty). A job proven after its epoch was
+ * closed on chain (submitted or declared, by anyone) is carried into the next Universal Proof
+ * this root submits — at once: if no epoch of its own is due, it goes alone in the latest ended
+ * epoch this root may submit (one nobody was assigned, or past its deadline). The chain allows
+ * carrying an earlier epoch's job by that epoch's root at any time, by anyone after its deadline.
  */
+import { createHash } from "node:crypto";
 import type { DatabaseSync } from "node:sqlite";
 import type { Logger } from "pino";
 import {
+  BaseError,
+  ContractFunctionRevertedError,
   createWalletClient,
   http,
   type Abi,
@@ -19,16 +45,9 @@ import {
   type PrivateKeyAccount,
   type PublicClient,
 } from "viem";
-import {
-  executeChunked,
-  getPoseidon,
-  imageIdOf,
-  imageOpening,
-  loadElf,
-} from "../prover/executor/index.ts";
 import type { Groth16VerificationKey } from "../prover/verify/batch.ts";
-import { chunkLimits, runSkeleton, verifyRun } from "../prover/zkvm/run.ts";
-import { chunkWitness, type ChunkCircuitConfig } from "../prover/zkvm/witness.ts";
+import { verifyRun } from "../prover/zkvm/run.ts";
+import type { ChunkCircuitConfig } from "../prover/zkvm/witness.ts";
 import {
   artifactAbi,
   contracts,
@@ -36,6 +55,7 @@ import {
   type Deployment,
   type LooseContract,
 } from "../scripts/lib/wallet.ts";
+import { JobExecutor } from "./execute-job.ts";
 import type { Scheduler } from "./scheduler.ts";
 import { getMeta, setMeta, transaction } from "./store.ts";
 import { universalProof } from "./universal-proof.ts";
@@ -57,10 +77,49 @@ export interface ChainServiceOptions {
   onEpoch?: (epoch: number, gas: bigint, chunks: number) => void;
 }
 
+const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
+
+/** Reverts whose first argument is a job the chain will never settle from this run. */
+const UNSETTLEABLE = new Set([
+  "Epoch__IdleChunk",
+  "Epoch__TooManyChunks",
+  "Epoch__OverCycleBound",
+  "Epoch__NoChunks",
+  "Epoch__ChainLength",
+  "Epoch__ChunkCycles",
+]);
+
+/** The decoded custom error of a contract revert (`Name(arg, …)`), or undefined if none. */
+function contractRevert(e: unknown): string | undefined {
+  if (!(e instanceof BaseError)) return undefined;
+  const r = e.walk((x) => x instanceof ContractFunctionRevertedError);
+  if (!(r instanceof ContractFunctionRevertedError)) return undefined;
+  return revertReason(e);
+}
+
+/** The row of an intake job ready to execute. */
+interface IntakeRow {
+  id: number;
+  epoch: number;
+  image_id: string;
+  s0: string;
+  input: Uint8Array;
+  elf: Uint8Array;
+}
+
 export class ChainService {
   private readonly c: { jobs: LooseContract; epochs: LooseContract };
   private readonly jobsAbi: Abi;
   private readonly wallet;
+  /** Jobs are executed here, off the event loop. */
+  private readonly executor = new JobExecutor();
+  /** The intake run in progress (one at a time). */
+  private intaking: Promise<void> | undefined;
+  private closed = false;
+  /** The latest block seen, and how far the chain's clock was ahead of ours then (s). */
+  private lastBlock: { number: bigint | null; ahead: bigint } = { number: null, ahead: 0n };
+  /** End and deadline of each epoch seen (fixed by the deployment). */
+  private readonly times = new Map<number, { end: bigint; deadline: bigint }>();
 
   constructor(
     private readonly db: DatabaseSync,
@@ -81,11 +140,89 @@ export class ChainService {
     return this.o.account.address;
   }
 
-  /** One round: new events, new jobs executed, due epochs submitted. */
+  /**
+   * One round: new events; jobs executed (started in the background, on the worker); proving
+   * deadlines refreshed; due epochs submitted, rescued or carried.
+   */
   async tick(): Promise<void> {
     await this.syncEvents();
-    await this.intake();
+    this.intake().catch((e: Error) =>
+      this.o.log.error({ err: e.message }, "job intake failed; retrying next round"),
+    );
+    await this.refreshDeadlines();
     await this.submitDueEpochs();
+  }
+
+  /** Stops executing jobs (the one on the worker is abandoned, and executed again on restart). */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.executor.close();
+    await this.intaking?.catch(() => undefined);
+  }
+
+  /**
+   * The chain's time for the next block: at least the last block's, and the wall clock (a
+   * development chain mines only on transactions, so its last block can be old) moved by how
+   * far ahead of it the chain was when its latest block was new (a development chain's clock
+   * that was set forward stays ahead, and runs on).
+   */
+  private async chainNow(): Promise<bigint> {
+    const block = await this.o.publicClient.getBlock();
+    const wall = BigInt(Math.floor(Date.now() / 1000));
+    if (block.number !== this.lastBlock.number) {
+      const ahead = block.timestamp - wall;
+      this.lastBlock = { number: block.number, ahead: ahead > 0n ? ahead : 0n };
+    }
+    const clock = wall + this.lastBlock.ahead;
+    return block.timestamp > clock ? block.timestamp : clock;
+  }
+
+  private get margin(): bigint {
+    return BigInt(this.o.deadlineMarginS ?? 60);
+  }
+
+  /** When `epoch` ends and its submission deadline (chain seconds; cached). */
+  private async epochTimes(epoch: number): Promise<{ end: bigint; deadline: bigint }> {
+    let t = this.times.get(epoch);
+    if (!t) {
+      t = {
+        end: BigInt(await this.c.epochs.read.epochEnd([BigInt(epoch)])),
+        deadline: BigInt(await this.c.epochs.read.deadline([BigInt(epoch)])),
+      };
+      this.times.set(epoch, t);
+    }
+    return t;
+  }
+
+  private isMe(address: string): boolean {
+    return address.toLowerCase() === this.address.toLowerCase();
+  }
+
+  /**
+   * When the chunks of `epoch`'s jobs must be proven, on this machine's clock (ms): the epoch's
+   * deadline less the submission margin. Undefined for an epoch assigned to another root (this
+   * root proves its jobs only as a backup, needed once that root's deadline has passed).
+   */
+  private async proveBy(epoch: number, now: bigint): Promise<number | undefined> {
+    const assigned = String(await this.c.epochs.read.assignedSubmitter([BigInt(epoch)]));
+    if (!this.isMe(assigned) && assigned !== ZERO_ADDRESS) return undefined;
+    const { deadline } = await this.epochTimes(epoch);
+    return Date.now() + Number(deadline - this.margin - now) * 1000;
+  }
+
+  /** Moves the proving deadlines of unfinished jobs with the chain's clock. */
+  private async refreshDeadlines(): Promise<void> {
+    const epochs = this.db
+      .prepare(
+        "SELECT DISTINCT epoch FROM jobs WHERE status = 'proving' AND parent_lease IS NULL AND deadline IS NOT NULL",
+      )
+      .all() as { epoch: number }[];
+    if (epochs.length === 0) return;
+    const now = await this.chainNow();
+    for (const { epoch } of epochs) {
+      const at = await this.proveBy(epoch, now);
+      if (at !== undefined) this.scheduler.setEpochDeadline(epoch, at);
+    }
   }
 
   /** Reads JobRegistry events after the cursor, up to the latest block. */
@@ -141,100 +278,182 @@ export class ChainService {
     });
   }
 
-  /** Executes every job whose image and input are known and turns it into chunk tasks. */
-  async intake(): Promise<void> {
-    const rows = this.db
-      .prepare(
-        `SELECT i.*, im.elf FROM intake i JOIN images im ON im.image_id = i.image_id
-         WHERE i.input IS NOT NULL AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = i.id)
-         ORDER BY i.id`,
-      )
-      .all() as {
-      id: number;
-      epoch: number;
-      image_id: string;
-      s0: string;
-      input: Uint8Array;
-      elf: Uint8Array;
-    }[];
-    for (const r of rows) {
-      try {
-        const image = loadElf(new Uint8Array(r.elf));
-        const opening = await imageOpening(image);
-        if (imageIdOf(await getPoseidon(), opening).toString() !== r.image_id)
-          throw new Error("the published ELF does not hash to the image ID");
-        // The job settles only within its declared bound (cycles, and chunks of its epoch's room).
-        const job = (await this.c.jobs.read.job([BigInt(r.id)])) as {
-          cycleBound: bigint;
-          maxChunks: number;
-        };
-        const bound = Number(job.cycleBound);
-        const exec = await executeChunked(image, new Uint8Array(r.input), {
-          ...chunkLimits(this.o.config),
-          maxCycles: Math.min(this.o.maxCycles ?? 1_000_000, bound),
-        });
-        if (exec.chunks[0]!.sIn.toString() !== r.s0)
-          throw new Error("S_0 of the execution differs from the chain's");
-        if (exec.chunks.length > job.maxChunks)
-          throw new Error(
-            `the run needs ${exec.chunks.length} chunk proofs, more than the ${job.maxChunks} its bound reserved`,
-          );
-        const ctx = { config: this.o.config, opening };
-        this.scheduler.addJob({
-          id: r.id,
-          epoch: r.epoch,
-          imageId: r.image_id,
-          circuit: this.o.config.name,
-          run: runSkeleton(exec, ctx, this.o.vk, this.address),
-          tasks: exec.chunks.map((c) => ({
-            index: c.index,
-            input: chunkWitness(this.o.config, opening, c, 0n),
-            sIn: c.sIn.toString(),
-            sOut: c.sOut.toString(),
-          })),
-        });
-        this.o.log.info(
-          { job: r.id, epoch: r.epoch, cycles: exec.cycles, chunks: exec.chunks.length },
-          "job executed, chunks open for leasing",
-        );
-      } catch (e) {
-        this.scheduler.failJob(r.id, r.epoch, r.image_id, (e as Error).message);
-        this.o.log.warn({ job: r.id, err: (e as Error).message }, "job cannot be proven");
-      }
+  /**
+   * Executes every job whose image and input are known, one at a time on the worker thread
+   * (nearest epoch first), and turns each into chunk tasks. Returns the run in progress if
+   * there is one; resolves when no job is left to execute.
+   */
+  intake(): Promise<void> {
+    this.intaking ??= this.drainIntake().finally(() => {
+      this.intaking = undefined;
+    });
+    return this.intaking;
+  }
+
+  private async drainIntake(): Promise<void> {
+    const next = this.db.prepare(
+      `SELECT i.*, im.elf FROM intake i JOIN images im ON im.image_id = i.image_id
+       WHERE i.input IS NOT NULL AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = i.id)
+       ORDER BY i.epoch, i.id LIMIT 1`,
+    );
+    for (;;) {
+      if (this.closed) return;
+      const r = next.get() as IntakeRow | undefined;
+      if (!r) return;
+      await this.executeOne(r);
     }
   }
 
-  /** Submits the Universal Proof of every ended epoch whose jobs are proven. */
+  private async executeOne(r: IntakeRow): Promise<void> {
+    // Chain reads first: if they fail, the round fails and the job is tried again later.
+    // The job settles only within its declared bound (cycles, and chunks of its epoch's room).
+    const job = (await this.c.jobs.read.job([BigInt(r.id)])) as {
+      cycleBound: bigint;
+      maxChunks: number;
+    };
+    const now = await this.chainNow();
+    const deadline = await this.proveBy(r.epoch, now);
+    try {
+      const ex = await this.executor.execute({
+        elf: new Uint8Array(r.elf),
+        input: new Uint8Array(r.input),
+        circuit: this.o.config.name,
+        maxCycles: Math.min(this.o.maxCycles ?? 1_000_000, Number(job.cycleBound)),
+        vk: this.o.vk,
+        prover: this.address,
+        imageId: r.image_id,
+      });
+      if (ex.s0 !== r.s0) throw new Error("S_0 of the execution differs from the chain's");
+      if (ex.tasks.length > job.maxChunks)
+        throw new Error(
+          `the run needs ${ex.tasks.length} chunk proofs, more than the ${job.maxChunks} its bound reserved`,
+        );
+      this.scheduler.addJob({
+        id: r.id,
+        epoch: r.epoch,
+        imageId: r.image_id,
+        circuit: this.o.config.name,
+        run: ex.run,
+        ...(deadline !== undefined ? { deadline } : {}),
+        tasks: ex.tasks,
+      });
+      this.o.log.info(
+        { job: r.id, epoch: r.epoch, cycles: ex.cycles, chunks: ex.tasks.length },
+        "job executed, chunks open for leasing",
+      );
+    } catch (e) {
+      if (this.closed) return; // the worker was stopped, not the job refused
+      this.scheduler.failJob(r.id, r.epoch, r.image_id, (e as Error).message);
+      this.o.log.warn({ job: r.id, err: (e as Error).message }, "job cannot be proven");
+    }
+  }
+
+  /**
+   * Submits the Universal Proof of every ended epoch whose jobs are proven (its own, or
+   * another root's once that root's deadline passed), then carries late jobs.
+   */
   async submitDueEpochs(): Promise<void> {
-    // The next block's time: at least the last block's, and the wall clock (a development
-    // chain mines only on transactions, so its last block can be old).
-    const block = await this.o.publicClient.getBlock();
-    const wall = BigInt(Math.floor(Date.now() / 1000));
-    const now = block.timestamp > wall ? block.timestamp : wall;
+    const now = await this.chainNow();
     const epochs = this.db
       .prepare(
-        `SELECT DISTINCT j.epoch FROM jobs j LEFT JOIN epochs e ON e.epoch = j.epoch
-         WHERE j.status = 'proven' AND (e.status IS NULL OR e.status = 'retry') ORDER BY j.epoch`,
+        `SELECT DISTINCT j.epoch, e.status FROM jobs j LEFT JOIN epochs e ON e.epoch = j.epoch
+         WHERE j.status = 'proven' AND j.parent_lease IS NULL
+           AND (e.status IS NULL OR e.status IN ('retry', 'waiting', 'not-assigned', 'stuck'))
+         ORDER BY j.epoch`,
       )
-      .all() as { epoch: number }[];
-    for (const { epoch } of epochs) {
-      const end = BigInt(await this.c.epochs.read.epochEnd([BigInt(epoch)]));
+      .all() as { epoch: number; status: string | null }[];
+    for (const { epoch, status } of epochs) {
+      const { end, deadline } = await this.epochTimes(epoch);
       if (now < end) continue;
-      const deadline = BigInt(await this.c.epochs.read.deadline([BigInt(epoch)]));
+      const record = (await this.c.epochs.read.epochRecord([BigInt(epoch)])) as {
+        submitter: string;
+      };
+      if (record.submitter !== ZERO_ADDRESS) {
+        // Closed on chain (by another root, or by this one in a run whose receipt was lost):
+        // what this root proved of it is carried, if still pending.
+        this.setEpoch(epoch, "closed", { error: `closed on chain by ${record.submitter}` });
+        continue;
+      }
+      const assigned = String(await this.c.epochs.read.assignedSubmitter([BigInt(epoch)]));
+      const mine = this.isMe(assigned) || assigned === ZERO_ADDRESS;
+      if (!mine && now <= deadline) {
+        if (status !== "waiting") {
+          this.o.log.info(
+            { epoch, assigned, deadline: Number(deadline) },
+            "epoch assigned to another root; rescued here if it misses its deadline",
+          );
+          this.setEpoch(epoch, "waiting", { error: `assigned to ${assigned}` });
+        }
+        continue;
+      }
       const proving = this.db
         .prepare("SELECT COUNT(*) AS n FROM jobs WHERE epoch = ? AND status = 'proving'")
         .get(epoch) as { n: number };
-      const margin = BigInt(this.o.deadlineMarginS ?? 60);
-      if (proving.n > 0 && now < deadline - margin) continue; // wait for the rest
-      const assigned = String(await this.c.epochs.read.assignedSubmitter([BigInt(epoch)]));
-      if (assigned.toLowerCase() !== this.address.toLowerCase() && now <= deadline) {
-        this.o.log.info({ epoch, assigned }, "epoch assigned to another root; not submitting");
-        this.setEpoch(epoch, "not-assigned", { error: `assigned to ${assigned}` });
-        continue;
-      }
+      if (mine && proving.n > 0 && now < deadline - this.margin) continue; // wait for the rest
+      if (!mine) this.o.log.warn({ epoch, assigned }, "rescuing an epoch its root missed");
       await this.submitEpoch(epoch);
     }
+    await this.carryLateJobs(now);
     await this.declareUnprovableEpochs(now);
+  }
+
+  /**
+   * Proven jobs of earlier epochs that a Universal Proof for `host` may carry: their epoch is
+   * closed on chain, and it is this root's (or nobody's), or its deadline has passed.
+   */
+  private async carryable(host: number, now: bigint): Promise<number[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT j.id, j.epoch FROM jobs j JOIN epochs e ON e.epoch = j.epoch
+         WHERE j.status = 'proven' AND j.parent_lease IS NULL AND j.epoch < ?
+           AND e.status IN ('submitted', 'closed', 'declared') ORDER BY j.epoch, j.id`,
+      )
+      .all(host) as { id: number; epoch: number }[];
+    const out: number[] = [];
+    for (const r of rows) {
+      const assigned = String(await this.c.epochs.read.assignedSubmitter([BigInt(r.epoch)]));
+      const { deadline } = await this.epochTimes(r.epoch);
+      if (this.isMe(assigned) || assigned === ZERO_ADDRESS || now > deadline) out.push(r.id);
+    }
+    return out;
+  }
+
+  /**
+   * Late jobs no due epoch took this round go alone, in the latest ended epoch this root may
+   * submit: not closed, without jobs of its own here, and nobody's (or this root's, or past
+   * its deadline).
+   */
+  private async carryLateJobs(now: bigint): Promise<void> {
+    const current = Number(await this.c.epochs.read.currentEpoch());
+    const waiting = this.db
+      .prepare(
+        `SELECT MIN(j.epoch) AS first FROM jobs j JOIN epochs e ON e.epoch = j.epoch
+         WHERE j.status = 'proven' AND j.parent_lease IS NULL
+           AND e.status IN ('submitted', 'closed', 'declared')`,
+      )
+      .get() as { first: number | null };
+    if (waiting.first === null) return;
+    for (let host = current - 1; host > waiting.first && host >= current - 8; host--) {
+      const { end, deadline } = await this.epochTimes(host);
+      if (now < end) continue;
+      const taken = this.db
+        .prepare(
+          `SELECT EXISTS (SELECT 1 FROM intake WHERE epoch = :e) OR EXISTS (SELECT 1 FROM epochs
+             WHERE epoch = :e AND status NOT IN ('retry', 'stuck')) AS taken`,
+        )
+        .get({ e: host }) as { taken: number };
+      if (taken.taken) continue;
+      const record = (await this.c.epochs.read.epochRecord([BigInt(host)])) as {
+        submitter: string;
+      };
+      if (record.submitter !== ZERO_ADDRESS) continue;
+      const assigned = String(await this.c.epochs.read.assignedSubmitter([BigInt(host)]));
+      if (!(this.isMe(assigned) || assigned === ZERO_ADDRESS || now > deadline)) continue;
+      if ((await this.carryable(host, now)).length === 0) return;
+      this.o.log.info({ host }, "carrying jobs proven after their epoch closed");
+      await this.submitEpoch(host);
+      return;
+    }
   }
 
   /**
@@ -290,16 +509,25 @@ export class ChainService {
   private setEpoch(
     epoch: number,
     status: string,
-    f: { jobs?: number; chunks?: number; tx?: string; gas?: string; error?: string } = {},
+    f: {
+      jobs?: number;
+      chunks?: number;
+      tx?: string;
+      gas?: string;
+      error?: string;
+      /** The revert to remember (JSON { reason, content }); kept when not given. */
+      reverted?: string;
+    } = {},
   ) {
     this.db
       .prepare(
-        `INSERT INTO epochs (epoch, status, jobs, chunks, tx_hash, gas, error, attempts, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)
+        `INSERT INTO epochs (epoch, status, jobs, chunks, tx_hash, gas, error, attempts, updated_at, reverted)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
          ON CONFLICT(epoch) DO UPDATE SET status = excluded.status,
            jobs = COALESCE(excluded.jobs, jobs), chunks = COALESCE(excluded.chunks, chunks),
            tx_hash = COALESCE(excluded.tx_hash, tx_hash), gas = COALESCE(excluded.gas, gas),
-           error = excluded.error, attempts = attempts + 1, updated_at = excluded.updated_at`,
+           error = excluded.error, attempts = attempts + 1, updated_at = excluded.updated_at,
+           reverted = COALESCE(excluded.reverted, reverted)`,
       )
       .run(
         epoch,
@@ -310,16 +538,60 @@ export class ChainService {
         f.gas ?? null,
         f.error ?? null,
         Date.now(),
+        f.reverted ?? null,
       );
   }
 
   /** Assembles, checks and submits one epoch; diagnoses a failure. */
   async submitEpoch(epoch: number): Promise<void> {
-    const ids = (
+    // Each revert that names a job removes or re-opens that job: at most one round per job.
+    for (let round = 0; round < 1000; round++)
+      if ((await this.submitOnce(epoch)) !== "again") return;
+  }
+
+  /**
+   * A hash of what a submission for `epoch` with jobs `ids` sends (and of whether the epoch's
+   * deadline has passed, which changes who may send it).
+   */
+  private contentKey(epoch: number, ids: readonly number[], late: boolean): string {
+    const h = createHash("sha256").update(`${epoch}:${late}`);
+    const q = this.db.prepare("SELECT idx, prover, proof FROM tasks WHERE job_id = ? ORDER BY idx");
+    for (const id of ids) {
+      h.update(`|job ${id}`);
+      for (const r of q.all(id) as { idx: number; prover: string | null; proof: string | null }[])
+        h.update(`|${r.idx}:${r.prover}:${r.proof}`);
+    }
+    return h.digest("hex");
+  }
+
+  /** The epoch's recorded status and last revert. */
+  private epochRow(epoch: number): { status?: string; reason?: string; content?: string } {
+    const row = this.db
+      .prepare("SELECT status, reverted FROM epochs WHERE epoch = ?")
+      .get(epoch) as { status: string; reverted: string | null } | undefined;
+    if (!row) return {};
+    const r = row.reverted ? (JSON.parse(row.reverted) as { reason: string; content: string }) : {};
+    return { status: row.status, ...r };
+  }
+
+  /**
+   * One attempt at `epoch`: "again" when a revert named a job, which was dropped or re-opened,
+   * and the rest should be sent at once.
+   */
+  private async submitOnce(epoch: number): Promise<"again" | "done"> {
+    const now = await this.chainNow();
+    const own = (
       this.db
-        .prepare("SELECT id FROM jobs WHERE epoch = ? AND status = 'proven' ORDER BY id")
+        .prepare(
+          "SELECT id FROM jobs WHERE epoch = ? AND status = 'proven' AND parent_lease IS NULL ORDER BY id",
+        )
         .all(epoch) as { id: number }[]
     ).map((r) => r.id);
+    const ids = [...own, ...(await this.carryable(epoch, now))];
+    if (ids.length === 0) return "done";
+    const content = this.contentKey(epoch, ids, now > (await this.epochTimes(epoch)).deadline);
+    const last = this.epochRow(epoch);
+    if (last.status === "stuck" && last.content === content) return "done"; // failed twice so
     const runs = [];
     for (const id of ids) {
       const run = this.scheduler.runProof(id);
@@ -332,20 +604,7 @@ export class ChainService {
     try {
       hash = await this.c.epochs.write.submitEpoch([BigInt(epoch), up.jobs, [], up.proofs]);
     } catch (e) {
-      const reason = revertReason(e) ?? (e as Error).message;
-      const m = /Jobs__NotPending\((\d+)/.exec(reason);
-      if (m) {
-        // Settled (or refunded) by someone else: drop that job and try again with the rest.
-        this.db
-          .prepare("UPDATE jobs SET status = 'gone', error = ? WHERE id = ?")
-          .run(reason, Number(m[1]));
-        log.warn({ reason }, "a job is no longer pending; retrying without it");
-        this.setEpoch(epoch, "retry", { error: reason });
-        return;
-      }
-      log.error({ reason }, "epoch submission reverted");
-      this.setEpoch(epoch, "retry", { error: reason });
-      return;
+      return this.onRevert(epoch, ids, content, e, log);
     }
     this.setEpoch(epoch, "sent", { jobs: ids.length, chunks: up.proofs.length, tx: hash });
     let receipt;
@@ -354,24 +613,103 @@ export class ChainService {
     } catch (e) {
       log.warn({ hash, err: (e as Error).message }, "no receipt (dropped?); will send again");
       this.setEpoch(epoch, "retry", { error: `no receipt for ${hash}` });
-      return;
+      return "done";
     }
-    if (receipt.status !== "success") {
-      this.setEpoch(epoch, "retry", { error: `transaction ${hash} reverted` });
-      return;
-    }
-    this.db
-      .prepare(
-        `UPDATE jobs SET status = 'settled', tx_hash = ? WHERE epoch = ? AND status = 'proven'`,
-      )
-      .run(hash, epoch);
+    if (receipt.status !== "success") return this.onRevert(epoch, ids, content, undefined, log);
+    const settled = this.db.prepare(
+      "UPDATE jobs SET status = 'settled', tx_hash = ? WHERE id = ? AND status = 'proven'",
+    );
+    for (const id of ids) settled.run(hash, id);
     this.setEpoch(epoch, "submitted", {
       jobs: ids.length,
       chunks: up.proofs.length,
       tx: hash,
       gas: receipt.gasUsed.toString(),
     });
-    log.info({ hash, gas: receipt.gasUsed.toString() }, "Universal Proof verified on chain");
+    log.info(
+      { hash, gas: receipt.gasUsed.toString(), carried: ids.length - own.length },
+      "Universal Proof verified on chain",
+    );
     this.o.onEpoch?.(epoch, receipt.gasUsed, up.proofs.length);
+    return "done";
+  }
+
+  /**
+   * Applies a failed submission of `ids` for `epoch` (`e` the error; undefined: the
+   * transaction was mined and reverted). See the module doc.
+   */
+  private onRevert(
+    epoch: number,
+    ids: readonly number[],
+    content: string,
+    e: unknown,
+    log: Logger,
+  ): "again" | "done" {
+    const revert = e === undefined ? "the transaction reverted when mined" : contractRevert(e);
+    if (revert === undefined) {
+      // Not a revert (the RPC node unreachable, a nonce race, …): next round.
+      const reason = revertReason(e) ?? (e as Error).message;
+      log.warn({ reason }, "epoch submission failed; retrying next round");
+      this.setEpoch(epoch, "retry", { error: reason });
+      return "done";
+    }
+    const [, name = "", args = ""] = /^(\w+)\((.*)\)$/.exec(revert) ?? [];
+    const [first = "", second = ""] = args.split(", ");
+    const job = /^\d+$/.test(first) && ids.includes(Number(first)) ? Number(first) : undefined;
+    if (job !== undefined) {
+      if (name === "Jobs__NotPending") {
+        this.scheduler.dropJob(job, "gone", revert);
+        log.warn(
+          { job, reason: revert },
+          "job no longer pending (settled or refunded); sending the rest",
+        );
+      } else if (name === "Epoch__ZeroProver") {
+        this.scheduler.reopenChunk(job, Number(second), revert);
+        log.warn(
+          { job, chunk: Number(second), reason: revert },
+          "chunk proof refused on chain; re-opened, sending the rest",
+        );
+      } else if (UNSETTLEABLE.has(name)) {
+        this.scheduler.dropJob(job, "failed", revert);
+        log.error(
+          { job, reason: revert },
+          "the chain will never settle this run; job dropped, sending the rest",
+        );
+      } else if (name === "Epoch__JobNotDue") {
+        this.db.prepare("UPDATE jobs SET epoch = ? WHERE id = ?").run(Number(second), job);
+        log.warn({ job, reason: revert }, "job belongs to a later epoch; moved, sending the rest");
+      } else return this.recordRevert(epoch, content, revert, log);
+      this.setEpoch(epoch, "retry", { error: revert });
+      return "again";
+    }
+    if (name === "Epoch__AlreadySubmitted") {
+      // Someone closed it first: what is still pending of it is carried.
+      this.setEpoch(epoch, "closed", { error: revert });
+      return "done";
+    }
+    return this.recordRevert(epoch, content, revert, log);
+  }
+
+  /**
+   * A revert that names no job: retried next round, unless it is the same revert for the same
+   * content as last time (then the epoch is `stuck` until its content changes). Epoch__NotEnded
+   * only says "too early" (clocks differ): always retried.
+   */
+  private recordRevert(epoch: number, content: string, reason: string, log: Logger): "done" {
+    const last = this.epochRow(epoch);
+    const same =
+      last.reason === reason && last.content === content && !reason.startsWith("Epoch__NotEnded(");
+    const reverted = JSON.stringify({ reason, content });
+    if (same) {
+      log.error(
+        { reason },
+        "epoch submission reverted twice for the same reason with the same content: stopped until its content changes",
+      );
+      this.setEpoch(epoch, "stuck", { error: reason, reverted });
+    } else {
+      log.warn({ reason }, "epoch submission reverted; retrying next round");
+      this.setEpoch(epoch, "retry", { error: reason, reverted });
+    }
+    return "done";
   }
 }

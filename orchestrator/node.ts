@@ -267,6 +267,7 @@ export async function startOrchestrator(o: OrchestratorOptions) {
       local?.delegator.stop({ release: true });
       await local?.run;
       await loop;
+      await chainService?.close();
       const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();
       await closed;

@@ -716,6 +716,51 @@ export class Scheduler {
     return { ...(JSON.parse(j.run) as RunSkeleton), chunks };
   }
 
+  /**
+   * Sets the deadline (ms, this machine's clock) of the proving jobs of `epoch` that this node
+   * took from the chain (a root refreshes it as the chain's clock moves).
+   */
+  setEpochDeadline(epoch: number, deadline: number): void {
+    this.db
+      .prepare(
+        "UPDATE jobs SET deadline = ? WHERE epoch = ? AND parent_lease IS NULL AND status = 'proving'",
+      )
+      .run(deadline, epoch);
+  }
+
+  /**
+   * Throws away the accepted proof of chunk `index` of job `jobId` (the chain refused it) and
+   * opens the chunk again: the job is proving until someone proves it anew.
+   */
+  reopenChunk(jobId: number, index: number, why: string): void {
+    transaction(this.db, () => {
+      const r = this.db
+        .prepare(
+          `UPDATE tasks SET status = 'open', lease_id = NULL, proof = NULL, prover = NULL, proved_at = NULL
+           WHERE job_id = ? AND idx = ? AND status = 'done'`,
+        )
+        .run(jobId, index);
+      if (r.changes === 0) return;
+      this.db
+        .prepare(
+          "UPDATE jobs SET status = 'proving', proven_at = NULL, error = ? WHERE id = ? AND status = 'proven'",
+        )
+        .run(why, jobId);
+    });
+  }
+
+  /** Gives up a job for good (`status` says why: e.g. gone, settled elsewhere; failed). */
+  dropJob(jobId: number, status: "gone" | "failed", why: string): void {
+    transaction(this.db, () => {
+      this.db.prepare("UPDATE jobs SET status = ?, error = ? WHERE id = ?").run(status, why, jobId);
+      const held = this.db
+        .prepare("SELECT DISTINCT lease_id FROM tasks WHERE job_id = ? AND status = 'leased'")
+        .all(jobId) as { lease_id: string }[];
+      for (const l of held) this.reopen(l.lease_id);
+      this.db.prepare("DELETE FROM tasks WHERE job_id = ? AND status != 'done'").run(jobId);
+    });
+  }
+
   /** Counts for the status endpoint and the dashboard. */
   counts() {
     const byStatus = (table: "tasks" | "jobs") =>

@@ -107,13 +107,16 @@ CREATE TABLE IF NOT EXISTS epochs (
   gas TEXT,
   error TEXT,
   attempts INTEGER NOT NULL DEFAULT 0,
-  updated_at INTEGER NOT NULL
+  updated_at INTEGER NOT NULL,
+  -- The last revert of a submission: JSON { reason, content } (content: a hash of what was sent).
+  reverted TEXT
 );
 `;
 
 /** Columns added after the first release: [table, column, type]; added in place if missing. */
 const ADDED_COLUMNS: [string, string, string][] = [
   ["jobs", "deadline", "INTEGER"],
+  ["epochs", "reverted", "TEXT"],
 ];
 
 function addMissingColumns(db: DatabaseSync): void {

@@ -34,7 +34,19 @@ export interface WorkerPoolOptions {
   maxQueue?: number;
   /** Passed to every worker. */
   workerData?: unknown;
+  /** Node options of the workers (default: the process's own); see {@link TS_WORKER_EXEC_ARGV}. */
+  execArgv?: string[];
 }
+
+/**
+ * Node options for a worker that imports the project's TypeScript modules: a worker thread
+ * runs without the loader of its parent (vitest, tsx), and Node's own type stripping refuses
+ * what is not erasable (parameter properties, enums), so it transforms them instead.
+ */
+export const TS_WORKER_EXEC_ARGV = [
+  "--experimental-transform-types",
+  "--disable-warning=ExperimentalWarning",
+];
 
 interface Job<T, R> {
   id: number;
@@ -98,7 +110,10 @@ export class WorkerPool<T, R> {
   }
 
   private spawn(): Slot<T, R> {
-    const worker = new Worker(this.script, { workerData: this.o.workerData });
+    const worker = new Worker(this.script, {
+      workerData: this.o.workerData,
+      ...(this.o.execArgv ? { execArgv: this.o.execArgv } : {}),
+    });
     worker.unref();
     const slot: Slot<T, R> = { worker };
     worker.on("message", (m: { id: number; result?: R; error?: string }) => {

@@ -5,8 +5,8 @@
  * from it and has none either; the ring-1 orchestrator leases sub-segments from ring-2 and
  * serves chunks to two delegators. Bundles go up, are verified at every level, and the root's
  * Universal Proof settles the job and credits the delegators, whose addresses are in the
- * proofs. A forged bundle and a delegator asking for segments are refused; a premature epoch
- * submission's revert is decoded and retried later.
+ * proofs. A forged bundle, a delegator asking for segments and an orchestrator the chain does not
+ * show under the root are refused; a premature epoch submission sends nothing.
  */
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -76,14 +76,11 @@ describe("rings", () => {
         { status: string; chunks: number } | undefined;
     const { chunks } = await until("the root to execute the job", async () => rootJob(), 60_000);
 
-    // A premature Universal Proof reverts: the custom error is decoded and recorded, the epoch
-    // is left to retry, and nothing accepted is touched.
+    // Nothing proven yet: a premature call sends nothing (no transaction that would revert).
     await root.chain!.submitEpoch(Number(job.epoch));
-    const early = root.db
-      .prepare("SELECT status, error FROM epochs WHERE epoch = ?")
-      .get(Number(job.epoch)) as { status: string; error: string };
-    expect(early.status).toBe("retry");
-    expect(early.error).toMatch(/^Epoch__(NotEnded|Empty)\(/);
+    expect(
+      root.db.prepare("SELECT 1 FROM epochs WHERE epoch = ?").get(Number(job.epoch)),
+    ).toBeUndefined();
 
     // Refusals at the root: a delegator may not lease segments, nor an orchestrator registered
     // over the API alone (not on chain under the root); a forged bundle from a staked ring under
