@@ -58,7 +58,12 @@ export const SegmentLeaseBody = z.strictObject({
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "a 20-byte address");
 
+/** Most orchestrators a bundle may name as having carried its chunks below the sender. */
+export const MAX_BUNDLE_CARRIERS = 64;
+
 export const BundleBody = z.strictObject({
+  /** Rings below the sender that carried chunks of this bundle (the sender is implied). */
+  carriers: z.array(address).max(MAX_BUNDLE_CARRIERS).default([]),
   proofs: z
     .array(
       z.strictObject({

@@ -46,6 +46,7 @@ import {
   type PublicClient,
 } from "viem";
 import type { Groth16VerificationKey } from "../prover/verify/batch.ts";
+import type { Address } from "../prover/zkvm/prover.ts";
 import { verifyRun } from "../prover/zkvm/run.ts";
 import type { ChunkCircuitConfig } from "../prover/zkvm/witness.ts";
 import {
@@ -108,7 +109,7 @@ interface IntakeRow {
 }
 
 export class ChainService {
-  private readonly c: { jobs: LooseContract; epochs: LooseContract };
+  private readonly c: { jobs: LooseContract; epochs: LooseContract; registry: LooseContract };
   private readonly jobsAbi: Abi;
   private readonly wallet;
   /** Jobs are executed here, off the event loop. */
@@ -132,7 +133,7 @@ export class ChainService {
       account: o.account,
     });
     const all = contracts(o.deployment, { public: o.publicClient, wallet: this.wallet });
-    this.c = { jobs: all.jobs, epochs: all.epochs };
+    this.c = { jobs: all.jobs, epochs: all.epochs, registry: all.registry };
     this.jobsAbi = artifactAbi("JobRegistry");
   }
 
@@ -542,6 +543,31 @@ export class ChainService {
       );
   }
 
+  /**
+   * The rings that carried chunks of these jobs, at any depth, as the bundles named them —
+   * kept only if the chain shows each is an active orchestrator registered below this root
+   * (its parent links lead here within MAX_DEPTH), so a child cannot name outsiders to share
+   * the assemblers' pay.
+   */
+  async assemblersOf(jobIds: readonly number[]): Promise<Address[]> {
+    const me = this.address.toLowerCase();
+    const out: Address[] = [];
+    for (const a of this.scheduler.carriersOf(jobIds)) {
+      if (!(await this.c.registry.read.isActive([a]))) continue;
+      let at: string = a;
+      for (let depth = 0; depth < 8; depth++) {
+        const o = (await this.c.registry.read.orchestrator([at])) as { parent: string };
+        at = o.parent;
+        if (at.toLowerCase() === me) {
+          out.push(a);
+          break;
+        }
+        if (/^0x0{40}$/.test(at)) break;
+      }
+    }
+    return out;
+  }
+
   /** Assembles, checks and submits one epoch; diagnoses a failure. */
   async submitEpoch(epoch: number): Promise<void> {
     // Each revert that names a job removes or re-opens that job: at most one round per job.
@@ -599,10 +625,16 @@ export class ChainService {
       runs.push({ jobId: BigInt(id), run });
     }
     const up = await universalProof(runs);
-    const log = this.o.log.child({ epoch, jobs: ids.length, chunks: up.proofs.length });
+    const assemblers = await this.assemblersOf(ids);
+    const log = this.o.log.child({
+      epoch,
+      jobs: ids.length,
+      chunks: up.proofs.length,
+      assemblers: assemblers.length,
+    });
     let hash: Hex;
     try {
-      hash = await this.c.epochs.write.submitEpoch([BigInt(epoch), up.jobs, [], up.proofs]);
+      hash = await this.c.epochs.write.submitEpoch([BigInt(epoch), up.jobs, assemblers, up.proofs]);
     } catch (e) {
       return this.onRevert(epoch, ids, content, e, log);
     }

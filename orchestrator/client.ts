@@ -5,7 +5,7 @@
 import type { LocalAccount } from "viem/accounts";
 import { signRequest } from "./auth.ts";
 import type { BundleProof, ChunkLease, SegmentLease } from "./scheduler.ts";
-import type { ChunkProof } from "../prover/zkvm/prover.ts";
+import type { Address, ChunkProof } from "../prover/zkvm/prover.ts";
 
 /** An answer other than 2xx; `transient` when retrying later may succeed. */
 export class ApiError extends Error {
@@ -93,10 +93,11 @@ export class OrchestratorClient {
     return this.post<SegmentLease>("/v1/segments/lease", { maxChunks });
   }
 
-  submitBundle(leaseId: string, proofs: BundleProof[]) {
+  /** `carriers`: the rings below this node that carried chunks of the bundle. */
+  submitBundle(leaseId: string, proofs: BundleProof[], carriers: readonly Address[] = []) {
     return this.post<{ accepted: true; jobId: number; chunks: number; jobProven: boolean }>(
       `/v1/segments/${leaseId}/bundle`,
-      { proofs },
+      { proofs, carriers },
     );
   }
 

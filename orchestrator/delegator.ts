@@ -15,6 +15,7 @@ import {
 } from "../prover/setup/artifacts.ts";
 import { Groth16ChunkProver, addressToField, type ChunkProof } from "../prover/zkvm/prover.ts";
 import { ApiError, OrchestratorClient } from "./client.ts";
+import { verifyLeaseReceipt, type LeaseReceipt } from "./receipts.ts";
 import type { ChunkLease } from "./scheduler.ts";
 
 export interface DelegatorOptions {
@@ -109,6 +110,31 @@ export class Delegator {
     return p;
   }
 
+  /** Receipts of the leases this delegator proved (its evidence of who leased it what). */
+  readonly receipts: LeaseReceipt[] = [];
+
+  /**
+   * Proves nothing without the orchestrator's signed receipt for exactly this lease, to this
+   * delegator: the evidence that the ring leased the chunk to it (kept, and logged with the
+   * signature, so it outlives the process).
+   */
+  private async checkReceipt(lease: ChunkLease): Promise<void> {
+    const r = lease.receipt;
+    const ok =
+      r !== undefined &&
+      r.leaseId === lease.leaseId &&
+      r.jobId === lease.jobId &&
+      r.index === lease.index &&
+      r.sIn === String(lease.input.sIn) &&
+      r.sOut === String(lease.input.sOut) &&
+      r.cyclesRetired === String(lease.input.cyclesRetired) &&
+      r.prover.toLowerCase() === this.o.account.address.toLowerCase() &&
+      (await verifyLeaseReceipt(r));
+    if (!ok) throw new Error(`lease ${lease.leaseId} came without a valid signed receipt`);
+    this.receipts.push(r);
+    this.o.log.info({ receipt: r }, "lease receipt");
+  }
+
   private async worker(id: number): Promise<void> {
     const log = this.o.log.child({ worker: id });
     while (!this.stopping) {
@@ -128,6 +154,7 @@ export class Delegator {
       this.inHand.add(lease.leaseId);
       const t0 = performance.now();
       try {
+        await this.checkReceipt(lease);
         const input = { ...lease.input, prover: addressToField(this.o.account.address).toString() };
         const proof = this.o.prove
           ? await this.o.prove(lease, input)

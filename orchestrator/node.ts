@@ -194,6 +194,7 @@ export async function startOrchestrator(o: OrchestratorOptions) {
     metrics,
     log,
     ...(o.rateLimit ? { rateLimit: o.rateLimit } : {}),
+    account: o.account,
     info: () => ({
       role: "orchestrator",
       address: o.account.address,

@@ -4,8 +4,9 @@
  * each into a local job that its own scheduler serves to its delegators — or, as segments
  * again, to its own children: the protocol is the same at every depth. When every chunk of a
  * segment has been proven and verified here, the bundle (each proof with the prover address it
- * binds) goes up to the parent, which verifies it again; the chain credits the provers inside
- * the proofs, whatever the depth.
+ * binds, and the rings below that carried its chunks) goes up to the parent, which verifies it
+ * again; the chain credits the provers inside the proofs, and the rings as assemblers, whatever
+ * the depth.
  */
 import type { DatabaseSync } from "node:sqlite";
 import type { Logger } from "pino";
@@ -57,6 +58,8 @@ export class ParentLink {
       imageId: seg.imageId,
       circuit: seg.circuit,
       parent: { lease: seg.leaseId, job: seg.jobId },
+      // The parent's segment deadline bounds the leases this ring hands out below it.
+      deadline: seg.deadline,
       tasks: seg.tasks,
     });
     this.log.info(
@@ -84,7 +87,8 @@ export class ParentLink {
       let status = "delivered";
       let error: string | null = null;
       try {
-        await this.parent.submitBundle(j.parent_lease, proofs);
+        // The rings below this one that carried any of its chunks: credited as assemblers.
+        await this.parent.submitBundle(j.parent_lease, proofs, this.scheduler.carriersOf([j.id]));
         this.log.info({ parentJob: j.parent_job, chunks: rows.length }, "segment delivered");
       } catch (e) {
         if (e instanceof ApiError && e.transient) throw e; // try again next round

@@ -45,6 +45,7 @@ import type { Groth16Proof } from "snarkjs";
 import { getAddress } from "viem";
 import type { Address, ChunkProof } from "../prover/zkvm/prover.ts";
 import type { RunProof } from "../prover/zkvm/run.ts";
+import type { LeaseReceipt } from "./receipts.ts";
 import type { ChunkWitnessInput } from "../prover/zkvm/witness.ts";
 import type { BatchItem } from "../prover/verify/batch.ts";
 import type { BatchingVerifier, Verdict } from "./batch-verifier.ts";
@@ -71,6 +72,8 @@ export interface ChunkLease {
   circuit: string;
   /** Circuit inputs with `prover` = "0": set it to your address (as a decimal field element). */
   input: ChunkWitnessInput;
+  /** The orchestrator's signed receipt of this lease (added by the HTTP service). */
+  receipt?: LeaseReceipt;
 }
 
 /** A run as executed, without its chunk proofs (they arrive one by one). */
@@ -609,6 +612,7 @@ export class Scheduler {
     leaseId: string,
     proofs: BundleProof[],
     now = Date.now(),
+    carriers: readonly Address[] = [],
   ): Promise<{ jobId: number; chunks: number; jobProven: boolean }> {
     const node = this.requireNode(holder, now);
     const l = this.lease(leaseId);
@@ -657,11 +661,14 @@ export class Scheduler {
       if (held.n !== tasks.length)
         throw new SchedulerError(409, `lease ${leaseId} was re-issued meanwhile`);
       const done = this.db.prepare(
-        "UPDATE tasks SET status = 'done', proof = ?, prover = ?, proved_at = ?, lease_id = NULL WHERE job_id = ? AND idx = ?",
+        "UPDATE tasks SET status = 'done', proof = ?, prover = ?, proved_at = ?, lease_id = NULL, carriers = ? WHERE job_id = ? AND idx = ?",
       );
+      // The child carried these chunks, with the rings below it that it names (checked on
+      // chain as descendants of the root before they are paid: see ChainService).
+      const carried = JSON.stringify([...new Set([holder, ...carriers].map((a) => getAddress(a)))]);
       for (const t of tasks) {
         const p = byIndex.get(t.idx)!;
-        done.run(JSON.stringify(p.proof), getAddress(p.prover), now, t.job_id, t.idx);
+        done.run(JSON.stringify(p.proof), getAddress(p.prover), now, carried, t.job_id, t.idx);
       }
       this.db.prepare("DELETE FROM leases WHERE id = ?").run(leaseId);
       this.db
@@ -685,6 +692,18 @@ export class Scheduler {
       )
       .run(now, jobId);
     return true;
+  }
+
+  /** The orchestrators below this node that carried any chunk of these jobs (deduplicated). */
+  carriersOf(jobIds: readonly number[]): Address[] {
+    const out = new Set<Address>();
+    const q = this.db.prepare(
+      "SELECT carriers FROM tasks WHERE job_id = ? AND carriers IS NOT NULL",
+    );
+    for (const id of jobIds)
+      for (const r of q.all(id) as { carriers: string }[])
+        for (const a of JSON.parse(r.carriers) as Address[]) out.add(a);
+    return [...out];
   }
 
   /** The run proof of a proven job, from its skeleton and accepted chunk proofs. */

@@ -13,6 +13,7 @@
 import type { DatabaseSync } from "node:sqlite";
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { Logger } from "pino";
+import type { LocalAccount } from "viem/accounts";
 import { z } from "zod";
 import type { Address } from "../prover/zkvm/prover.ts";
 import {
@@ -30,6 +31,7 @@ import { AuthError, signatureHeaders, verifyRequest } from "./auth.ts";
 import { InputError, MAX_INPUT_BYTES, type InputIntake } from "./inputs.ts";
 import type { Metrics } from "./metrics.ts";
 import { RateLimiter } from "./rate-limit.ts";
+import { signLeaseReceipt } from "./receipts.ts";
 import { SchedulerError, type Scheduler } from "./scheduler.ts";
 import { dashboardHtml } from "./dashboard.ts";
 
@@ -41,6 +43,8 @@ export interface AppDeps {
   metrics: Metrics;
   log: Logger;
   info: () => Record<string, unknown>;
+  /** The node's key: signs a receipt for every chunk lease (see receipts.ts). */
+  account?: Pick<LocalAccount, "address" | "signMessage">;
   /** Requests per second per node (signed) or per peer address (unsigned), and burst. */
   rateLimit?: { rate: number; burst: number };
   /** The limiter itself (tests inspect it); built from `rateLimit` when absent. */
@@ -233,7 +237,19 @@ export function createApp(d: AppDeps) {
         return;
       }
       d.metrics.leased.inc();
-      res.json(lease);
+      const receipt = d.account
+        ? await signLeaseReceipt(d.account, {
+            leaseId: lease.leaseId,
+            jobId: lease.jobId,
+            index: lease.index,
+            sIn: String(lease.input.sIn),
+            sOut: String(lease.input.sOut),
+            cyclesRetired: String(lease.input.cyclesRetired),
+            prover: who,
+            deadline: lease.deadline,
+          })
+        : undefined;
+      res.json({ ...lease, receipt });
     }),
   );
   app.post(
@@ -270,6 +286,8 @@ export function createApp(d: AppDeps) {
         who,
         leaseId,
         b.proofs.map((p) => ({ ...p, prover: p.prover as Address })),
+        Date.now(),
+        b.carriers as Address[],
       );
       res.json({ accepted: true, ...r });
     }),

@@ -79,6 +79,9 @@ CREATE TABLE IF NOT EXISTS tasks (
   proof TEXT,
   prover TEXT,
   proved_at INTEGER,
+  -- JSON array: the orchestrators below this node that carried the chunk (a child ring and the
+  -- rings it named), credited on chain as assemblers; NULL for a chunk a delegator proved.
+  carriers TEXT,
   PRIMARY KEY (job_id, idx)
 );
 CREATE INDEX IF NOT EXISTS tasks_by_status ON tasks (status, job_id, idx);
@@ -226,6 +229,10 @@ export function openDatabase(path: string, o: { binding?: DatabaseBinding } = {}
   try {
     db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
     db.exec(SCHEMA);
+    // Files made before the carriers column get it (SQLite adds a nullable column in place).
+    const cols = db.prepare("PRAGMA table_info(tasks)").all() as { name: string }[];
+    if (!cols.some((c) => c.name === "carriers"))
+      db.exec("ALTER TABLE tasks ADD COLUMN carriers TEXT");
     addMissingColumns(db);
     if (o.binding) bindDatabase(db, o.binding, path);
   } catch (e) {

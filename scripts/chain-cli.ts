@@ -7,6 +7,8 @@
  *   concentric approve-child <address> [--revoke]     (a parent admits a child ring first)
  *   concentric evict-child <address>
  *   concentric submit-job <elf> [--input <file>] [--cycles <bound>] [--fee <eth>]
+ *     [--orchestrator <url>]   (an input over 64 bytes is committed by digest and its bytes
+ *     uploaded there; or later with: concentric provide-input <job> <file> --orchestrator <url>)
  *     (the bound defaults to the cycles the run takes, executed here; the fee to feeFor(bound))
  *   concentric job <id> | epoch <n> | rewards [<address>] [--withdraw]
  *
@@ -25,6 +27,8 @@ import {
   inputDigest,
   loadElf,
 } from "../prover/executor/index.ts";
+import { ApiError, OrchestratorClient } from "../orchestrator/client.ts";
+import { MAX_INPUT_BYTES as MAX_UPLOAD_BYTES } from "../orchestrator/api.ts";
 import { cycleBoundOf, registerImageArgs } from "./lib/deploy.ts";
 import {
   connect,
@@ -190,6 +194,7 @@ const submitJob: Cmd = async (args) => {
       input: { type: "string" },
       fee: { type: "string" },
       cycles: { type: "string" },
+      orchestrator: { type: "string" },
     },
   });
   if (!positionals[0]) throw new WalletError("submit-job <elf> is required");
@@ -237,11 +242,71 @@ const submitJob: Cmd = async (args) => {
             account: account!,
           });
   const r = await send(publicClient, "submitJob", tx);
-  if (input.length > MAX_INPUT_BYTES)
+  if (!r.ok) return 1;
+  if (input.length > MAX_INPUT_BYTES) {
+    const jobId = /JobSubmitted jobId=(\d+)/.exec(r.events.join("\n"))?.[1];
+    if (values.orchestrator && jobId !== undefined)
+      return deliverInput(values.orchestrator, account!, Number(jobId), input);
     console.log(
-      `  the ${input.length}-byte input is committed by digest; orchestrators need its bytes`,
+      `  the ${input.length}-byte input is committed by digest; deliver its bytes with ` +
+        `concentric provide-input ${jobId ?? "<job>"} <file> --orchestrator <url>`,
     );
-  return r.ok ? 0 : 1;
+  }
+  return 0;
+};
+
+/**
+ * Uploads a job's input bytes to an orchestrator (signed; checked there against the job's
+ * on-chain digest). Waits, with backoff, while the orchestrator has not seen the job yet.
+ */
+async function deliverInput(
+  url: string,
+  account: ConstructorParameters<typeof OrchestratorClient>[1],
+  jobId: number,
+  input: Uint8Array,
+): Promise<number> {
+  if (input.length > MAX_UPLOAD_BYTES)
+    throw new WalletError(
+      `the input is ${input.length} bytes; orchestrators take at most ${MAX_UPLOAD_BYTES}`,
+    );
+  const client = new OrchestratorClient(url, account);
+  for (let attempt = 0, wait = 500; ; attempt++, wait = Math.min(wait * 2, 10_000)) {
+    try {
+      const r = await client.provideInput(jobId, input);
+      console.log(`input of job ${jobId} delivered to ${url}: ${r?.bytes ?? input.length} bytes`);
+      return 0;
+    } catch (e) {
+      const status = e instanceof ApiError ? e.status : 0;
+      // 404: the orchestrator has not synced the job's event yet; transient errors: retry.
+      if (
+        attempt < 20 &&
+        (status === 404 || (e instanceof ApiError && e.transient) || status === 0)
+      ) {
+        await new Promise((r) => setTimeout(r, wait));
+        continue;
+      }
+      console.error(`input of job ${jobId} refused by ${url}: ${(e as Error).message}`);
+      return 1;
+    }
+  }
+}
+
+const provideInput: Cmd = async (args) => {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { ...COMMON, orchestrator: { type: "string" } },
+  });
+  const [id, file] = positionals;
+  if (!id || !/^[0-9]+$/.test(id) || !file || !values.orchestrator)
+    throw new WalletError("provide-input <job id> <file> --orchestrator <url> is required");
+  const { account } = await session(values, true);
+  return deliverInput(
+    values.orchestrator,
+    account!,
+    Number(id),
+    new Uint8Array(readFileSync(file)),
+  );
 };
 
 const job: Cmd = async (args) => {
@@ -332,6 +397,7 @@ export const chainCommands: Record<string, Cmd> = {
   withdraw,
   "register-orchestrator": registerOrchestrator,
   "approve-child": approveChild,
+  "provide-input": provideInput,
   "evict-child": evictChild,
   "submit-job": submitJob,
   job,

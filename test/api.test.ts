@@ -22,6 +22,7 @@ import { InputIntake, MAX_INPUT_BYTES } from "../orchestrator/inputs.ts";
 import { createMetrics } from "../orchestrator/metrics.ts";
 import { RateLimiter } from "../orchestrator/rate-limit.ts";
 import { Scheduler, type ChunkLease } from "../orchestrator/scheduler.ts";
+import { verifyLeaseReceipt } from "../orchestrator/receipts.ts";
 import { createApp } from "../orchestrator/server.ts";
 import { openDatabase } from "../orchestrator/store.ts";
 import { executeChunked, imageOpening, inputDigest, loadElf } from "../prover/executor/index.ts";
@@ -34,6 +35,8 @@ import { GUEST_INPUTS } from "./helpers/guests.ts";
 
 const alice = privateKeyToAccount(generatePrivateKey());
 const bob = privateKeyToAccount(generatePrivateKey());
+/** The orchestrator's own key: it signs a receipt for every lease. */
+const orchestratorKey = privateKeyToAccount(generatePrivateKey());
 let server: Server;
 let base: string;
 let scheduler: Scheduler;
@@ -113,6 +116,7 @@ beforeAll(async () => {
     log: pino({ level: "silent" }),
     info: () => ({ role: "orchestrator", chainId: 31337 }),
     maxBodyBytes: 64 * 1024,
+    account: orchestratorKey,
   });
   ({ server, url: base } = await listen(app));
 }, 1_800_000);
@@ -142,6 +146,21 @@ describe("orchestrator API", () => {
     const lease = (await a.lease()) as ChunkLease;
     expect(lease.index).toBe(0);
     expect(lease.input.prover).toBe("0");
+    // A signed lease receipt: this orchestrator leased exactly this chunk to alice.
+    const r = lease.receipt!;
+    expect(r).toMatchObject({
+      orchestrator: orchestratorKey.address,
+      leaseId: lease.leaseId,
+      jobId: lease.jobId,
+      index: 0,
+      sIn: lease.input.sIn,
+      sOut: lease.input.sOut,
+      prover: alice.address,
+    });
+    expect(await verifyLeaseReceipt(r, orchestratorKey.address)).toBe(true);
+    expect(await verifyLeaseReceipt(r, bob.address)).toBe(false); // another ring's claim
+    expect(await verifyLeaseReceipt({ ...r, prover: bob.address })).toBe(false); // re-assigned
+    expect(await verifyLeaseReceipt({ ...r, index: 1 })).toBe(false);
 
     const body = "{}";
     const bytes = new TextEncoder().encode(body);

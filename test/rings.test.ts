@@ -189,6 +189,33 @@ describe("rings", () => {
     for (const [i, d] of [d2, d3].entries())
       if (byDelegators[i]! > 0)
         expect(await c.epochs.read.rewardsOf([d.address])).toBeGreaterThan(0n);
+    // The rings that carried the chunks are paid as assemblers, at every depth: ring-2 named
+    // itself and ring-1 in its bundles; the root checked both on chain and named them.
+    expect(root.scheduler.carriersOf([Number(job.jobId)]).sort()).toEqual(
+      [ring2Key.address, ring1Key.address].sort(),
+    );
+    const rootPay = (await c.epochs.read.rewardsOf([rootKey.address])) as bigint;
+    for (const ring of [ring2Key, ring1Key]) {
+      const pay = (await c.epochs.read.rewardsOf([ring.address])) as bigint;
+      expect(pay).toBeGreaterThan(0n);
+      expect(pay).toBeLessThanOrEqual(rootPay); // an even split; the remainder to the submitter
+    }
+    // A child that names outsiders to share the assemblers' pay: a staked root elsewhere in the
+    // registry (mallory) and an unregistered address are dropped; the real rings stay.
+    await stakeAndRegister(devnet.rpc, devnet.deployment, mallory, "http://mallory");
+    root.db
+      .prepare("UPDATE tasks SET carriers = ? WHERE job_id = ? AND idx = 0")
+      .run(
+        JSON.stringify([
+          ring2Key.address,
+          mallory.address,
+          "0x000000000000000000000000000000000000dEaD",
+        ]),
+        Number(job.jobId),
+      );
+    expect((await root.chain!.assemblersOf([Number(job.jobId)])).sort()).toEqual(
+      [ring2Key.address, ring1Key.address].sort(),
+    );
     const status = await new OrchestratorClient(ring1.url, d2).get<{ parent: string }>(
       "/v1/status",
     );

@@ -146,6 +146,8 @@ type ReadNames =
   | "pendingIn"
   | "rewardsOf"
   | "jobCount"
+  | "isActive"
+  | "orchestrator"
   | "result";
 type WriteNames =
   | "stake"
