@@ -147,11 +147,40 @@ export class ChainService {
    */
   async tick(): Promise<void> {
     await this.syncEvents();
+    if (!(await this.activeOnChain())) return;
     this.intake().catch((e: Error) =>
       this.o.log.error({ err: e.message }, "job intake failed; retrying next round"),
     );
     await this.refreshDeadlines();
     await this.submitDueEpochs();
+  }
+
+  private active = { value: false, checkedAt: 0, warnedAt: 0 };
+
+  /**
+   * Whether this node's account is an active orchestrator on chain (registered, not leaving,
+   * staked at least the minimum): checked every 30 s. Until it is, the node follows events but
+   * executes, proves and submits nothing, and says once a minute what it waits for.
+   */
+  private async activeOnChain(now = Date.now()): Promise<boolean> {
+    if (now - this.active.checkedAt < 30_000) return this.active.value;
+    const me = this.address;
+    const active = Boolean(await this.c.registry.read.isActive([me]));
+    this.active = { ...this.active, value: active, checkedAt: now };
+    if (!active && now - this.active.warnedAt >= 60_000) {
+      const o = (await this.c.registry.read.orchestrator([me])) as {
+        registered: boolean;
+        leavingAt: bigint;
+      };
+      const why = !o.registered
+        ? "is not registered as an orchestrator (concentric register-orchestrator)"
+        : o.leavingAt !== 0n
+          ? "is leaving the registry"
+          : "holds less than the minimum stake (concentric stake)";
+      this.o.log.warn({ account: me }, `account ${me} ${why}: waiting, executing nothing`);
+      this.active.warnedAt = now;
+    }
+    return active;
   }
 
   /** Stops executing jobs (the one on the worker is abandoned, and executed again on restart). */
@@ -309,9 +338,15 @@ export class ChainService {
     // Chain reads first: if they fail, the round fails and the job is tried again later.
     // The job settles only within its declared bound (cycles, and chunks of its epoch's room).
     const job = (await this.c.jobs.read.job([BigInt(r.id)])) as {
+      status: number;
       cycleBound: bigint;
       maxChunks: number;
     };
+    if (job.status !== 1) {
+      // Settled or refunded already (e.g. by another root, or before a restart): nothing to do.
+      this.scheduler.failJob(r.id, r.epoch, r.image_id, `the job is no longer pending on chain`);
+      return;
+    }
     const now = await this.chainNow();
     const deadline = await this.proveBy(r.epoch, now);
     try {

@@ -255,7 +255,10 @@ describe("the network under attack (issue 14)", () => {
     const jobs = c.jobs as { read: Record<string, unknown> };
     c.jobs = {
       ...jobs,
-      read: { ...jobs.read, job: async () => ({ cycleBound: 10_000n, maxChunks: 10_000 }) },
+      read: {
+        ...jobs.read,
+        job: async () => ({ status: 1, cycleBound: 10_000n, maxChunks: 10_000 }),
+      },
     };
     const p = await getPoseidon();
     const digest = await inputDigest(new Uint8Array());
@@ -514,4 +517,35 @@ describe("the network under attack (issue 14)", () => {
     expect(jobRow(R_, j6)!.error).toMatch(new RegExp(`^Jobs__NotPending\\(${j6}, 3\\)`));
     expect((await settled(j6))[0]).toBe(false);
   }, 900_000);
+
+  it("an orchestrator whose account is not an active orchestrator on chain says so and waits", async () => {
+    const stranger = await devAccount(17); // funded by the devnet, never staked or registered
+    const lines: string[] = [];
+    const log = pino({ level: "warn" }, {
+      write: (l: string) => void lines.push(l),
+    } as unknown as pino.DestinationStream);
+    const o = await startOrchestrator({
+      db: join(dir, "stranger.sqlite"),
+      rpc: devnet.rpc,
+      deployment: devnet.deployment,
+      account: stranger,
+      artifacts,
+      log,
+      port: 0,
+      pollMs: 200,
+    });
+    try {
+      await until(
+        "the warning",
+        async () => (lines.some((l) => l.includes("is not registered")) ? true : undefined),
+        30_000,
+      );
+      // It follows the chain but executed nothing: no job of its own, whatever is pending.
+      const n = o.db.prepare("SELECT COUNT(*) AS n FROM jobs").get() as { n: number };
+      expect(n.n).toBe(0);
+      expect(lines.join("\n")).toMatch(/waiting, executing nothing/);
+    } finally {
+      await o.stop();
+    }
+  }, 120_000);
 });
