@@ -10,7 +10,7 @@
  *     [--orchestrator <url>]   (an input over 64 bytes is committed by digest and its bytes
  *     uploaded there; or later with: concentric provide-input <job> <file> --orchestrator <url>)
  *     (the bound defaults to the cycles the run takes, executed here; the fee to feeFor(bound))
- *   concentric job <id> | epoch <n> | rewards [<address>] [--withdraw]
+ *   concentric job <id> | epoch <n> | rewards [<address>] [--withdraw [--to <address>]]
  *
  * Common options: --rpc <url> (default http://127.0.0.1:8545), --deployment <file> (default
  * deployments/<chainId>.json), and a key: --keystore <file> [--password-file <file>] or, on a
@@ -375,7 +375,11 @@ const rewards: Cmd = async (args) => {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { ...COMMON, withdraw: { type: "boolean", default: false } },
+    options: {
+      ...COMMON,
+      withdraw: { type: "boolean", default: false },
+      to: { type: "string" },
+    },
   });
   const needsKey = values.withdraw || positionals[0] === undefined;
   const { publicClient, c, account } = await session(values, needsKey);
@@ -384,8 +388,13 @@ const rewards: Cmd = async (args) => {
     `rewards of ${who}: ${formatEther((await c.epochs.read.rewardsOf([who])) as bigint)} ETH`,
   );
   if (!values.withdraw) return 0;
+  // --to: pay another address (a prover address that is a contract refusing ETH, say)
+  if (values.to !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(values.to))
+    throw new WalletError("--to: a 20-byte address");
   const r = await send(publicClient, "withdrawRewards", () =>
-    c.epochs.write.withdrawRewards({ account: account! }),
+    values.to
+      ? c.epochs.write.withdrawRewardsTo([values.to as Hex], { account: account! })
+      : c.epochs.write.withdrawRewards({ account: account! }),
   );
   return r.ok ? 0 : 1;
 };

@@ -41,7 +41,7 @@ const usage = [
   "       concentric approve-child <address> [--revoke]   (the parent, before a child registers)",
   "       concentric evict-child <address>",
   "       concentric submit-job <elf> [--input <file>] [--cycles <bound>] [--fee <eth>]",
-  "       concentric job <id> | epoch [<n>] | rewards [<address>] [--withdraw]",
+  "       concentric job <id> | epoch [<n>] | rewards [<address>] [--withdraw [--to <address>]]",
   "       concentric orchestrator [--port 7001] [--db <file>] [--lease-seconds 60] [--prove-locally] [--parent <url> [--segment-chunks 8]]",
   "       concentric delegator --orchestrator <url> [--workers N] [--name <s>]",
   "  chain commands: [--rpc <url>] [--deployment <file>] [--keystore <file> [--password-file <file>] | --dev-account <i>]",

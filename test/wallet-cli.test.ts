@@ -160,6 +160,17 @@ describe("concentric chain commands", () => {
     expect(cli("rewards", "--dev-account", "1").out).toMatch(/rewards of 0x[0-9a-fA-F]{40}: 0 ETH/);
     const nothing = cli("rewards", "--withdraw", "--dev-account", "1");
     expect(nothing.err).toMatch(/Epoch__NothingToWithdraw/);
+    const elsewhere = cli("rewards", "--withdraw", "--to", "0x1234", "--dev-account", "1");
+    expect(elsewhere.err).toMatch(/--to: a 20-byte address/);
+    const to = cli(
+      "rewards",
+      "--withdraw",
+      "--to",
+      "0x00000000000000000000000000000000000feed1",
+      "--dev-account",
+      "1",
+    );
+    expect(to.err).toMatch(/Epoch__NothingToWithdraw/); // the call went through withdrawRewardsTo
   });
 
   it("uses an encrypted keystore, refusing a wrong password", async () => {
