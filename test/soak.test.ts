@@ -333,7 +333,8 @@ describe("soak: the network under a bounded attack (issue 14)", () => {
         await signedPost("127.0.0.8", persistent, "/v1/nodes", { role: "delegator" });
         let lease: ChunkLease | undefined;
         let n = 0;
-        await loop(stopAt, 1500, async () => {
+        // Asks for a lease often (racing the hoarders), submits a bad proof every 1.5 s.
+        await loop(stopAt, 200, async () => {
           if (!lease) {
             const r = await signedPost("127.0.0.8", persistent, "/v1/tasks/lease", {});
             count("bad proofs: lease", r.status);
@@ -357,6 +358,7 @@ describe("soak: the network under a bounded attack (issue 14)", () => {
             },
           });
           count(zero ? "proof crediting 0x0" : "invalid proof", r.status);
+          await sleep(1300);
           if (r.status === 409 || r.status === 404) lease = undefined;
           if (!zero && r.status === 422) lease = undefined; // re-opened with the refusal
         });
@@ -440,8 +442,43 @@ describe("soak: the network under a bounded attack (issue 14)", () => {
     }
     expect(done.some((d) => d.prover.toLowerCase() !== R.address.toLowerCase())).toBe(true);
 
-    // The attacker: refused everywhere, its bad-proof key suspended, its hoarders counted.
     const M = R_.scheduler.node(persistent.address)!;
+    const hoarded = hoarders.map((a) => R_.scheduler.node(a)).filter((n) => n !== undefined);
+    const hoardRejected = hoarded.reduce((s, n) => s + n!.rejected, 0);
+    // The figures.
+    const lines = ["soak figures:", `  attack: ${(ATTACK_MS / 1000).toFixed(0)} s`];
+    lines.push("  requests by attack kind (HTTP status: count; -1 = attacker-side error):");
+    for (const [kind, m] of [...counts].sort())
+      lines.push(
+        `    ${kind.padEnd(30)} ${[...m]
+          .sort((a, b) => a[0] - b[0])
+          .map(([s, n]) => `${s}: ${n}`)
+          .join(", ")}`,
+      );
+    lines.push(
+      `  hoarding keys: ${hoarders.length}, leases they got: ${total("hoard: lease", 200)}, ` +
+        `expired leases counted against them: ${hoardRejected}`,
+    );
+    lines.push(
+      `  bad-proof key ${persistent.address}: rejected ${M.rejected} (suspended from 10 on)`,
+    );
+    lines.push(
+      `  honest proofs accepted: ${done.map((d) => `${d.prover}: ${d.n}`).join(", ")} (of ${chunks.n} chunks)`,
+    );
+    lines.push(
+      `  rewards on chain: ${Object.entries(rewards)
+        .map(([a, r]) => `${a}: ${r}`)
+        .join(", ")}`,
+    );
+    for (const j of jobs)
+      lines.push(
+        `  job ${j.jobId} (epoch ${j.epoch}): submission to settlement ${((settledAt.get(j.jobId)! - submitted) / 1000).toFixed(1)} s, ` +
+          `settled ≥ ${deadlines.get(j.jobId)! - settledBy.get(j.jobId)!} s (chain time) before the deadline`,
+      );
+    lines.push(`  slowest honest GET /v1/status while polling: ${honestStatusMs.toFixed(0)} ms`);
+    console.log(lines.join("\n"));
+
+    // The attacker: refused everywhere, its bad-proof key suspended, its hoarders counted.
     expect(M.rejected).toBeGreaterThanOrEqual(10);
     expect(M.accepted).toBe(0);
     const last = await signedPost("127.0.0.8", persistent, "/v1/tasks/lease", {});
@@ -466,40 +503,7 @@ describe("soak: the network under a bounded attack (issue 14)", () => {
     expect(total("input: oversized", 413)).toBeGreaterThan(0);
     expect(total("input: unsigned", 200)).toBe(0);
     expect(total("GET /v1/status flood", 429)).toBeGreaterThan(0);
-    const hoarded = hoarders.map((a) => R_.scheduler.node(a)).filter((n) => n !== undefined);
-    const hoardRejected = hoarded.reduce((s, n) => s + n!.rejected, 0);
     for (const n of hoarded) expect(n!.accepted).toBe(0);
-
-    // The figures.
-    const lines = ["soak figures:", `  attack: ${(ATTACK_MS / 1000).toFixed(0)} s`];
-    lines.push("  requests by attack kind (HTTP status: count; -1 = attacker-side error):");
-    for (const [kind, m] of [...counts].sort())
-      lines.push(
-        `    ${kind.padEnd(30)} ${[...m]
-          .sort((a, b) => a[0] - b[0])
-          .map(([s, n]) => `${s}: ${n}`)
-          .join(", ")}`,
-      );
-    lines.push(
-      `  hoarding keys: ${hoarders.length}, leases they got: ${total("hoard: lease", 200)}, ` +
-        `expired leases counted against them: ${hoardRejected}`,
-    );
-    lines.push(`  bad-proof key ${persistent.address}: rejected ${M.rejected}, suspended (403)`);
-    lines.push(
-      `  honest proofs accepted: ${done.map((d) => `${d.prover}: ${d.n}`).join(", ")} (of ${chunks.n} chunks)`,
-    );
-    lines.push(
-      `  rewards on chain: ${Object.entries(rewards)
-        .map(([a, r]) => `${a}: ${r}`)
-        .join(", ")}`,
-    );
-    for (const j of jobs)
-      lines.push(
-        `  job ${j.jobId} (epoch ${j.epoch}): submission to settlement ${((settledAt.get(j.jobId)! - submitted) / 1000).toFixed(1)} s, ` +
-          `settled ≥ ${deadlines.get(j.jobId)! - settledBy.get(j.jobId)!} s (chain time) before the deadline`,
-      );
-    lines.push(`  slowest honest GET /v1/status while polling: ${honestStatusMs.toFixed(0)} ms`);
-    console.log(lines.join("\n"));
 
     for (const p of honest) p.child.kill("SIGINT");
     await Promise.all(
