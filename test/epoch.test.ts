@@ -86,14 +86,7 @@ async function connect() {
     await c.registry.write.register(["http://127.0.0.1:7001", ZERO], as(1));
     await c.registry.write.approveChild([addr(2), true], as(1));
     await c.registry.write.register(["http://127.0.0.1:7002", addr(1)], as(2));
-    await c.jobs.write.registerImage([
-      opening.entry,
-      opening.memorySize,
-      opening.codeStart,
-      opening.codeEnd,
-      opening.initRoot,
-      hex(elf("fibonacci")),
-    ]);
+    await c.jobs.write.registerImage(registerImageArgs(opening, elf("fibonacci")));
     await c.jobs.write.submitJobWithInput(
       [BigInt(run.imageId), hex(GUEST_INPUTS.fibonacci!), BOUND],
       {
@@ -543,14 +536,7 @@ describe("economic attacks on epochs, slashing and payouts", () => {
   async function bare() {
     const h = await connect();
     const c = await deployConcentric(h.connection);
-    await c.jobs.write.registerImage([
-      opening.entry,
-      opening.memorySize,
-      opening.codeStart,
-      opening.codeEnd,
-      opening.initRoot,
-      hex(elf("fibonacci")),
-    ]);
+    await c.jobs.write.registerImage(registerImageArgs(opening, elf("fibonacci")));
     const submitJob0 = async () => {
       await c.jobs.write.submitJobWithInput(
         [BigInt(run.imageId), hex(GUEST_INPUTS.fibonacci!), BOUND],
