@@ -148,7 +148,22 @@ export interface ChunkOptions extends ExecuteOptions {
    * moves nothing) takes one of the maxInputBytes slots.
    */
   circuitAccounting?: boolean;
+  /**
+   * A deliberately wrong execution, for the mutation harness only (see StepFault). Needs
+   * `records`.
+   */
+  stepFault?: StepFault;
 }
+
+/**
+ * Changes what one step did, after it ran: called with the step's record and the machine, it
+ * may change the machine's registers, pc, input position, output, or the memory word the
+ * step accessed (adding its page to `m.dirty`), and returns the record of what the step now
+ * did. The chunk's states, pages and digests follow the changed machine, so a wrong
+ * execution yields chunk records as coherent as a right one (prover/zkvm/mutation-wrong.ts
+ * uses this to check that the circuit refuses them).
+ */
+export type StepFault = (record: StepRecord, m: Machine) => StepRecord;
 
 /** A chunked run: the plain result plus the chain of chunk records. */
 export interface ChunkedExecution extends ExecutionResult {
@@ -318,6 +333,8 @@ export async function executeChunked(
   const maxOutputBytes = chunkLimit("maxOutputBytes", options.maxOutputBytes, 1);
   const circuit = options.circuitAccounting ?? false;
   const records = options.records ?? true;
+  const fault = options.stepFault;
+  if (fault && !records) throw new RangeError("stepFault needs records");
   const stepwise =
     records ||
     circuit ||
@@ -408,7 +425,7 @@ export async function executeChunked(
         if (records) {
           const finish = recordStep(m, view);
           runSteps(m, 1);
-          stepRecords.push(finish());
+          stepRecords.push(fault ? fault(finish(), m) : finish());
         } else {
           runSteps(m, 1);
         }

@@ -150,9 +150,16 @@ export function stepBehaviour(s: ChunkRecord["stepRecords"][number]): string {
 export function coveringChunks(
   chunks: readonly ChunkRecord[],
   covered: Set<string> = new Set(),
-  { endpoints = true }: { endpoints?: boolean } = {},
+  {
+    endpoints = true,
+    behaviour = stepBehaviour,
+  }: {
+    endpoints?: boolean;
+    /** What tells steps apart (default: stepBehaviour). */
+    behaviour?: (s: ChunkRecord["stepRecords"][number]) => string;
+  } = {},
 ): number[] {
-  const sets = chunks.map((c) => new Set(c.stepRecords.map(stepBehaviour)));
+  const sets = chunks.map((c) => new Set(c.stepRecords.map(behaviour)));
   const picked = new Set(endpoints ? [0, chunks.length - 1] : []);
   for (const i of picked) for (const b of sets[i]!) covered.add(b);
   for (;;) {
