@@ -99,13 +99,13 @@ export function defaultCacheDir(): string {
   return process.env.CONCENTRIC_CACHE_DIR ?? join(REPO_ROOT, ".cache");
 }
 
-/** Every file a circom source pulls in, itself first, each once. */
-async function collectSources(
+/** Every file a circom source pulls in, itself first, each once (the harness uses it too). */
+export function collectSources(
   file: string,
   seen = new Map<string, string>(),
-): Promise<Map<string, string>> {
+): Map<string, string> {
   if (seen.has(file)) return seen;
-  const text = await readFile(file, "utf8");
+  const text = readFileSync(file, "utf8");
   seen.set(file, text);
   for (const m of text.matchAll(/^\s*include\s+"([^"]+)"\s*;/gm)) {
     const spec = m[1]!;
@@ -116,7 +116,7 @@ async function collectSources(
     ];
     const found = candidates.find((c) => existsSync(c));
     if (!found) throw new Error(`${relative(REPO_ROOT, file)}: cannot resolve include "${spec}"`);
-    await collectSources(found, seen);
+    collectSources(found, seen);
   }
   return seen;
 }
@@ -129,7 +129,7 @@ function packageVersion(name: string): string {
 
 /** Cache key of a circuit's artifacts under a given ceremony. */
 export async function artifactKey(entry: CircuitEntry, ceremonyId: string): Promise<string> {
-  const sources = await collectSources(resolve(REPO_ROOT, entry.file));
+  const sources = collectSources(resolve(REPO_ROOT, entry.file));
   const h = createHash("sha256");
   h.update(
     JSON.stringify({

@@ -34,6 +34,7 @@ import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join, relative, resolve } from "node:path";
 import { promisify } from "node:util";
+import { collectSources } from "../setup/artifacts.ts";
 import { REPO_ROOT } from "../setup/registry.ts";
 
 const run = promisify(execFile);
@@ -89,25 +90,6 @@ export interface CompiledVariant {
   templates: Record<string, TemplateMeta>;
   /** Main template name. */
   main: string;
-}
-
-/** Every file a circom source pulls in (as artifacts.ts resolves includes), itself first. */
-function collectSources(file: string, seen = new Map<string, string>()): Map<string, string> {
-  if (seen.has(file)) return seen;
-  const text = readFileSync(file, "utf8");
-  seen.set(file, text);
-  for (const m of text.matchAll(/^\s*include\s+"([^"]+)"\s*;/gm)) {
-    const spec = m[1]!;
-    const candidates = [
-      resolve(dirname(file), spec),
-      join(REPO_ROOT, "node_modules", spec),
-      join(REPO_ROOT, "circuits", spec),
-    ];
-    const found = candidates.find((c) => existsSync(c));
-    if (!found) throw new Error(`${relative(REPO_ROOT, file)}: cannot resolve include "${spec}"`);
-    collectSources(found, seen);
-  }
-  return seen;
 }
 
 /** The text with comments replaced by spaces (same length, newlines kept). */
