@@ -55,7 +55,7 @@ import {
   revertReason,
   type Deployment,
   type LooseContract,
-} from "../scripts/lib/wallet.ts";
+} from "../client/chain.ts";
 import { JobExecutor } from "./execute-job.ts";
 import type { Scheduler } from "./scheduler.ts";
 import { getMeta, setMeta, transaction } from "./store.ts";

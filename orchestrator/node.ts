@@ -28,7 +28,7 @@ import {
 } from "../prover/setup/artifacts.ts";
 import { chunkCircuitConfig } from "../prover/zkvm/witness.ts";
 import { Groth16ChunkProver, type Address } from "../prover/zkvm/prover.ts";
-import { connect, loadDeployment, type Deployment } from "../scripts/lib/wallet.ts";
+import { connect, loadDeployment, type Deployment } from "../client/chain.ts";
 import { BatchingVerifier } from "./batch-verifier.ts";
 import { ChainService } from "./chain.ts";
 import { OrchestratorClient } from "./client.ts";

@@ -14,7 +14,7 @@
  * bounded number of calls (past it: 429, retry later). An RPC failure answers 503.
  */
 import type { Address, PublicClient } from "viem";
-import { artifactAbi } from "../scripts/lib/wallet.ts";
+import { artifactAbi } from "../client/chain.ts";
 import { RateLimiter } from "./rate-limit.ts";
 import { SchedulerError } from "./scheduler.ts";
 

@@ -40,7 +40,7 @@ import {
   revertReason,
   walletClient,
   WalletError,
-} from "./lib/wallet.ts";
+} from "../client/chain.ts";
 
 const COMMON = {
   rpc: { type: "string", default: "http://127.0.0.1:8545" },

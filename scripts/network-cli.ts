@@ -28,7 +28,7 @@ import { pino } from "pino";
 import { Delegator } from "../orchestrator/delegator.ts";
 import { startOrchestrator } from "../orchestrator/node.ts";
 import { REPO_ROOT } from "../prover/setup/registry.ts";
-import { connect, loadAccount, loadDeployment, WalletError } from "./lib/wallet.ts";
+import { connect, loadAccount, loadDeployment, WalletError } from "../client/chain.ts";
 
 const KEY = {
   keystore: { type: "string" },

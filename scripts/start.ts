@@ -29,7 +29,7 @@ import { REPO_ROOT } from "../prover/setup/registry.ts";
 import { devAccount, stakeAndRegister, submitGuestJob } from "./lib/actors.ts";
 import { DEFAULT_NETWORK_CIRCUIT } from "./lib/deploy.ts";
 import { startDevnet, type Devnet } from "./lib/devnet.ts";
-import { connect, contracts } from "./lib/wallet.ts";
+import { connect, contracts } from "../client/chain.ts";
 
 const { values } = parseArgs({
   options: {

@@ -62,7 +62,7 @@ import { chunkCircuitConfig, chunkWitness } from "../prover/zkvm/witness.ts";
 import { devAccount, stakeAndRegister } from "../scripts/lib/actors.ts";
 import { DEFAULT_NETWORK_CIRCUIT, registerImageArgs } from "../scripts/lib/deploy.ts";
 import { startDevnet, type Devnet } from "../scripts/lib/devnet.ts";
-import { artifactAbi, CONTRACT_NAMES, connect, walletClient } from "../scripts/lib/wallet.ts";
+import { artifactAbi, CONTRACT_NAMES, connect, walletClient } from "../client/chain.ts";
 import { getTestArtifacts } from "./helpers/artifacts.ts";
 import { until } from "./helpers/until.ts";
 

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../prover/setup/registry.ts";
 import { devAccount, stakeAndRegister, submitGuestJob } from "../scripts/lib/actors.ts";
 import { startDevnet, type Devnet } from "../scripts/lib/devnet.ts";
-import { connect, contracts } from "../scripts/lib/wallet.ts";
+import { connect, contracts } from "../client/chain.ts";
 import { GUEST_INPUTS } from "./helpers/guests.ts";
 import { until } from "./helpers/until.ts";
 

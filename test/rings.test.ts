@@ -18,7 +18,7 @@ import { Delegator } from "../orchestrator/delegator.ts";
 import { startOrchestrator, type Orchestrator } from "../orchestrator/node.ts";
 import { devAccount, stakeAndRegister, submitGuestJob } from "../scripts/lib/actors.ts";
 import { startDevnet, type Devnet } from "../scripts/lib/devnet.ts";
-import { connect, contracts } from "../scripts/lib/wallet.ts";
+import { connect, contracts } from "../client/chain.ts";
 import { getTestArtifacts } from "./helpers/artifacts.ts";
 import { GUEST_INPUTS } from "./helpers/guests.ts";
 import { until } from "./helpers/until.ts";

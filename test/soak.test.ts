@@ -34,7 +34,7 @@ import { REPO_ROOT } from "../prover/setup/registry.ts";
 import { devAccount, stakeAndRegister, submitGuestJob } from "../scripts/lib/actors.ts";
 import { DEFAULT_NETWORK_CIRCUIT } from "../scripts/lib/deploy.ts";
 import { startDevnet, type Devnet } from "../scripts/lib/devnet.ts";
-import { connect, contracts } from "../scripts/lib/wallet.ts";
+import { connect, contracts } from "../client/chain.ts";
 import { getTestArtifacts } from "./helpers/artifacts.ts";
 import { until } from "./helpers/until.ts";
 

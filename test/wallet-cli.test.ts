@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execute, loadElf } from "../prover/executor/index.ts";
 import { REPO_ROOT } from "../prover/setup/registry.ts";
 import { startDevnet, type Devnet } from "../scripts/lib/devnet.ts";
-import { loadAccount, WalletError } from "../scripts/lib/wallet.ts";
+import { loadAccount, WalletError } from "../client/chain.ts";
 
 const PORT = 18545;
 const RPC = `http://127.0.0.1:${PORT}`;

@@ -15,7 +15,7 @@ import {
   loadAccount,
   walletClient,
   type Deployment,
-} from "./wallet.ts";
+} from "../../client/chain.ts";
 
 export const devAccount = (i: number): Promise<PrivateKeyAccount> =>
   loadAccount({ devAccount: String(i) }, 31337);

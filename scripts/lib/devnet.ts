@@ -6,7 +6,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { REPO_ROOT } from "../../prover/setup/registry.ts";
-import type { Deployment } from "./wallet.ts";
+import type { Deployment } from "../../client/chain.ts";
 
 export interface Devnet {
   rpc: string;

@@ -1,5 +1,5 @@
 /**
- * The wallet side of the CLI: keys, clients and contracts of a deployment.
+ * The chain client shared by the CLI, the orchestrator and the tests: keys, clients and contracts of a deployment.
  *
  * Keys come from an encrypted JSON keystore (Web3 Secret Storage v3, read and written with
  * ethers; the password from CONCENTRIC_KEYSTORE_PASSWORD or a prompt-free --password-file), or,
@@ -24,8 +24,8 @@ import {
   type TransactionReceipt,
 } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
-import { DEVELOPMENT_CHAIN_IDS } from "../../prover/setup/artifacts.ts";
-import { REPO_ROOT } from "../../prover/setup/registry.ts";
+import { DEVELOPMENT_CHAIN_IDS } from "../prover/setup/artifacts.ts";
+import { REPO_ROOT } from "../prover/setup/registry.ts";
 
 /** hardhat's default dev accounts: the public test mnemonic, BIP-44 m/44'/60'/0'/0/i. */
 const DEV_MNEMONIC = "test test test test test test test test test test test junk";
