@@ -20,7 +20,7 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { pino, type Logger } from "pino";
-import type { Chain, PrivateKeyAccount, PublicClient } from "viem";
+import { formatEther, type Chain, type PrivateKeyAccount, type PublicClient } from "viem";
 import {
   defaultCacheDir,
   getCircuitArtifacts,
@@ -36,6 +36,7 @@ import { Delegator } from "./delegator.ts";
 import { InputIntake } from "./inputs.ts";
 import { ParentLink } from "./ring.ts";
 import { RingAdmission } from "./ring-admission.ts";
+import { StakeCheck } from "./stake-check.ts";
 import { createMetrics } from "./metrics.ts";
 import { Scheduler } from "./scheduler.ts";
 import { createApp } from "./server.ts";
@@ -73,6 +74,13 @@ export interface OrchestratorOptions {
   reserveMs?: number;
   /** Prove chunks here when their job's deadline is near and nobody else has (see above). */
   proveLocally?: boolean;
+  /**
+   * Stake (wei, in Staking) that lets a delegator lease up to the per-node cap from the start
+   * (default 0.1 ETH); without it a key earns leases by proving (Scheduler `newcomers`).
+   */
+  delegatorStake?: bigint;
+  /** Chunk leases all newcomers (no stake, no accepted proof) share (default 4). */
+  newcomerLeases?: number;
 }
 
 export async function startOrchestrator(o: OrchestratorOptions) {
@@ -86,7 +94,8 @@ export async function startOrchestrator(o: OrchestratorOptions) {
   let binding: DatabaseBinding;
   const parentClient = o.parent ? new OrchestratorClient(o.parent, o.account) : undefined;
   /** Where rings below this node are checked (a root's RPC, or a child's optional one). */
-  let ringReader: { publicClient: PublicClient; registry: Address } | undefined;
+  let ringReader:
+    { publicClient: PublicClient; registry: Address; staking: Address | undefined } | undefined;
   if (!o.parent) {
     const c = await connect(o.rpc!);
     const deployment = o.deployment ?? loadDeployment(c.chainId, o.deploymentFile);
@@ -107,7 +116,11 @@ export async function startOrchestrator(o: OrchestratorOptions) {
       deploymentBlockHash: block.hash,
     };
     binding = { chainId, ...deployed };
-    ringReader = { publicClient: c.publicClient, registry: deployment.contracts.registry };
+    ringReader = {
+      publicClient: c.publicClient,
+      registry: deployment.contracts.registry,
+      staking: deployment.contracts.staking,
+    };
   } else {
     const s = await parentClient!.get<
       { chainId: number; circuit: string; address: string } & typeof deployed
@@ -128,10 +141,22 @@ export async function startOrchestrator(o: OrchestratorOptions) {
         );
       const registry = s.contracts?.registry as Address | undefined;
       if (!registry) throw new Error(`the parent at ${o.parent} reports no registry contract`);
-      ringReader = { publicClient: c.publicClient, registry };
+      ringReader = {
+        publicClient: c.publicClient,
+        registry,
+        staking: s.contracts?.staking as Address | undefined,
+      };
     }
   }
   const admission = ringReader && new RingAdmission({ ...ringReader, self: o.account.address });
+  const delegatorStake = o.delegatorStake ?? 10n ** 17n;
+  const stakeCheck =
+    ringReader?.staking &&
+    new StakeCheck({
+      publicClient: ringReader.publicClient,
+      staking: ringReader.staking,
+      minStake: delegatorStake,
+    });
   const artifacts =
     o.artifacts ??
     (await getCircuitArtifacts(circuit, {
@@ -154,6 +179,12 @@ export async function startOrchestrator(o: OrchestratorOptions) {
     onJobProven: (jobId) => log.info({ job: jobId }, "job proven: every chunk accepted"),
     ...(admission ? { admitRing: (a: Address) => admission.check(a) } : {}),
     ...(o.limits ? { limits: o.limits } : {}),
+    newcomers: {
+      leases: o.newcomerLeases ?? 4,
+      ...(stakeCheck
+        ? { hint: `stake at least ${formatEther(delegatorStake)} ETH (concentric stake)` }
+        : {}),
+    },
     ...(o.reserveMs !== undefined ? { reserveMs: o.reserveMs } : {}),
     ...(o.proveLocally ? { localProver: o.account.address } : {}),
     onExpired: (holder, kind, counted) => {
@@ -190,6 +221,7 @@ export async function startOrchestrator(o: OrchestratorOptions) {
   const app = createApp({
     db,
     scheduler,
+    ...(stakeCheck ? { stakeCheck } : {}),
     ...(inputs ? { inputs } : {}),
     metrics,
     log,

@@ -36,6 +36,15 @@
  *   is answered 429 before any curve arithmetic: not counted as a rejection, and the lease is
  *   kept, so an honest newcomer retries (the delegator daemon does) and graduates with its
  *   first accepted proof.
+ * Leases cost a key nothing either, so what a key may hold grows with what it has shown
+ * (`leaseChunk`'s `staked`, from the chain, see stake-check.ts):
+ * - a staked key may hold `limits.chunkLeases` chunk leases;
+ * - an unstaked key 1 + its accepted proofs (at most `limits.chunkLeases`): leases are earned
+ *   by proving, and each expired one counts against the key;
+ * - unstaked keys with no accepted proof (newcomers) hold one lease each, and `newcomers.leases`
+ *   all together: a thousand fresh keys hoard at most that many chunks for a lease time, while
+ *   staked and proven delegators lease as before. A newcomer past the pool gets 429 (retry; or
+ *   stake to skip the queue) only when there is work to lease.
  * A proof or bundle crediting the zero address is refused (counted): its reward could never be
  * claimed and it would make the epoch's settlement fail on chain.
  */
@@ -134,6 +143,12 @@ export interface SchedulerOptions {
   unproven?: { proofs: number; windowMs: number };
   /** Concurrent leases per node, and the largest segment (defaults 8, 2 and 64 chunks). */
   limits?: { chunkLeases?: number; segmentLeases?: number; segmentChunks?: number };
+  /**
+   * Newcomers (keys with no accepted proof and no stake, see the module doc) share `leases`
+   * chunk leases at once, all of them together (default 4); `hint` tells a refused one how to
+   * skip the queue (e.g. "stake at least 0.1 ETH in Staking").
+   */
+  newcomers?: { leases?: number; hint?: string };
   /**
    * Whether `address` may lease segments: undefined if so, else why not (403). May throw a
    * SchedulerError (e.g. 503 when the chain cannot be read). Without it no segment is leased.
@@ -315,15 +330,38 @@ export class Scheduler {
   }
 
   /** 429 when `holder` already holds `max` leases of this kind. */
-  private checkCap(holder: string, kind: "chunk" | "segment", max: number): void {
+  private checkCap(holder: string, kind: "chunk" | "segment", max: number, why?: string): void {
     const held = this.db
       .prepare("SELECT COUNT(*) AS n FROM leases WHERE holder = ? AND kind = ?")
       .get(holder, kind) as { n: number };
     if (held.n >= max)
       throw new SchedulerError(
         429,
-        `${holder} holds ${held.n} ${kind} leases, the most one node may hold at once: ` +
-          `deliver or release one first`,
+        `${holder} holds ${held.n} ${kind} leases, the most it may hold at once` +
+          (why ? ` (${why})` : "") +
+          `: deliver or release one first`,
+      );
+  }
+
+  /** Chunk leases newcomers hold now, all together (see the module doc). */
+  newcomerLeases(): number {
+    return (
+      this.db
+        .prepare("SELECT COUNT(*) AS n FROM leases WHERE kind = 'chunk' AND newcomer = 1")
+        .get() as { n: number }
+    ).n;
+  }
+
+  /** 429 when newcomers already hold every lease of their pool. */
+  private checkNewcomerPool(): void {
+    const pool = this.o.newcomers?.leases ?? 4;
+    const held = this.newcomerLeases();
+    if (held >= pool)
+      throw new SchedulerError(
+        429,
+        `nodes with no accepted proof and no stake hold ${held} chunk leases, the most they may ` +
+          `hold together; retry later` +
+          (this.o.newcomers?.hint ? `, or ${this.o.newcomers.hint} to lease now` : ""),
       );
   }
 
@@ -364,21 +402,39 @@ export class Scheduler {
 
   /**
    * Leases the next chunk to prove to `holder` (see the module doc for which), or returns
-   * undefined when there is none. 429 when the holder has its fill of leases.
+   * undefined when there is none. 429 when the holder has its fill of leases (`who.staked`: it
+   * has stake on chain; see the module doc), or is a newcomer and the newcomers' pool is full.
    */
-  leaseChunk(holder: Address, now = Date.now()): ChunkLease | undefined {
-    this.requireNode(holder, now);
+  leaseChunk(
+    holder: Address,
+    now = Date.now(),
+    who: { staked?: boolean } = {},
+  ): ChunkLease | undefined {
+    const node = this.requireNode(holder, now);
     this.expireLeases(now);
     const local = this.isLocal(holder);
+    const max = this.o.limits?.chunkLeases ?? 8;
+    const newcomer = !local && !who.staked && node.accepted === 0;
     return transaction(this.db, () => {
-      if (!local) this.checkCap(holder, "chunk", this.o.limits?.chunkLeases ?? 8);
       // The node itself proves only what would otherwise miss its deadline.
       const job = local
         ? this.nextJob(now, "AND j.deadline IS NOT NULL AND j.deadline <= :reserveEnd", {
             reserveEnd: now + this.reserveMs,
           })
         : this.nextJob(now);
+      // Nothing to lease is said as such (204), whatever the caller holds.
       if (!job) return undefined;
+      if (!local)
+        this.checkCap(
+          holder,
+          "chunk",
+          who.staked ? max : Math.min(max, 1 + node.accepted),
+          who.staked
+            ? undefined
+            : `an unstaked node holds at most 1 + its accepted proofs (${node.accepted}), up to ${max}` +
+                (this.o.newcomers?.hint ? `; ${this.o.newcomers.hint} to hold ${max}` : ""),
+        );
+      if (newcomer) this.checkNewcomerPool();
       const t = this.db
         .prepare("SELECT * FROM tasks WHERE job_id = ? AND status = 'open' ORDER BY idx LIMIT 1")
         .get(job.id) as unknown as TaskRow;
@@ -387,9 +443,9 @@ export class Scheduler {
       const deadline = local ? now + this.o.leaseMs : this.chunkLeaseEnd(job.deadline, now);
       this.db
         .prepare(
-          "INSERT INTO leases (id, holder, kind, deadline, created_at) VALUES (?, ?, 'chunk', ?, ?)",
+          "INSERT INTO leases (id, holder, kind, deadline, created_at, newcomer) VALUES (?, ?, 'chunk', ?, ?, ?)",
         )
-        .run(leaseId, holder, deadline, now);
+        .run(leaseId, holder, deadline, now, newcomer ? 1 : 0);
       this.db
         .prepare(
           "UPDATE tasks SET status = 'leased', lease_id = ?, attempts = attempts + 1 WHERE job_id = ? AND idx = ?",

@@ -33,11 +33,13 @@ import type { Metrics } from "./metrics.ts";
 import { RateLimiter } from "./rate-limit.ts";
 import { signLeaseReceipt } from "./receipts.ts";
 import { SchedulerError, type Scheduler } from "./scheduler.ts";
-import { dashboardHtml } from "./dashboard.ts";
+import { explorerRouter } from "./explorer-api.ts";
 
 export interface AppDeps {
   db: DatabaseSync;
   scheduler: Scheduler;
+  /** Whether a delegator has stake behind its key (more leases; see scheduler.ts). */
+  stakeCheck?: { staked(address: Address): Promise<boolean> };
   /** Inputs of jobs submitted by digest (a root that follows a chain). */
   inputs?: InputIntake;
   metrics: Metrics;
@@ -214,9 +216,8 @@ export function createApp(d: AppDeps) {
   app.get("/metrics", async (_req, res) => {
     res.type(d.metrics.registry.contentType).send(await d.metrics.registry.metrics());
   });
-  app.get("/", (_req, res) => {
-    res.type("html").send(dashboardHtml());
-  });
+  // The web app (web/, served from web/dist) and its read-only endpoints (/v1/app/...).
+  app.use(explorerRouter({ db: d.db, info: d.info }));
 
   app.post(
     "/v1/nodes",
@@ -231,7 +232,8 @@ export function createApp(d: AppDeps) {
     route(async (req, res) => {
       const who = await signer(req);
       body(LeaseBody, req);
-      const lease = d.scheduler.leaseChunk(who);
+      const staked = d.stakeCheck ? await d.stakeCheck.staked(who) : false;
+      const lease = d.scheduler.leaseChunk(who, Date.now(), { staked });
       if (!lease) {
         res.status(204).end();
         return;

@@ -63,7 +63,9 @@ CREATE TABLE IF NOT EXISTS leases (
   holder TEXT NOT NULL,
   kind TEXT NOT NULL,
   deadline INTEGER NOT NULL,
-  created_at INTEGER NOT NULL
+  created_at INTEGER NOT NULL,
+  -- 1: leased from the newcomers' pool (no accepted proof, no stake; see scheduler.ts).
+  newcomer INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS tasks (
   job_id INTEGER NOT NULL,
@@ -120,6 +122,7 @@ CREATE TABLE IF NOT EXISTS epochs (
 const ADDED_COLUMNS: [string, string, string][] = [
   ["jobs", "deadline", "INTEGER"],
   ["epochs", "reverted", "TEXT"],
+  ["leases", "newcomer", "INTEGER NOT NULL DEFAULT 0"],
 ];
 
 function addMissingColumns(db: DatabaseSync): void {

@@ -2,7 +2,7 @@
  * The network's long-running commands:
  *
  *   concentric orchestrator [--port 7001] [--host 127.0.0.1] [--db <file>] [--lease-seconds 60]
- *                           [--prove-locally]
+ *                           [--prove-locally] [--delegator-stake 0.1] [--newcomer-leases 4]
  *                           ([--rpc <url>] [--deployment <file>] | --parent <url> [--rpc <url>]) <key>
  *   concentric delegator --orchestrator <url> [--workers N] [--name <s>] <key>
  *
@@ -12,6 +12,10 @@
  * chain under an orchestrator may lease its segments; without --rpc a child leases none).
  * --prove-locally: the orchestrator also proves chunks itself, only those whose epoch's
  * deadline is near and that no delegator has proven (the last resort; it costs its CPU).
+ * --delegator-stake (ETH in Staking, read from the chain): a delegator with that much staked
+ * may hold the per-node lease cap at once; an unstaked one holds 1 + its accepted proofs, and
+ * unstaked keys with no accepted proof share --newcomer-leases leases all together (so fresh
+ * keys cannot hoard chunks for free).
  * The database defaults to .concentric/orchestrator-<chain id>-<deployment>-<address>.sqlite,
  * <deployment> the first 8 hex digits of the deployment block's hash (a child: as its parent
  * reports it): a database is bound to one deployment (store.ts), and a devnet restarted from
@@ -25,6 +29,7 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { pino } from "pino";
+import { parseEther } from "viem";
 import { Delegator } from "../orchestrator/delegator.ts";
 import { startOrchestrator } from "../orchestrator/node.ts";
 import { REPO_ROOT } from "../prover/setup/registry.ts";
@@ -97,6 +102,8 @@ async function orchestrator(args: string[]): Promise<number> {
       db: { type: "string" },
       "lease-seconds": { type: "string", default: "60" },
       "prove-locally": { type: "boolean", default: false },
+      "delegator-stake": { type: "string", default: "0.1" },
+      "newcomer-leases": { type: "string", default: "4" },
       verbose: { type: "boolean", default: false },
     },
   });
@@ -108,6 +115,16 @@ async function orchestrator(args: string[]): Promise<number> {
   const segmentChunks = Number(values["segment-chunks"]);
   if (!Number.isInteger(segmentChunks) || segmentChunks < 1)
     throw new WalletError("--segment-chunks: a positive integer");
+  let delegatorStake: bigint;
+  try {
+    delegatorStake = parseEther(values["delegator-stake"]);
+  } catch {
+    throw new WalletError(`--delegator-stake: an amount of ETH, got ${values["delegator-stake"]}`);
+  }
+  if (delegatorStake < 0n) throw new WalletError("--delegator-stake: not negative");
+  const newcomerLeases = Number(values["newcomer-leases"]);
+  if (!Number.isInteger(newcomerLeases) || newcomerLeases < 0)
+    throw new WalletError("--newcomer-leases: a non-negative integer");
   const rpc = values.rpc ?? (values.parent ? undefined : "http://127.0.0.1:8545");
   const served = values.parent
     ? await statusOf(values.parent)
@@ -132,6 +149,8 @@ async function orchestrator(args: string[]): Promise<number> {
     port,
     leaseMs: leaseSeconds * 1000,
     proveLocally: values["prove-locally"],
+    delegatorStake,
+    newcomerLeases,
     log,
   });
   console.log(`orchestrator ${account.address} serving ${node.url} (dashboard: ${node.url}/)`);

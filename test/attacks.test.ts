@@ -468,7 +468,9 @@ describe("the network under attack (issue 14)", () => {
     expect(jobRow(R_, j4)!.deadline).not.toBeNull(); // R's own epoch: a deadline to meet
     // D takes all four (fairly: one per job) and gives j4 back; it will hold the others.
     R_.scheduler.registerNode(D, "delegator", "");
-    const leases = [0, 1, 2, 3].map(() => R_.scheduler.leaseChunk(D)!);
+    const leases = [0, 1, 2, 3].map(() =>
+      R_.scheduler.leaseChunk(D, Date.now(), { staked: true })!,
+    );
     expect(leases.map((l) => l.jobId)).toEqual([j4, j5, j6, j7]);
     R_.scheduler.releaseLease(D, leases[0]!.leaseId);
     // Not yet in the reserve: R does not prove it itself.

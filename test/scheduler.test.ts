@@ -37,6 +37,8 @@ const A: Address = "0x00000000000000000000000000000000000a11ce";
 const B: Address = "0x0000000000000000000000000000000000000b0b";
 const C: Address = "0x0000000000000000000000000000000000000c0c";
 const TASKS = 3;
+/** A delegator with stake behind its key (the server learns it from the chain). */
+const S = { staked: true };
 
 let artifacts: CircuitArtifacts;
 let prover: Groth16ChunkProver;
@@ -149,7 +151,7 @@ describe("scheduler", () => {
     expect(s.leaseChunk(C, t0 + 5_002)).toBeUndefined(); // nothing open, nothing expired
 
     // A's lease expires: the next caller gets chunk 0 under a new lease.
-    const l0again = s.leaseChunk(C, t0 + 10_001)!;
+    const l0again = s.leaseChunk(C, t0 + 10_001, S)!;
     expect(l0again.index).toBe(0);
     expect(l0again.leaseId).not.toBe(l0.leaseId);
 
@@ -251,8 +253,8 @@ describe("scheduler", () => {
     expect(s.leaseChunk(A, 2)!.index).toBe(2);
     expect(s.leaseChunk(A, 3)).toBeUndefined();
     // Past the segment's deadline each of its chunks goes to the next caller.
-    expect(s.leaseChunk(A, 5002)!.index).toBe(0);
-    expect(s.leaseChunk(A, 5003)!.index).toBe(1);
+    expect(s.leaseChunk(A, 5002, S)!.index).toBe(0);
+    expect(s.leaseChunk(A, 5003, S)!.index).toBe(1);
     await expect(s.submitSegment(C, seg.leaseId, [], 5004)).rejects.toMatchObject({
       status: 404,
     });
@@ -314,9 +316,9 @@ describe("scheduler", () => {
     ] as const)
       s.addJob(jobOf(id, idx), t0);
     for (const n of [C, ...fresh]) s.registerNode(n, "delegator", "", t0);
-    const mine = s.leaseChunk(C, t0)!; // job 30, chunk 0
+    const mine = s.leaseChunk(C, t0, S)!; // job 30, chunk 0
     const theirs = fresh.slice(0, 4).map((f) => s.leaseChunk(f, t0)!); // jobs 31-34
-    const later = s.leaseChunk(C, t0)!; // job 35, chunk 2
+    const later = s.leaseChunk(C, t0, S)!; // job 35, chunk 2
     const pC0 = await prove(mine, C);
     const pC2 = await prove(later, C);
     const forged = (l: ChunkLease, who: Address) => stolen(l.index === 0 ? pC0 : pC2, who);
@@ -420,8 +422,8 @@ describe("lease hoarding (issue 14)", () => {
     expect(b.tasks.map((t) => t.index)).toEqual([4, 5, 6, 7]);
     await refused(s.leaseSegment(C, 1, 4), 429, /holds 2 segment leases/);
     // A delegator: three chunk leases at once, then 429 (not counted; it may retry).
-    for (let i = 0; i < 3; i++) expect(s.leaseChunk(A, 5)).toBeDefined();
-    await refused(() => s.leaseChunk(A, 6), 429, /holds 3 chunk leases/);
+    for (let i = 0; i < 3; i++) expect(s.leaseChunk(A, 5, S)).toBeDefined();
+    await refused(() => s.leaseChunk(A, 6, S), 429, /holds 3 chunk leases/);
     expect(s.node(A)!.rejected).toBe(0);
     // Without a chain to check rings against, no segment goes to anyone.
     const bare = new Scheduler(db, new BatchingVerifier(artifacts.vkey), {
@@ -449,8 +451,79 @@ describe("lease hoarding (issue 14)", () => {
     // Both chunks are open again for an honest delegator; returning a lease costs nothing.
     const l0 = s.leaseChunk(A, t)!;
     s.releaseLease(A, l0.leaseId);
-    expect([s.leaseChunk(A, t)!.index, s.leaseChunk(A, t)!.index]).toEqual([0, 1]);
+    expect([s.leaseChunk(A, t, S)!.index, s.leaseChunk(A, t, S)!.index]).toEqual([0, 1]);
     expect(s.node(A)!.rejected).toBe(0);
+    db.close();
+  });
+
+  it("attack: a thousand fresh keys hoard at most the newcomers' pool; staked and proven delegators lease past it", () => {
+    const { db, s } = fresh({
+      leaseMs: 1000,
+      limits: { chunkLeases: 8 },
+      newcomers: { leases: 4, hint: "stake at least 0.1 ETH (concentric stake)" },
+    });
+    s.addJob(bigJob(64, 40), 0);
+    // 1,000 throw-away keys, no stake, no proof: four leases between all of them, the rest 429
+    // (not counted: asking is not misbehaving) with how to skip the queue.
+    const keys = Array.from(
+      { length: 1000 },
+      (_, i) => `0x${(0xf0000 + i).toString(16).padStart(40, "0")}` as Address,
+    );
+    let got = 0;
+    let busy = 0;
+    for (const k of keys) {
+      s.registerNode(k, "delegator", "", 0);
+      try {
+        if (s.leaseChunk(k, 1)) got++;
+      } catch (e) {
+        expect(e).toBeInstanceOf(SchedulerError);
+        expect((e as SchedulerError).status).toBe(429);
+        expect((e as Error).message).toMatch(/no accepted proof and no stake hold 4 chunk leases/);
+        expect((e as Error).message).toMatch(/stake at least 0\.1 ETH/);
+        busy++;
+      }
+    }
+    expect([got, busy]).toEqual([4, 996]);
+    expect(s.newcomerLeases()).toBe(4);
+    // A newcomer holds one lease at a time even when the pool has room.
+    s.releaseLease(
+      keys[0]!,
+      (db.prepare("SELECT id FROM leases WHERE holder = ?").get(keys[0]!) as { id: string }).id,
+    );
+    expect(() => s.leaseChunk(keys[1]!, 2)).toThrow(
+      /holds 1 chunk leases.*1 \+ its accepted proofs \(0\)/,
+    );
+    // A staked delegator leases the per-node cap at once, pool or not.
+    s.registerNode(A, "delegator", "", 0);
+    for (let i = 0; i < 8; i++) expect(s.leaseChunk(A, 3, S)).toBeDefined();
+    expect(() => s.leaseChunk(A, 3, S)).toThrow(/holds 8 chunk leases/);
+    // An unstaked delegator earns leases by proving: 1 + accepted (2 here), not the pool's.
+    s.registerNode(B, "delegator", "", 0);
+    db.prepare("UPDATE nodes SET accepted = 2 WHERE address = ?").run(B); // as if it had proven 2
+    for (let i = 0; i < 3; i++) expect(s.leaseChunk(B, 4)).toBeDefined();
+    expect(() => s.leaseChunk(B, 4)).toThrow(
+      /holds 3 chunk leases.*1 \+ its accepted proofs \(2\)/,
+    );
+    expect(s.newcomerLeases()).toBe(3); // keys[0] gave its lease back; A and B took none
+    // Every hoarder's lease expires and counts against it; the pool is free again.
+    expect(s.expireLeases(2000)).toBe(3 + 8 + 3);
+    expect(keys.filter((k) => s.node(k)!.rejected === 1).length).toBe(3);
+    expect(keys.filter((k) => s.node(k)!.rejected > 1).length).toBe(0);
+    expect(s.newcomerLeases()).toBe(0);
+    db.close();
+  });
+
+  it("tells a newcomer there is nothing to lease (204), not to wait, when no chunk is open", () => {
+    const { db, s } = fresh({ newcomers: { leases: 1 } });
+    s.addJob(bigJob(65, 1), 0);
+    for (const n of [A, B]) s.registerNode(n, "delegator", "", 0);
+    expect(s.leaseChunk(A, 1)).toBeDefined(); // the pool (1) is full, and so is the job
+    expect(s.leaseChunk(B, 1)).toBeUndefined();
+    s.addJob(bigJob(66, 1), 2);
+    expect(() => s.leaseChunk(B, 3)).toThrow(
+      /hold 1 chunk leases, the most they may hold together/,
+    );
+    expect(s.leaseChunk(B, 3, S)).toBeDefined();
     db.close();
   });
 
@@ -460,7 +533,7 @@ describe("lease hoarding (issue 14)", () => {
     s.addJob(bigJob(62, 20, P), 0);
     for (const n of [A, B]) s.registerNode(n, "delegator", "", 0);
     s.registerNode(C, "orchestrator", "", 0);
-    const lease = (at: number) => s.leaseChunk(A, at)!.deadline;
+    const lease = (at: number) => s.leaseChunk(A, at, S)!.deadline;
     expect(lease(P - 100_000)).toBe(P - 90_000); // a full lease
     expect(lease(P - 15_000)).toBe(P - 10_000); // cut to end where the reserve begins
     expect(lease(P - 12_000)).toBe(P - 2_000); // too short so: the last chance, up to P
@@ -495,7 +568,7 @@ describe("lease hoarding (issue 14)", () => {
     s.addJob(bigJob(70, 4096), t0); // a huge job, first
     s.addJob(bigJob(71, 2), t0 + 1); // a small one, after it
     const ids = (who: Address, n: number, at: number) =>
-      Array.from({ length: n }, () => s.leaseChunk(who, at)!.jobId);
+      Array.from({ length: n }, () => s.leaseChunk(who, at, S)!.jobId);
     // Turn by turn: the job with the fewest chunks in flight.
     expect(ids(A, 4, t0 + 2)).toEqual([70, 71, 70, 71]);
     expect(ids(A, 2, t0 + 3)).toEqual([70, 70]);
