@@ -99,6 +99,13 @@ export async function switchChain(provider: EIP1193Provider, chainId: number): P
       params: [{ chainId: `0x${chainId.toString(16)}` }],
     });
   } catch (e) {
+    if ((e as { code?: unknown })?.code === 4902)
+      throw new WalletActionError(
+        "wrong-chain",
+        `Your wallet does not know chain ${chainId}: add it (with the RPC URL of this network's node) and switch again.`,
+        undefined,
+        { cause: e },
+      );
     throw describeWalletError(e);
   }
 }

@@ -13,7 +13,8 @@
  * --depth D > 1 puts D − 1 child orchestrators between the root and the delegators (rings:
  * root → ring D−1 → … → ring 1 → delegators), each staked and registered on chain under its
  * parent, serving on the next ports; segments go down and verified bundles come back up.
- * --keep leaves the network running after the epoch (dashboard at the printed URL).
+ * --keep leaves the network running after the epoch (the web app at the printed URL: connect a
+ * browser wallet to the printed RPC to stake, submit jobs and watch them settle).
  * Logs: .concentric/start/orchestrator.log (pino JSON lines).
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -118,7 +119,9 @@ try {
     log: pino({ name: "orchestrator" }, pino.destination(join(runDir, "orchestrator.log"))),
   });
   console.log(`3. orchestrator ${orch.address} staked 2 ETH, registered as a root, serving ${url}`);
-  console.log(`     dashboard ${url}/   metrics ${url}/metrics   API ${url}/v1/openapi.json`);
+  console.log(
+    `     web app ${url}/ (a browser wallet on chain ${devnet.deployment.chainId}, RPC ${devnet.rpc})   metrics ${url}/metrics   API ${url}/v1/openapi.json`,
+  );
 
   // Rings: each child leases segments from the one above; delegators serve the lowest.
   let bottom = url;
@@ -236,7 +239,10 @@ try {
     `     rewards of orchestrator ${orch.address}: ${formatEther(await c.epochs.read.rewardsOf([orch.address]))} ETH`,
   );
   console.log(`done in ${at()}`);
-  if (values.keep) console.log(`network still running (dashboard ${url}/); Ctrl-C stops it`);
+  if (values.keep)
+    console.log(
+      `network still running: open the web app at ${url}/ (wallet RPC ${devnet.rpc}, chain ${devnet.deployment.chainId}); Ctrl-C stops it`,
+    );
   else await shutdown(settled && matches ? 0 : 1);
 } catch (e) {
   if (!stopping) console.error(`failed: ${(e as Error).message}`);

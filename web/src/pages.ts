@@ -823,13 +823,13 @@ export function jobPage(ctx: Ctx, main: HTMLElement, id: number): Page {
     const s = ctx.wallet.state.status === "ready" ? ctx.wallet.state.session : undefined;
     let chain: ChainJob | undefined;
     if (s) {
-      const count = await read<bigint>(s, "jobs", "jobCount");
-      if (BigInt(id) >= count && BigInt(id) !== 0n && !o.seen) {
+      chain = await read<ChainJob>(s, "jobs", "job", [BigInt(id)]).catch(() => undefined);
+      if (chain && chain.status === 0) chain = undefined;
+      if (!chain && !o.seen) {
+        const count = await read<bigint>(s, "jobs", "jobCount");
         fill(status, `No job ${id} on chain (${count} jobs so far).`);
         return;
       }
-      chain = await read<ChainJob>(s, "jobs", "job", [BigInt(id)]).catch(() => undefined);
-      if (chain && chain.status === 0) chain = undefined;
     }
     const proven = o.tasks.filter((t) => t.status === "done").length;
     const total = o.job?.chunks ?? 0;
