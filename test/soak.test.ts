@@ -5,11 +5,13 @@
  * stop by themselves, from its own loopback addresses (127.0.0.2 and up; the honest parties
  * speak from 127.0.0.1), so per-address rate limits fall on it:
  *
- * - hoarding: fresh keys register and lease as many chunks as they may, and never deliver;
+ * - hoarding: fresh keys register and lease as many chunks as they may, and never deliver (they
+ *   share the newcomers' pool of 4 leases; honest d2 has a delegator's stake, d3 has none);
  * - fresh keys registered as "orchestrators" (not on chain) ask for segment leases;
  * - unsigned, forged (signed by one key in the name of an honest one) and replayed requests;
  * - oversized and unsigned input uploads;
- * - proofs crediting 0x0 and invalid proofs (one persistent key, until it is suspended);
+ * - proofs crediting 0x0 and invalid proofs (one persistent key with a delegator's stake, so it
+ *   gets leases at once, until it is suspended);
  * - a flood of GET /v1/status.
  *
  * Every honest job (one small fibonacci job; SOAK_JOBS=2 for two) settles on chain before its epoch's deadline, the
@@ -31,7 +33,12 @@ import { signRequest } from "../orchestrator/auth.ts";
 import { startOrchestrator, type Orchestrator } from "../orchestrator/node.ts";
 import type { ChunkLease } from "../orchestrator/scheduler.ts";
 import { REPO_ROOT } from "../prover/setup/registry.ts";
-import { devAccount, stakeAndRegister, submitGuestJob } from "../scripts/lib/actors.ts";
+import {
+  devAccount,
+  stakeAndRegister,
+  stakeDelegator,
+  submitGuestJob,
+} from "../scripts/lib/actors.ts";
 import { DEFAULT_NETWORK_CIRCUIT } from "../scripts/lib/deploy.ts";
 import { startDevnet, type Devnet } from "../scripts/lib/devnet.ts";
 import { connect, contracts } from "../client/chain.ts";
@@ -39,6 +46,7 @@ import { getTestArtifacts } from "./helpers/artifacts.ts";
 import { until } from "./helpers/until.ts";
 
 const ATTACK_MS = Number(process.env.SOAK_ATTACK_MS ?? 120_000);
+const NEWCOMER_LEASES = 4;
 const dir = mkdtempSync(join(tmpdir(), "concentric-soak-"));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -212,6 +220,7 @@ beforeAll(async () => {
     leaseMs: Number(process.env.SOAK_LEASE_MS ?? 300_000),
     reserveMs: 30_000,
     proveLocally: true,
+    newcomerLeases: NEWCOMER_LEASES,
   });
   port = Number(new URL(R_.url).port);
 }, 600_000);
@@ -226,6 +235,9 @@ afterAll(async () => {
 describe("soak: the network under a bounded attack (issue 14)", () => {
   it("settles every honest job before its deadline while the attacker is refused", async () => {
     const [d2, d3, user] = [await devAccount(2), await devAccount(3), await devAccount(5)];
+    // d2 has a delegator's stake (0.1 ETH) and leases past the newcomers' pool; d3 has none and
+    // must earn its leases (it competes with the hoarders for the pool until its first proof).
+    await stakeDelegator(devnet.rpc, devnet.deployment, d2, "0.1");
     const honest = [delegator(2), delegator(3)];
     const { publicClient } = await connect(devnet.rpc);
     const c = contracts(devnet.deployment, { public: publicClient });
@@ -235,8 +247,20 @@ describe("soak: the network under a bounded attack (issue 14)", () => {
     const fresh = () => privateKeyToAccount(generatePrivateKey());
     let imageId = "0";
     const hoarders: string[] = [];
-    const persistent = fresh(); // submits bad proofs until suspended
+    // Submits bad proofs until suspended: a staked attacker (funded by dev account 4), so that
+    // it gets leases at once and its suspension is what stops it.
+    const persistent = fresh();
+    await stakeDelegator(devnet.rpc, devnet.deployment, persistent, "0.1", {
+      fundFrom: await devAccount(4),
+    });
     const attack: Promise<void>[] = [];
+    // The newcomers' pool, sampled: fresh keys together never hold more than it.
+    let newcomersMax = 0;
+    attack.push(
+      loop(stopAt, 250, async () => {
+        newcomersMax = Math.max(newcomersMax, R_.scheduler.newcomerLeases());
+      }),
+    );
 
     // Hoarding: a fresh key every 3 s registers and leases until refused or nothing is left.
     attack.push(
@@ -456,7 +480,8 @@ describe("soak: the network under a bounded attack (issue 14)", () => {
           .join(", ")}`,
       );
     lines.push(
-      `  hoarding keys: ${hoarders.length}, leases they got: ${total("hoard: lease", 200)}, ` +
+      `  hoarding keys: ${hoarders.length}, leases they got: ${total("hoard: lease", 200)} ` +
+        `(newcomers' pool ${NEWCOMER_LEASES}; most held at once by newcomers: ${newcomersMax}), ` +
         `expired leases counted against them: ${hoardRejected}`,
     );
     lines.push(
@@ -504,6 +529,15 @@ describe("soak: the network under a bounded attack (issue 14)", () => {
     expect(total("input: unsigned", 200)).toBe(0);
     expect(total("GET /v1/status flood", 429)).toBeGreaterThan(0);
     for (const n of hoarded) expect(n!.accepted).toBe(0);
+    // Hoarding is bounded by the newcomers' pool: the leases last longer than the attack, so
+    // the fresh keys got at most the pool, however many keys they used.
+    expect(newcomersMax).toBeLessThanOrEqual(NEWCOMER_LEASES);
+    expect(total("hoard: lease", 200)).toBeLessThanOrEqual(NEWCOMER_LEASES);
+    expect(total("hoard: lease", 429)).toBeGreaterThan(0);
+    // The staked honest delegator was not held back by the pool: it proved chunks.
+    expect(
+      done.find((d) => d.prover.toLowerCase() === d2.address.toLowerCase())?.n ?? 0,
+    ).toBeGreaterThan(0);
 
     for (const p of honest) p.child.kill("SIGINT");
     await Promise.all(

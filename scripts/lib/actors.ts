@@ -57,6 +57,32 @@ export async function stakeAndRegister(
   );
 }
 
+/**
+ * Stakes `eth` from `account` without registering anything: a delegator's stake, which lets it
+ * lease past the newcomers' pool (orchestrator/stake-check.ts). With `fundFrom`, that account
+ * first sends `account` what it needs (a fresh key has no ETH).
+ */
+export async function stakeDelegator(
+  rpc: string,
+  d: Deployment,
+  account: PrivateKeyAccount,
+  eth: string,
+  o: { fundFrom?: PrivateKeyAccount } = {},
+): Promise<void> {
+  if (o.fundFrom) {
+    const { chain, publicClient } = await connect(rpc);
+    const hash = await walletClient(chain, rpc, o.fundFrom).sendTransaction({
+      account: o.fundFrom,
+      chain,
+      to: account.address,
+      value: parseEther(eth) + parseEther("0.1"),
+    });
+    await publicClient.waitForTransactionReceipt({ hash });
+  }
+  const { c, wait } = await session(rpc, d, account);
+  await wait(await c.staking.write.stake({ value: parseEther(eth) }));
+}
+
 /** Registers a committed guest (if new) and submits a job on `input`; returns the job id. */
 export async function submitGuestJob(
   rpc: string,
