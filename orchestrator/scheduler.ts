@@ -481,7 +481,14 @@ export class Scheduler {
 
   private lease(leaseId: string) {
     const l = this.db.prepare("SELECT * FROM leases WHERE id = ?").get(leaseId) as
-      | { id: string; holder: string; kind: string; deadline: number; created_at: number }
+      | {
+          id: string;
+          holder: string;
+          kind: string;
+          deadline: number;
+          created_at: number;
+          newcomer: number;
+        }
       | undefined;
     if (!l) throw new SchedulerError(404, `no lease ${leaseId} (never issued, or re-issued)`);
     return l;
@@ -495,14 +502,19 @@ export class Scheduler {
 
   /**
    * Verifies one node's proofs: batched with other arrivals if the node has had a submission
-   * accepted, else alone and within the unproven nodes' budget (429 past it, not counted).
+   * accepted, else alone and, unless it was staked when it leased, within the unproven nodes'
+   * budget (429 past it, not counted).
    */
   private async verifyFor(
     node: { address: string; accepted: number },
     items: BatchItem[],
     now: number,
+    staked = false,
   ): Promise<Verdict[]> {
     if (node.accepted > 0) return Promise.all(items.map((i) => this.verifier.verify(i)));
+    // Staked when it leased: alone, but not from the budget fresh keys share (they cannot
+    // starve a delegator that paid its way in).
+    if (staked) return this.verifier.verifyAlone(items);
     const cost = Math.min(items.length, this.unprovenProofs);
     if (!this.unproven.take("unproven", now, cost))
       throw new SchedulerError(
@@ -554,7 +566,12 @@ export class Scheduler {
       if (proof.publicSignals[i] !== expected[i])
         this.reject(holder, `public signal ${names[i]} is not this chunk's (${expected[i]})`);
     const verdict = (
-      await this.verifyFor(node, [{ proof: proof.proof, publicSignals: proof.publicSignals }], now)
+      await this.verifyFor(
+        node,
+        [{ proof: proof.proof, publicSignals: proof.publicSignals }],
+        now,
+        l.kind === "chunk" && l.newcomer === 0,
+      )
     )[0]!;
     if (!verdict.valid) {
       transaction(this.db, () => this.reopen(leaseId));

@@ -300,6 +300,7 @@ describe("scheduler", () => {
       leaseMs: 600_000,
       maxRejected: 3,
       unproven: { proofs: 2, windowMs: 60_000 },
+      newcomers: { leases: 8 },
     });
     const t0 = 1_000_000;
     const fresh = [1, 2, 3, 4, 5].map(
@@ -316,9 +317,9 @@ describe("scheduler", () => {
     ] as const)
       s.addJob(jobOf(id, idx), t0);
     for (const n of [C, ...fresh]) s.registerNode(n, "delegator", "", t0);
-    const mine = s.leaseChunk(C, t0, S)!; // job 30, chunk 0
+    const mine = s.leaseChunk(C, t0)!; // job 30, chunk 0 (C has no stake yet)
     const theirs = fresh.slice(0, 4).map((f) => s.leaseChunk(f, t0)!); // jobs 31-34
-    const later = s.leaseChunk(C, t0, S)!; // job 35, chunk 2
+    const later = s.leaseChunk(C, t0, S)!; // job 35, chunk 2 (C has staked meanwhile)
     const pC0 = await prove(mine, C);
     const pC2 = await prove(later, C);
     const forged = (l: ChunkLease, who: Address) => stolen(l.index === 0 ? pC0 : pC2, who);
@@ -340,6 +341,15 @@ describe("scheduler", () => {
     expect(verifier.batchSizes.length).toBe(checked);
     expect(fresh.slice(1, 4).map((f) => s.node(f)!.rejected)).toEqual([0, 0, 0]);
     expect(s.counts().tasks).toMatchObject({ leased: 4 });
+    // Nor is a key that was staked when it leased: its proof is checked (alone) at once.
+    s.addJob(jobOf(36, 0), t0);
+    const paid = s.leaseChunk(fresh[4]!, t0 + 1, S)!;
+    await refused(
+      s.submitChunk(fresh[4]!, paid.leaseId, forged(paid, fresh[4]!), t0 + 1),
+      422,
+      /invalid proof/,
+    );
+    expect(verifier.batchSizes.slice(checked)).toEqual([1]);
     // A proven node is not held back by the strangers' budget.
     expect((await s.submitChunk(C, later.leaseId, pC2, t0 + 2)).jobProven).toBe(true);
     // Half a window later one verification is available again: one stranger's turn.
