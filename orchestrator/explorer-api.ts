@@ -10,8 +10,9 @@
  *   error of the system, so a revert decodes by name in the browser), circuit, this node.
  * - `GET /v1/app/guests`: the committed guests (guests/elf) with image ID and size.
  * - `POST /v1/app/prepare` `{ guest | elf (hex), input (hex) }`: the image ID, the arguments of
- *   `registerImage` and the cycle bound to declare (the run executed here, at most
- *   {@link PREPARE_MAX_CYCLES} cycles), the exit code and output the run will prove.
+ *   `registerImage` and the cycle bound to declare (the run executed once, on a worker thread,
+ *   at most {@link PREPARE_MAX_CYCLES} cycles; 503 when too many wait), the exit code and
+ *   output the run will prove.
  * - `GET /v1/app/jobs/:jobId`: what this orchestrator knows of a job: seen on chain, executed,
  *   each chunk's status and prover, the run's exit code, cycles, output and output digest, and
  *   the epoch's submission.
@@ -26,7 +27,6 @@ import express, { type Router } from "express";
 import { z } from "zod";
 import { artifactAbi, CONTRACT_NAMES } from "../client/chain.ts";
 import {
-  execute,
   getPoseidon,
   imageIdOf,
   imageOpening,
@@ -35,6 +35,8 @@ import {
 } from "../prover/executor/index.ts";
 import { REPO_ROOT } from "../prover/setup/registry.ts";
 import { dashboardHtml } from "./dashboard.ts";
+import { JobPreparer, PrepareError } from "./prepare-job.ts";
+import { PoolBusyError } from "./worker-pool.ts";
 
 /** Where `npm run build` writes the app. */
 export const WEB_DIST = join(REPO_ROOT, "web", "dist");
@@ -92,16 +94,9 @@ function committedGuests(): Map<string, Uint8Array> {
   return m;
 }
 
-async function describeImage(elf: Uint8Array) {
-  let program;
-  try {
-    program = loadElf(elf);
-  } catch (e) {
-    throw new AppRequestError(422, `not a loadable RV32IM ELF: ${(e as Error).message}`);
-  }
-  const o = await imageOpening(program);
-  const imageId = imageIdOf(await getPoseidon(), o);
-  return { program, imageId, opening: o };
+/** The image ID of a committed guest (trusted bytes: computed here, once per guest). */
+async function imageIdOfElf(elf: Uint8Array): Promise<bigint> {
+  return imageIdOf(await getPoseidon(), await imageOpening(loadElf(elf)));
 }
 
 /** The ABIs the app calls with: each contract's own, plus every error of the system. */
@@ -128,6 +123,7 @@ function appAbis() {
 export function explorerRouter(d: ExplorerDeps): Router {
   const r = express.Router();
   let abis: ReturnType<typeof appAbis> | undefined;
+  let preparer: JobPreparer | undefined;
   let guestList: Promise<{ name: string; imageId: string; bytes: number }[]> | undefined;
 
   r.get("/v1/app/config", (_req, res) => {
@@ -148,7 +144,7 @@ export function explorerRouter(d: ExplorerDeps): Router {
     guestList ??= (async () => {
       const out = [];
       for (const [name, elf] of committedGuests()) {
-        const { imageId } = await describeImage(elf);
+        const imageId = await imageIdOfElf(elf);
         out.push({ name, imageId: imageId.toString(), bytes: elf.length });
       }
       return out;
@@ -169,30 +165,22 @@ export function explorerRouter(d: ExplorerDeps): Router {
     } else elf = bytesOf(b.elf!);
     if (elf.length > MAX_ELF_BYTES)
       throw new AppRequestError(413, `an ELF is at most ${MAX_ELF_BYTES} bytes here`);
-    const input = bytesOf(b.input);
-    const { program, imageId, opening } = await describeImage(elf);
-    let run;
+    preparer ??= new JobPreparer();
+    let p;
     try {
-      run = execute(program, input, { maxCycles: PREPARE_MAX_CYCLES });
+      p = await preparer.prepare({ elf, input: bytesOf(b.input), maxCycles: PREPARE_MAX_CYCLES });
     } catch (e) {
-      throw new AppRequestError(
-        422,
-        `the run does not exit within ${PREPARE_MAX_CYCLES} cycles: ${(e as Error).message}`,
-      );
+      if (e instanceof PrepareError) throw new AppRequestError(422, e.message);
+      if (e instanceof PoolBusyError)
+        throw new AppRequestError(503, "busy preparing other jobs; retry in a moment");
+      throw e;
     }
     res.json({
-      imageId: imageId.toString(),
-      registerImage: {
-        entry: opening.entry,
-        memorySize: opening.memorySize,
-        codeStart: opening.codeStart,
-        codeEnd: opening.codeEnd,
-        initRoot: opening.initRoot.toString(),
-        elf: hexOf(elf),
-      },
-      cycleBound: String(Math.max(1, run.cycles)),
-      exitCode: run.exitCode,
-      output: hexOf(run.output),
+      imageId: p.imageId,
+      registerImage: { ...p.registerImage, elf: hexOf(elf) },
+      cycleBound: String(Math.max(1, p.cycles)),
+      exitCode: p.exitCode,
+      output: hexOf(p.output),
     });
   });
 
