@@ -304,6 +304,20 @@ export interface Machine {
   exitCode: number;
   /** Pages (address >>> PAGE_SHIFT) written since the caller last cleared the set (null: off). */
   readonly dirty: Set<number> | null;
+  /** Memory words (address >>> 2) touched, read or written, fetches included (null: off). */
+  touch: WordTouch | null;
+}
+
+/**
+ * First touches of memory words since the caller's last `begin`: for each, its index and its
+ * value just before the first access (so, at the start of the span). `stamp[w] === id` marks
+ * a word touched in the current span; the caller bumps `id` to start a new span.
+ */
+export interface WordTouch {
+  readonly stamp: Uint32Array;
+  id: number;
+  readonly words: number[];
+  readonly before: number[];
 }
 
 /** A fresh machine at the image's entry (sp = memorySize, other registers 0). */
@@ -329,6 +343,7 @@ export function createMachine(
     halted: false,
     exitCode: 0,
     dirty: trackDirty ? new Set() : null,
+    touch: null,
   };
 }
 
@@ -354,6 +369,7 @@ export function runSteps(m: Machine, budget: number): void {
   const input = m.input;
   const maxCycles = m.maxCycles;
   const dirty = m.dirty;
+  const touch = m.touch;
   const d = decodeImage(image);
   const { op: OP, rd: RD, rs1: RS1, rs2: RS2, imm: IMM, word: WORD } = d;
   const codeStart = image.codeStart;
@@ -404,6 +420,14 @@ export function runSteps(m: Machine, budget: number): void {
       trap("store-to-code", `read into 0x${addr.toString(16)}`);
   };
 
+  /** Records the first touch of word w in the current span, with its value before it. */
+  const touchWord = (w: number): void => {
+    if (touch!.stamp[w] === touch!.id) return;
+    touch!.stamp[w] = touch!.id;
+    touch!.words.push(w);
+    touch!.before.push(view.getUint32(w << 2, true));
+  };
+
   for (;;) {
     if (cycles >= stop) {
       save();
@@ -412,6 +436,7 @@ export function runSteps(m: Machine, budget: number): void {
     const i = (pc - codeStart) >>> 2;
     const op = i < codeWords ? OP[i]! : NONE;
     if (op === NONE) trap("fetch-outside-code");
+    if (touch !== null) touchWord(pc >>> 2);
     if (cycles >= maxCycles) trap("cycle-limit", `limit ${maxCycles}`);
     const rd = RD[i]!;
     const a = x[RS1[i]!]!;
@@ -465,36 +490,42 @@ export function runSteps(m: Machine, budget: number): void {
       case LB: {
         const addr = (a + imm) >>> 0;
         checkLoad(addr, 1);
+        if (touch !== null) touchWord(addr >>> 2);
         v = view.getInt8(addr);
         break;
       }
       case LBU: {
         const addr = (a + imm) >>> 0;
         checkLoad(addr, 1);
+        if (touch !== null) touchWord(addr >>> 2);
         v = mem[addr]!;
         break;
       }
       case LH: {
         const addr = (a + imm) >>> 0;
         checkLoad(addr, 2);
+        if (touch !== null) touchWord(addr >>> 2);
         v = view.getInt16(addr, true);
         break;
       }
       case LHU: {
         const addr = (a + imm) >>> 0;
         checkLoad(addr, 2);
+        if (touch !== null) touchWord(addr >>> 2);
         v = view.getUint16(addr, true);
         break;
       }
       case LW: {
         const addr = (a + imm) >>> 0;
         checkLoad(addr, 4);
+        if (touch !== null) touchWord(addr >>> 2);
         v = view.getInt32(addr, true);
         break;
       }
       case SB: {
         const addr = (a + imm) >>> 0;
         checkStore(addr, 1);
+        if (touch !== null) touchWord(addr >>> 2);
         mem[addr] = b;
         if (dirty !== null) dirty.add(addr >>> PAGE_SHIFT);
         cycles++;
@@ -504,6 +535,7 @@ export function runSteps(m: Machine, budget: number): void {
       case SH: {
         const addr = (a + imm) >>> 0;
         checkStore(addr, 2);
+        if (touch !== null) touchWord(addr >>> 2);
         view.setInt16(addr, b, true);
         if (dirty !== null) dirty.add(addr >>> PAGE_SHIFT);
         cycles++;
@@ -513,6 +545,7 @@ export function runSteps(m: Machine, budget: number): void {
       case SW: {
         const addr = (a + imm) >>> 0;
         checkStore(addr, 4);
+        if (touch !== null) touchWord(addr >>> 2);
         view.setInt32(addr, b, true);
         if (dirty !== null) dirty.add(addr >>> PAGE_SHIFT);
         cycles++;
@@ -622,6 +655,7 @@ export function runSteps(m: Machine, budget: number): void {
             v = 0;
           } else {
             checkSyscallByte(buf, true);
+            if (touch !== null) touchWord(buf >>> 2);
             mem[buf] = input[inputPos++]!;
             if (dirty !== null) dirty.add(buf >>> PAGE_SHIFT);
             v = 1;
@@ -633,6 +667,7 @@ export function runSteps(m: Machine, budget: number): void {
             v = 0;
           } else {
             checkSyscallByte(buf, false);
+            if (touch !== null) touchWord(buf >>> 2);
             (a0 === 1 ? output : debug).pushByte(mem[buf]!);
             v = 1;
           }
