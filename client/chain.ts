@@ -148,7 +148,17 @@ type ReadNames =
   | "jobCount"
   | "isActive"
   | "orchestrator"
-  | "result";
+  | "result"
+  | "stakeOf"
+  | "unbondingOf"
+  | "lockedStake"
+  | "settlementInfo"
+  | "REFUND_TIMEOUT"
+  | "MAX_INPUT_BYTES"
+  | "MAX_CYCLES"
+  | "epochAt"
+  | "EPOCH_LENGTH"
+  | "GENESIS";
 type WriteNames =
   | "stake"
   | "requestUnstake"
@@ -162,7 +172,11 @@ type WriteNames =
   | "submitJob"
   | "submitJobWithInput"
   | "submitEpoch"
-  | "withdrawRewards";
+  | "withdrawRewards"
+  | "refund"
+  | "slashMissed"
+  | "requestExit"
+  | "deregister";
 export interface LooseContract {
   read: Record<ReadNames, Call>;
   write: Record<WriteNames, Call>;
@@ -201,15 +215,21 @@ export function walletClient(
   return createWalletClient({ chain, transport: http(rpc), account });
 }
 
-/** The decoded events of a receipt, one line each. */
-export function describeReceipt(receipt: TransactionReceipt): string[] {
+/**
+ * The decoded events of a receipt, one line each. `format` may render an argument (by its
+ * name) for people: the CLI prints amounts in ETH and digests as 0x and 64 hex digits.
+ */
+export function describeReceipt(
+  receipt: TransactionReceipt,
+  format?: (name: string, value: unknown) => string | undefined,
+): string[] {
   const abi = Object.values(CONTRACT_NAMES).flatMap((n) => artifactAbi(n));
   const logs = parseEventLogs({ abi, logs: receipt.logs });
   return logs.map((l) => {
     const args = Object.entries((l.args ?? {}) as Record<string, unknown>)
       .map(
         ([k, v]) =>
-          `${k}=${typeof v === "string" && v.length > 130 ? `${v.slice(0, 20)}…(${(v.length - 2) / 2} bytes)` : String(v)}`,
+          `${k}=${format?.(k, v) ?? (typeof v === "string" && v.length > 130 ? `${v.slice(0, 20)}…(${(v.length - 2) / 2} bytes)` : String(v))}`,
       )
       .join(" ");
     return `${l.eventName} ${args}`;

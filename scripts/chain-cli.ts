@@ -1,46 +1,53 @@
 /**
- * The CLI's chain commands (viem), registered by scripts/cli.ts:
- *
- *   concentric keystore-new --out <file>            a new encrypted key (password from env)
- *   concentric stake <eth> | unstake <eth> | withdraw
- *   concentric register-orchestrator --endpoint <url> [--parent <address>]
- *   concentric approve-child <address> [--revoke]     (a parent admits a child ring first)
- *   concentric evict-child <address>
- *   concentric submit-job <elf> [--input <file>] [--cycles <bound>] [--fee <eth>]
- *     [--orchestrator <url>]   (an input over 64 bytes is committed by digest and its bytes
- *     uploaded there; or later with: concentric provide-input <job> <file> --orchestrator <url>)
- *     (the bound defaults to the cycles the run takes, executed here; the fee to feeFor(bound))
- *   concentric job <id> | epoch <n> | rewards [<address>] [--withdraw [--to <address>]]
+ * The CLI's chain commands, registered by scripts/cli.ts (usage there). They parse arguments
+ * and call the app SDK's actions (client/actions.ts), printing for people: amounts in ETH,
+ * exactly; digests (image IDs, input and output digests) as 0x and 64 hex digits; a revert as
+ * the contract's custom error with its arguments named (amounts in ETH, times as dates).
  *
  * Common options: --rpc <url> (default http://127.0.0.1:8545), --deployment <file> (default
  * deployments/<chainId>.json), and a key: --keystore <file> [--password-file <file>] or, on a
- * devnet only, --dev-account <i>. A transaction prints its hash and decoded events; a revert
- * prints the contract's custom error, exit status 1.
+ * devnet only, --dev-account <i>.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { formatEther, parseEther, type Hex } from "viem";
+import type { Hex } from "viem";
+import { describeReceipt, loadAccount, newKeystore } from "../client/chain.ts";
+import { DEVELOPMENT_CHAIN_IDS } from "../prover/setup/artifacts.ts";
 import {
-  getPoseidon,
-  imageIdOf,
-  imageOpening,
-  inputDigest,
-  loadElf,
-} from "../prover/executor/index.ts";
-import { ApiError, OrchestratorClient } from "../orchestrator/client.ts";
+  asRevertError,
+  createConcentricClient,
+  InsufficientFundsError,
+  GuestError,
+  onChainInput,
+  publishedElf,
+  readJob,
+  refundJob,
+  rewards as rewardsOf,
+  RevertError,
+  send as sendTx,
+  stake as stakeAction,
+  submitJob as submitJobAction,
+  unstake as unstakeAction,
+  withdraw as withdrawAction,
+  withdrawRewards,
+  type ConcentricClient,
+  type JobView,
+  type SendReturnType,
+} from "../client/actions.ts";
+import {
+  CliError,
+  fileErrorMessage,
+  formatDigest,
+  formatEth,
+  parseAddress,
+  parseEth,
+  progress,
+  readFileOrExplain,
+  UsageError,
+} from "./cli-common.ts";
+import { INPUT_OPTIONS, loadGuest, readInput } from "./run-cli.ts";
 import { MAX_INPUT_BYTES as MAX_UPLOAD_BYTES } from "../orchestrator/api.ts";
-import { cycleBoundOf, registerImageArgs } from "./lib/deploy.ts";
-import {
-  connect,
-  contracts,
-  describeReceipt,
-  loadAccount,
-  loadDeployment,
-  newKeystore,
-  revertReason,
-  walletClient,
-  WalletError,
-} from "../client/chain.ts";
+import { outputDigest } from "../prover/executor/index.ts";
 
 const COMMON = {
   rpc: { type: "string", default: "http://127.0.0.1:8545" },
@@ -50,96 +57,167 @@ const COMMON = {
   "dev-account": { type: "string" },
 } as const;
 
-const STATUS = ["none", "pending", "settled", "refunded"];
-const MAX_INPUT_BYTES = 64;
+type Values = Record<string, string | boolean | undefined>;
 
-function eth(s: string | undefined, what: string): bigint {
-  if (!s || !/^[0-9]+(\.[0-9]+)?$/.test(s))
-    throw new WalletError(`${what}: an amount in ETH, e.g. 1.5`);
-  return parseEther(s);
-}
-
-async function session(values: Record<string, string | boolean | undefined>, needsKey: boolean) {
+async function session(values: Values, needsKey: boolean): Promise<ConcentricClient> {
   const rpc = values.rpc as string;
-  const { chain, chainId, publicClient } = await connect(rpc);
-  const d = loadDeployment(chainId, values.deployment as string | undefined);
-  if (!needsKey) return { publicClient, c: contracts(d, { public: publicClient }), d };
+  const probe = await createConcentricClient({
+    rpc,
+    ...(values.deployment ? { deploymentFile: values.deployment as string } : {}),
+  });
+  if (!needsKey) return probe;
   const account = await loadAccount(
     {
       keystore: values.keystore as string | undefined,
       passwordFile: values["password-file"] as string | undefined,
       devAccount: values["dev-account"] as string | undefined,
     },
-    chainId,
+    probe.chainId,
   );
-  const wallet = walletClient(chain, rpc, account);
-  return { publicClient, c: contracts(d, { public: publicClient, wallet }), d, account };
+  return createConcentricClient({
+    rpc,
+    account,
+    ...(values.deployment ? { deploymentFile: values.deployment as string } : {}),
+  });
 }
 
-/** Sends a transaction, prints its hash and decoded events; a revert prints its custom error. */
-async function send(
-  publicClient: Awaited<ReturnType<typeof connect>>["publicClient"],
-  label: string,
-  tx: () => Promise<Hex>,
-): Promise<{ ok: boolean; events: string[] }> {
-  let hash: Hex;
-  try {
-    hash = await tx();
-  } catch (e) {
-    const reason = revertReason(e);
-    if (reason === undefined) throw e;
-    console.error(`${label}: reverted: ${reason}`);
-    return { ok: false, events: [] };
+/** Amount-like argument names: printed in ETH. */
+const AMOUNT =
+  /^(amount|fee|value|stake|staked|newStake|requested|remaining|locked|reward|rewards|balance|bounty|taken|minimum|required|minStake)$/i;
+/** Digest-like argument names: printed as 0x and 64 hex digits. */
+const DIGEST = /^imageId$|Digest$|^digest$|Root$|^s0$/;
+/** Time-like argument names (unix seconds): printed as ISO dates. */
+const TIME = /At$|^at$|deadline|until|releaseAt|leavingAt/;
+
+/** An event or revert argument for people (amounts in ETH, digests in hex, times as dates). */
+export function formatArg(name: string, v: unknown): string | undefined {
+  if (typeof v === "bigint") {
+    if (TIME.test(name) && v > 1_000_000_000n && v < 10_000_000_000n)
+      return new Date(Number(v) * 1000).toISOString();
+    if (DIGEST.test(name)) return formatDigest(v);
+    if (AMOUNT.test(name)) return formatEth(v);
   }
-  console.log(`${label}: tx ${hash}`);
-  const receipt = await publicClient.waitForTransactionReceipt({ hash });
-  const events = describeReceipt(receipt);
-  console.log(`  ${receipt.status} in block ${receipt.blockNumber}, gas ${receipt.gasUsed}`);
-  for (const e of events) console.log(`  ${e}`);
-  return { ok: receipt.status === "success", events };
+  return undefined;
+}
+
+function printTx(label: string, tx: SendReturnType): void {
+  console.log(`${label}: tx ${tx.hash}`);
+  console.log(`  ${tx.status} in block ${tx.blockNumber}, gas ${tx.gasUsed}`);
+  for (const e of describeReceipt(tx.receipt, formatArg)) console.log(`  ${e}`);
+}
+
+/** A revert, with named and formatted arguments, as one line. */
+export function describeRevert(r: RevertError): string {
+  if (!r.errorName) return `${r.action}: reverted: ${r.reason}`;
+  const args = r.args.map((a, i) => {
+    const n = r.argNames[i] ?? "";
+    const f = formatArg(n, a) ?? String(a);
+    return n ? `${n}=${f}` : f;
+  });
+  return `${r.action}: reverted: ${r.errorName}(${args.join(", ")})`;
+}
+
+/** Runs a transaction; prints it; turns SDK errors into one-line CLI errors. */
+async function run(label: string, client: ConcentricClient, f: () => Promise<SendReturnType>) {
+  try {
+    const tx = await f();
+    printTx(label, tx);
+    return tx.status === "success" ? 0 : 1;
+  } catch (e) {
+    throw explain(e, client);
+  }
+}
+
+function explain(e: unknown, client: ConcentricClient): unknown {
+  if (e instanceof RevertError) return new CliError(describeRevert(e), 1);
+  if (e instanceof InsufficientFundsError) {
+    const dev = DEVELOPMENT_CHAIN_IDS.includes(client.chainId)
+      ? `, or on this devnet: concentric fund ${e.address} <eth>`
+      : "";
+    const need = e.needed > 0n ? `, needs ${formatEth(e.needed)} plus gas` : "";
+    return new CliError(
+      `insufficient funds: ${e.address} has ${formatEth(e.balance)}${need}; check with concentric balance${dev}`,
+      1,
+    );
+  }
+  if (e instanceof GuestError) return new CliError(e.shortMessage, 1);
+  return e;
 }
 
 type Cmd = (args: string[]) => Promise<number>;
 
 const keystoreNew: Cmd = async (args) => {
   const { values } = parseArgs({ args, options: { ...COMMON, out: { type: "string" } } });
-  if (!values.out) throw new WalletError("--out <file> is required");
+  if (!values.out) throw new UsageError("--out <file> is required");
   const password = process.env.CONCENTRIC_KEYSTORE_PASSWORD;
   if (!password)
-    throw new WalletError("set CONCENTRIC_KEYSTORE_PASSWORD to the new keystore's password");
+    throw new CliError("set CONCENTRIC_KEYSTORE_PASSWORD to the new keystore's password");
   const { address, json } = await newKeystore(password);
-  writeFileSync(values.out, json, { mode: 0o600, flag: "wx" });
+  try {
+    writeFileSync(values.out, json, { mode: 0o600, flag: "wx" });
+  } catch (e) {
+    throw new CliError(fileErrorMessage(e, values.out, "keystore"));
+  }
   console.log(`${address} → ${values.out}`);
+  return 0;
+};
+
+const balance: Cmd = async (args) => {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: COMMON });
+  const needsKey = positionals[0] === undefined;
+  const client = await session(values, needsKey);
+  const who = positionals[0]
+    ? parseAddress(positionals[0], "balance <address>")
+    : client.account!.address;
+  const [bal, staked, reward] = await Promise.all([
+    client.public.getBalance({ address: who }),
+    client.contracts.staking.read.stakeOf([who]) as Promise<bigint>,
+    client.contracts.epochs.read.rewardsOf([who]) as Promise<bigint>,
+  ]);
+  console.log(`${who}`);
+  console.log(`  balance  ${formatEth(bal)}`);
+  console.log(`  staked   ${formatEth(staked)}`);
+  console.log(`  rewards  ${formatEth(reward)}`);
+  return 0;
+};
+
+const fund: Cmd = async (args) => {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: COMMON });
+  const to = parseAddress(positionals[0], "fund <address>");
+  const amount = parseEth(positionals[1], "fund <address> <eth>");
+  const client = await session({ ...values, "dev-account": values["dev-account"] ?? "0" }, true);
+  if (!DEVELOPMENT_CHAIN_IDS.includes(client.chainId))
+    throw new CliError(`fund works on devnets only (this is chain ${client.chainId})`);
+  const hash = await client.wallet!.sendTransaction({
+    account: client.account!,
+    to,
+    value: amount,
+    chain: null,
+  });
+  await client.public.waitForTransactionReceipt({ hash });
+  const bal = await client.public.getBalance({ address: to });
+  console.log(`sent ${formatEth(amount)} to ${to} (tx ${hash}); balance ${formatEth(bal)}`);
   return 0;
 };
 
 const stake: Cmd = async (args) => {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: COMMON });
-  const value = eth(positionals[0], "stake <amount>");
-  const { publicClient, c, account } = await session(values, true);
-  const r = await send(publicClient, "stake", () =>
-    c.staking.write.stake({ value, account: account! }),
-  );
-  return r.ok ? 0 : 1;
+  const amount = parseEth(positionals[0], "stake <eth>");
+  const client = await session(values, true);
+  return run("stake", client, () => stakeAction(client, { amount }));
 };
 
 const unstake: Cmd = async (args) => {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: COMMON });
-  const amount = eth(positionals[0], "unstake <amount>");
-  const { publicClient, c, account } = await session(values, true);
-  const r = await send(publicClient, "requestUnstake", () =>
-    c.staking.write.requestUnstake([amount], { account: account! }),
-  );
-  return r.ok ? 0 : 1;
+  const amount = parseEth(positionals[0], "unstake <eth>");
+  const client = await session(values, true);
+  return run("requestUnstake", client, () => unstakeAction(client, { amount }));
 };
 
 const withdraw: Cmd = async (args) => {
   const { values } = parseArgs({ args, options: COMMON });
-  const { publicClient, c, account } = await session(values, true);
-  const r = await send(publicClient, "withdraw", () =>
-    c.staking.write.withdraw({ account: account! }),
-  );
-  return r.ok ? 0 : 1;
+  const client = await session(values, true);
+  return run("withdraw", client, () => withdrawAction(client));
 };
 
 const registerOrchestrator: Cmd = async (args) => {
@@ -147,14 +225,17 @@ const registerOrchestrator: Cmd = async (args) => {
     args,
     options: { ...COMMON, endpoint: { type: "string" }, parent: { type: "string" } },
   });
-  if (!values.endpoint) throw new WalletError("--endpoint <url> is required");
-  const parent = (values.parent ?? "0x0000000000000000000000000000000000000000") as Hex;
-  if (!/^0x[0-9a-fA-F]{40}$/.test(parent)) throw new WalletError("--parent: a 20-byte address");
-  const { publicClient, c, account } = await session(values, true);
-  const r = await send(publicClient, "register", () =>
-    c.registry.write.register([values.endpoint, parent], { account: account! }),
+  if (!values.endpoint) throw new UsageError("--endpoint <url> is required");
+  const parent = parseAddress(
+    values.parent ?? "0x0000000000000000000000000000000000000000",
+    "--parent",
   );
-  return r.ok ? 0 : 1;
+  const client = await session(values, true);
+  return run("register", client, () =>
+    sendTx(client, "register", (account) =>
+      client.contracts.registry.write.register([values.endpoint, parent], { account }),
+    ),
+  );
 };
 
 const approveChild: Cmd = async (args) => {
@@ -163,26 +244,44 @@ const approveChild: Cmd = async (args) => {
     allowPositionals: true,
     options: { ...COMMON, revoke: { type: "boolean", default: false } },
   });
-  const child = positionals[0] as Hex | undefined;
-  if (!child || !/^0x[0-9a-fA-F]{40}$/.test(child))
-    throw new WalletError("approve-child <child address> is required (a 20-byte address)");
-  const { publicClient, c, account } = await session(values, true);
-  const r = await send(publicClient, "approveChild", () =>
-    c.registry.write.approveChild([child, !values.revoke], { account: account! }),
+  const child = parseAddress(positionals[0], "approve-child <child address>");
+  const client = await session(values, true);
+  return run("approveChild", client, () =>
+    sendTx(client, "approveChild", (account) =>
+      client.contracts.registry.write.approveChild([child, !values.revoke], { account }),
+    ),
   );
-  return r.ok ? 0 : 1;
 };
 
 const evictChild: Cmd = async (args) => {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: COMMON });
-  const child = positionals[0] as Hex | undefined;
-  if (!child || !/^0x[0-9a-fA-F]{40}$/.test(child))
-    throw new WalletError("evict-child <child address> is required (a 20-byte address)");
-  const { publicClient, c, account } = await session(values, true);
-  const r = await send(publicClient, "evictChild", () =>
-    c.registry.write.evictChild([child], { account: account! }),
+  const child = parseAddress(positionals[0], "evict-child <child address>");
+  const client = await session(values, true);
+  return run("evictChild", client, () =>
+    sendTx(client, "evictChild", (account) =>
+      client.contracts.registry.write.evictChild([child], { account }),
+    ),
   );
-  return r.ok ? 0 : 1;
+};
+
+const requestExit: Cmd = async (args) => {
+  const { values } = parseArgs({ args, options: COMMON });
+  const client = await session(values, true);
+  return run("requestExit", client, () =>
+    sendTx(client, "requestExit", (account) =>
+      client.contracts.registry.write.requestExit({ account }),
+    ),
+  );
+};
+
+const deregister: Cmd = async (args) => {
+  const { values } = parseArgs({ args, options: COMMON });
+  const client = await session(values, true);
+  return run("deregister", client, () =>
+    sendTx(client, "deregister", (account) =>
+      client.contracts.registry.write.deregister({ account }),
+    ),
+  );
 };
 
 const submitJob: Cmd = async (args) => {
@@ -191,65 +290,53 @@ const submitJob: Cmd = async (args) => {
     allowPositionals: true,
     options: {
       ...COMMON,
-      input: { type: "string" },
+      ...INPUT_OPTIONS,
       fee: { type: "string" },
       cycles: { type: "string" },
       orchestrator: { type: "string" },
     },
   });
-  if (!positionals[0]) throw new WalletError("submit-job <elf> is required");
-  const elf = new Uint8Array(readFileSync(positionals[0]));
-  const input = values.input ? new Uint8Array(readFileSync(values.input)) : new Uint8Array(0);
-  const image = loadElf(elf);
-  // The declared cycle bound: given, or the cycles the run takes (executed here).
-  let bound: bigint;
+  if (!positionals[0] || positionals.length > 1)
+    throw new UsageError("submit-job needs exactly one <elf>");
+  const { elf } = loadGuest(positionals[0]);
+  const input = readInput(values);
+  if (input.length > MAX_UPLOAD_BYTES)
+    throw new CliError(
+      `the input is ${input.length} bytes; a job takes at most ${MAX_UPLOAD_BYTES} (concentric limits)`,
+    );
+  let cycleBound: bigint | undefined;
   if (values.cycles !== undefined) {
     if (!/^[1-9][0-9]{0,12}$/.test(values.cycles))
-      throw new WalletError("--cycles: a positive integer (the job's cycle bound)");
-    bound = BigInt(values.cycles);
-  } else {
-    try {
-      bound = cycleBoundOf(image, input);
-    } catch (e) {
-      throw new WalletError(`the job cannot be proven: ${(e as Error).message}`);
-    }
+      throw new UsageError("--cycles: a positive integer (the job's cycle bound)");
+    cycleBound = BigInt(values.cycles);
   }
-  const { publicClient, c, account } = await session(values, true);
-  const fee = values.fee
-    ? eth(values.fee, "--fee")
-    : ((await c.jobs.read.feeFor([bound])) as bigint);
-  console.log(`cycle bound ${bound}, fee ${formatEther(fee)} ETH`);
-  const o = await imageOpening(image);
-  const imageId = imageIdOf(await getPoseidon(), o);
-  const known = (await c.jobs.read.image([imageId])) as { registered: boolean };
-  if (!known.registered) {
-    const r = await send(publicClient, "registerImage", () =>
-      c.jobs.write.registerImage(registerImageArgs(o, elf), { account: account! }),
-    );
-    if (!r.ok) return 1;
+  const fee = values.fee !== undefined ? parseEth(values.fee, "--fee") : undefined;
+  const client = await session(values, true);
+  let r;
+  try {
+    r = await submitJobAction(client, {
+      elf,
+      input,
+      ...(cycleBound !== undefined ? { cycleBound } : {}),
+      ...(fee !== undefined ? { fee } : {}),
+    });
+  } catch (e) {
+    throw explain(e, client);
   }
-  const hexInput = `0x${Buffer.from(input).toString("hex")}` as Hex;
-  const tx =
-    input.length <= MAX_INPUT_BYTES
-      ? () =>
-          c.jobs.write.submitJobWithInput([imageId, hexInput, bound], {
-            value: fee,
-            account: account!,
-          })
-      : async () =>
-          c.jobs.write.submitJob([imageId, await inputDigest(input), bound], {
-            value: fee,
-            account: account!,
-          });
-  const r = await send(publicClient, "submitJob", tx);
-  if (!r.ok) return 1;
-  if (input.length > MAX_INPUT_BYTES) {
-    const jobId = /JobSubmitted jobId=(\d+)/.exec(r.events.join("\n"))?.[1];
-    if (values.orchestrator && jobId !== undefined)
-      return deliverInput(values.orchestrator, account!, Number(jobId), input);
+  console.log(
+    `checked locally: exit ${r.expected.exitCode}, ${r.expected.cycles} cycles, output ${Buffer.from(r.expected.output).toString("hex") || "(none)"}`,
+  );
+  console.log(`image ${formatDigest(r.imageId)}`);
+  if (r.imageTransaction) printTx("registerImage", r.imageTransaction);
+  console.log(`cycle bound ${r.cycleBound}, fee ${formatEth(r.fee)}`);
+  printTx("submitJob", r.transaction);
+  console.log(`job ${r.jobId}: follow it with concentric job ${r.jobId} --wait`);
+  if (!r.inputOnChain) {
+    if (values.orchestrator)
+      return deliverInput(values.orchestrator, client, Number(r.jobId), input);
     console.log(
       `  the ${input.length}-byte input is committed by digest; deliver its bytes with ` +
-        `concentric provide-input ${jobId ?? "<job>"} <file> --orchestrator <url>`,
+        `concentric provide-input ${r.jobId} <file> --orchestrator <url>`,
     );
   }
   return 0;
@@ -261,18 +348,22 @@ const submitJob: Cmd = async (args) => {
  */
 async function deliverInput(
   url: string,
-  account: ConstructorParameters<typeof OrchestratorClient>[1],
+  client: ConcentricClient,
   jobId: number,
   input: Uint8Array,
 ): Promise<number> {
   if (input.length > MAX_UPLOAD_BYTES)
-    throw new WalletError(
+    throw new CliError(
       `the input is ${input.length} bytes; orchestrators take at most ${MAX_UPLOAD_BYTES}`,
     );
-  const client = new OrchestratorClient(url, account);
+  const { ApiError, OrchestratorClient } = await import("../orchestrator/client.ts");
+  const api = new OrchestratorClient(
+    url,
+    client.account as ConstructorParameters<typeof OrchestratorClient>[1],
+  );
   for (let attempt = 0, wait = 500; ; attempt++, wait = Math.min(wait * 2, 10_000)) {
     try {
-      const r = await client.provideInput(jobId, input);
+      const r = await api.provideInput(jobId, input);
       console.log(`input of job ${jobId} delivered to ${url}: ${r?.bytes ?? input.length} bytes`);
       return 0;
     } catch (e) {
@@ -299,49 +390,216 @@ const provideInput: Cmd = async (args) => {
   });
   const [id, file] = positionals;
   if (!id || !/^[0-9]+$/.test(id) || !file || !values.orchestrator)
-    throw new WalletError("provide-input <job id> <file> --orchestrator <url> is required");
-  const { account } = await session(values, true);
-  return deliverInput(
-    values.orchestrator,
-    account!,
-    Number(id),
-    new Uint8Array(readFileSync(file)),
-  );
+    throw new UsageError("provide-input <job id> <file> --orchestrator <url> is required");
+  const input = readFileOrExplain(file, "input file");
+  const client = await session(values, true);
+  return deliverInput(values.orchestrator, client, Number(id), input);
 };
 
-const job: Cmd = async (args) => {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: COMMON });
-  if (!positionals[0] || !/^[0-9]+$/.test(positionals[0])) throw new WalletError("job <id>");
-  const { c } = await session(values, false);
-  try {
-    const j = (await c.jobs.read.job([BigInt(positionals[0])])) as {
-      requester: string;
-      epoch: bigint;
-      status: number;
-      imageId: bigint;
-      inputDigest: bigint;
-      fee: bigint;
-      result: { exitCode: number; cycles: bigint; epoch: bigint; outputDigest: bigint };
+const iso = (s: bigint) => new Date(Number(s) * 1000).toISOString();
+
+/** What the orchestrator that will settle a job says about it (its /v1/jobs/:id), if reachable. */
+async function orchestratorView(
+  client: ConcentricClient,
+  j: JobView,
+  url?: string,
+): Promise<
+  { url: string; job?: { status: string; error?: string | null }; missing?: boolean } | undefined
+> {
+  let endpoint = url;
+  if (!endpoint) {
+    const assigned = (await client.contracts.epochs.read.assignedSubmitter([j.epoch])) as Hex;
+    if (/^0x0{40}$/.test(assigned)) return undefined;
+    const o = (await client.contracts.registry.read.orchestrator([assigned])) as {
+      endpoint: string;
     };
-    console.log(`job ${positionals[0]}: ${STATUS[j.status]}`);
-    console.log(`  requester ${j.requester}, epoch ${j.epoch}, fee ${formatEther(j.fee)} ETH`);
-    console.log(`  image ${j.imageId}\n  input digest ${j.inputDigest}`);
-    if (j.status === 2)
-      console.log(
-        `  result: exit ${j.result.exitCode}, ${j.result.cycles} cycles, output digest ${j.result.outputDigest}, proven in epoch ${j.result.epoch}`,
-      );
-    return 0;
-  } catch (e) {
-    const reason = revertReason(e);
-    if (reason === undefined) throw e;
-    console.error(`job: ${reason}`);
-    return 1;
+    endpoint = o.endpoint;
   }
+  if (!endpoint) return undefined;
+  try {
+    const r = await fetch(`${endpoint.replace(/\/+$/, "")}/v1/jobs/${j.jobId}`, {
+      signal: AbortSignal.timeout(3000),
+    });
+    if (r.status === 404) return { url: endpoint, missing: true };
+    if (!r.ok) return undefined;
+    return { url: endpoint, job: (await r.json()) as { status: string; error?: string | null } };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Why a pending job has not settled, one reason per line: a trap (re-executed here from the
+ * published ELF and the on-chain input, with the function of the pc), its epoch's state, what
+ * its orchestrator says, and when it becomes refundable.
+ */
+async function whyPending(
+  client: ConcentricClient,
+  j: JobView,
+  o: { orchestrator?: string; input?: Uint8Array },
+): Promise<string[]> {
+  const lines: string[] = [];
+  const now = (await client.public.getBlock()).timestamp;
+  const input = o.input ?? (await onChainInput(client, j.jobId));
+  if (input !== undefined) {
+    const elf = await publishedElf(client, j.imageId);
+    if (elf) {
+      const { loadElf } = await import("../prover/executor/index.ts");
+      const { steppedRun, trapReport, functionSymbols } = await import("./guest-tools.ts");
+      const run = steppedRun(loadElf(elf), input, { maxCycles: Number(j.cycleBound) + 1 });
+      if (run.trap) {
+        lines.push("it can never settle: the guest traps on its input, so no proof exists:");
+        for (const l of trapReport(run, functionSymbols(elf))) lines.push(`  ${l}`);
+      } else if (run.result && BigInt(run.result.cycles) > j.cycleBound)
+        lines.push(
+          `it can never settle: the run takes ${run.result.cycles} cycles, over its bound ${j.cycleBound}`,
+        );
+    }
+  } else
+    lines.push(
+      "its input is committed by digest only: its bytes must reach the orchestrator (concentric provide-input)",
+    );
+  const [end, deadline, rec] = await Promise.all([
+    client.contracts.epochs.read.epochEnd([j.epoch]) as Promise<bigint>,
+    client.contracts.epochs.read.deadline([j.epoch]) as Promise<bigint>,
+    client.contracts.epochs.read.epochRecord([j.epoch]) as Promise<{ submitter: string }>,
+  ]);
+  const submitted = !/^0x0{40}$/.test(rec.submitter);
+  if (now < end)
+    lines.push(`waiting for epoch ${j.epoch} to end at ${iso(end)} (in ${end - now} s)`);
+  else if (!submitted && now <= deadline)
+    lines.push(`epoch ${j.epoch} ended; its Universal Proof is due by ${iso(deadline)}`);
+  else if (!submitted)
+    lines.push(
+      `epoch ${j.epoch} missed its deadline (${iso(deadline)}): no Universal Proof was submitted; ` +
+        `slashable with concentric slash-missed ${j.epoch} (a later epoch's proof may still carry the job)`,
+    );
+  else
+    lines.push(
+      `epoch ${j.epoch}'s Universal Proof was submitted without this job; a later epoch's proof may carry it`,
+    );
+  const view = await orchestratorView(client, j, o.orchestrator);
+  if (view?.missing) lines.push(`the orchestrator at ${view.url} does not know the job (yet)`);
+  else if (view?.job)
+    lines.push(
+      `the orchestrator at ${view.url} says: ${view.job.status}${view.job.error ? ` (${view.job.error})` : ""}`,
+    );
+  lines.push(
+    now >= j.refundableAt
+      ? `refundable now: concentric refund ${j.jobId}`
+      : `refundable from ${iso(j.refundableAt)} (in ${j.refundableAt - now} s) with concentric refund ${j.jobId}`,
+  );
+  return lines;
+}
+
+function printJob(j: JobView) {
+  console.log(`job ${j.jobId}: ${j.status}`);
+  console.log(`  requester ${j.requester}, epoch ${j.epoch}, fee ${formatEth(j.fee)}`);
+  console.log(`  image        ${formatDigest(j.imageId)}`);
+  console.log(`  input digest ${formatDigest(j.inputDigest)}`);
+  if (j.result)
+    console.log(
+      `  result: exit ${j.result.exitCode}, ${j.result.cycles} cycles, proven in epoch ${j.result.epoch}\n` +
+        `  output digest ${formatDigest(j.result.outputDigest)}`,
+    );
+}
+
+const job: Cmd = async (args) => {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      ...COMMON,
+      ...INPUT_OPTIONS,
+      wait: { type: "boolean", default: false },
+      timeout: { type: "string" },
+      expect: { type: "string" },
+      orchestrator: { type: "string" },
+    },
+  });
+  if (!positionals[0] || !/^[0-9]+$/.test(positionals[0]))
+    throw new UsageError("job <id>: a job number");
+  if (values.expect !== undefined && !/^(0x)?([0-9a-fA-F]{2})*$/.test(values.expect))
+    throw new UsageError("--expect: the expected output as hex bytes");
+  const timeout = values.timeout !== undefined ? Number(values.timeout) : undefined;
+  if (timeout !== undefined && !(timeout > 0)) throw new UsageError("--timeout: seconds, > 0");
+  const given = [values.input, values["input-hex"], values["input-u32"]].some(
+    (v) => v !== undefined,
+  );
+  const input = given ? readInput(values) : undefined;
+  const jobId = BigInt(positionals[0]);
+  const client = await session(values, false);
+  let j: JobView;
+  try {
+    j = await readJob(client, { jobId });
+  } catch (e) {
+    const r = e instanceof RevertError ? e : asRevertError("job", e);
+    if (r?.errorName === "Jobs__UnknownJob") throw new CliError(`job ${jobId} does not exist`, 1);
+    throw e;
+  }
+  if (values.wait && j.status === "pending") {
+    // Wait for the job's epoch: a bar over its window and deadline, then poll.
+    const startedAt = Date.now();
+    const end = (await client.contracts.epochs.read.deadline([j.epoch])) as bigint;
+    const now0 = (await client.public.getBlock()).timestamp;
+    const total = Math.max(1, Number(end - now0));
+    const bar = progress(`job ${jobId} (epoch ${j.epoch})`, total, "s to the deadline");
+    let lastNote = "";
+    while (j.status === "pending") {
+      if (timeout !== undefined && Date.now() - startedAt > timeout * 1000) {
+        bar.stop();
+        console.error(`job ${jobId} is still pending after ${timeout} s:`);
+        for (const l of await whyPending(client, j, { ...(input ? { input } : {}) }))
+          console.error(`  ${l}`);
+        return 1;
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+      j = await readJob(client, { jobId });
+      const now = (await client.public.getBlock()).timestamp;
+      const note = now < end ? "waiting for the epoch's Universal Proof" : "past the deadline";
+      bar.update(Math.min(total, Number(now - now0)), note !== lastNote ? note : undefined);
+      lastNote = note;
+    }
+    bar.stop();
+  }
+  printJob(j);
+  if (j.status === "pending") {
+    console.log("  not settled yet:");
+    const why = await whyPending(client, j, {
+      ...(input ? { input } : {}),
+      ...(values.orchestrator ? { orchestrator: values.orchestrator } : {}),
+    });
+    for (const l of why) console.log(`  - ${l}`);
+    return 0;
+  }
+  if (j.status === "refunded") return values.wait || values.expect !== undefined ? 1 : 0;
+  if (values.expect !== undefined) {
+    const expected = new Uint8Array(Buffer.from(values.expect.replace(/^0x/, ""), "hex"));
+    const ok = (await outputDigest(expected)) === j.result!.outputDigest;
+    console.log(
+      ok
+        ? `  output is the expected ${Buffer.from(expected).toString("hex")}`
+        : `  output is NOT ${Buffer.from(expected).toString("hex")} (its digest differs)`,
+    );
+    return ok ? 0 : 1;
+  }
+  return 0;
+};
+
+const refund: Cmd = async (args) => {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: COMMON });
+  if (!positionals[0] || !/^[0-9]+$/.test(positionals[0]))
+    throw new UsageError("refund <job>: a job number");
+  const client = await session(values, true);
+  return run("refund", client, () => refundJob(client, { jobId: BigInt(positionals[0]!) }));
 };
 
 const epoch: Cmd = async (args) => {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: COMMON });
-  const { c } = await session(values, false);
+  if (positionals[0] !== undefined && !/^[0-9]+$/.test(positionals[0]))
+    throw new UsageError("epoch [<n>]: an epoch number");
+  const client = await session(values, false);
+  const c = client.contracts;
   const n =
     positionals[0] !== undefined
       ? BigInt(positionals[0])
@@ -359,16 +617,30 @@ const epoch: Cmd = async (args) => {
     c.epochs.read.assignedSubmitter([n]) as Promise<string>,
     c.jobs.read.pendingIn([n]) as Promise<bigint>,
   ]);
-  const t = (s: bigint) => new Date(Number(s) * 1000).toISOString();
-  console.log(`epoch ${n}: ends ${t(end)}, deadline ${t(deadline)}, assigned ${assigned}`);
+  const now = (await client.public.getBlock()).timestamp;
+  console.log(`epoch ${n}: ends ${iso(end)}, deadline ${iso(deadline)}, assigned ${assigned}`);
   console.log(`  jobs submitted in it still pending: ${pending}`);
   if (rec.submitter !== "0x0000000000000000000000000000000000000000")
     console.log(
-      `  Universal Proof by ${rec.submitter} at ${t(rec.submittedAt)}: ${rec.jobs} jobs, ${rec.chunks} chunks`,
+      `  Universal Proof by ${rec.submitter} at ${iso(rec.submittedAt)}: ${rec.jobs} jobs, ${rec.chunks} chunks`,
     );
+  else if (now > deadline && pending > 0n)
+    console.log(`  no Universal Proof and the deadline has passed: concentric slash-missed ${n}`);
   else console.log("  no Universal Proof yet");
   if (rec.slashed) console.log("  the assigned submitter was slashed");
   return 0;
+};
+
+const slashMissed: Cmd = async (args) => {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: COMMON });
+  if (!positionals[0] || !/^[0-9]+$/.test(positionals[0]))
+    throw new UsageError("slash-missed <epoch>: an epoch number");
+  const client = await session(values, true);
+  return run("slashMissed", client, () =>
+    sendTx(client, "slashMissed", (account) =>
+      client.contracts.epochs.write.slashMissed([BigInt(positionals[0]!)], { account }),
+    ),
+  );
 };
 
 const rewards: Cmd = async (args) => {
@@ -381,37 +653,35 @@ const rewards: Cmd = async (args) => {
       to: { type: "string" },
     },
   });
-  const needsKey = values.withdraw || positionals[0] === undefined;
-  const { publicClient, c, account } = await session(values, needsKey);
-  const who = (positionals[0] ?? account!.address) as Hex;
-  console.log(
-    `rewards of ${who}: ${formatEther((await c.epochs.read.rewardsOf([who])) as bigint)} ETH`,
-  );
+  const who =
+    positionals[0] !== undefined ? parseAddress(positionals[0], "rewards <address>") : undefined;
+  const to = values.to !== undefined ? parseAddress(values.to, "--to") : undefined;
+  const needsKey = values.withdraw || who === undefined;
+  const client = await session(values, needsKey);
+  const address = who ?? client.account!.address;
+  console.log(`rewards of ${address}: ${formatEth(await rewardsOf(client, { address }))}`);
   if (!values.withdraw) return 0;
   // --to: pay another address (a prover address that is a contract refusing ETH, say)
-  if (values.to !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(values.to))
-    throw new WalletError("--to: a 20-byte address");
-  const r = await send(publicClient, "withdrawRewards", () =>
-    values.to
-      ? c.epochs.write.withdrawRewardsTo([values.to as Hex], { account: account! })
-      : c.epochs.write.withdrawRewards({ account: account! }),
-  );
-  return r.ok ? 0 : 1;
+  return run("withdrawRewards", client, () => withdrawRewards(client, { ...(to ? { to } : {}) }));
 };
 
 export const chainCommands: Record<string, Cmd> = {
   "keystore-new": keystoreNew,
+  balance,
+  fund,
   stake,
   unstake,
   withdraw,
   "register-orchestrator": registerOrchestrator,
   "approve-child": approveChild,
-  "provide-input": provideInput,
   "evict-child": evictChild,
+  "request-exit": requestExit,
+  deregister,
+  "provide-input": provideInput,
   "submit-job": submitJob,
   job,
+  refund,
   epoch,
+  "slash-missed": slashMissed,
   rewards,
 };
-
-export { WalletError };

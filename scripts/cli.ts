@@ -1,292 +1,291 @@
 /**
- * The concentric CLI.
+ * The concentric CLI (`npx concentric <command>`; bin/concentric.mjs runs this file).
  *
- *   concentric exec <elf> [--input <file>] [--chunk-size K] [--max-cycles N] [--json]
+ * `concentric --help` lists the commands, `concentric <command> --help` describes one (both
+ * exit 0), `concentric --version` prints the package version. Every error is one line on
+ * stderr; exit statuses: 0 ok, 1 a check failed (a revert, an invalid proof, a trap, a job
+ * that refunded or settled with another output), 2 usage (bad options, a missing file, a
+ * malformed address or amount, no RPC node, a busy port). Set CONCENTRIC_DEBUG=1 to see the
+ * stack of an unexpected error.
  *
- *   concentric prove <elf> [--input <file>] [--chunk-size K | --circuit <name>]
- *                    [--prover <address>] --out <proof.json>
- *   concentric verify <proof.json>
- *
- * exec prints exit code, cycles, output (text and hex), image ID and chunk count (chunks: 0
- * without --chunk-size); it exits 0 when the guest reached its exit ecall, whatever its exit
- * code, 1 on a trap (printed to stderr). prove executes, proves every chunk with Groth16
- * (progress on stderr) and writes the run proof; verify checks one off chain and exits 0
- * only if it is valid (1 if not). Every command exits 2 on a usage or load error.
+ * Command modules load lazily: a command loads only what it uses (node:sqlite, whose
+ * ExperimentalWarning is silenced below, only for the orchestrator).
  */
-import { readFileSync, writeFileSync } from "node:fs";
-import { parseArgs } from "node:util";
-import {
-  execute,
-  executeChunked,
-  imageId,
-  loadElf,
-  Trap,
-  ElfError,
-} from "../prover/executor/index.ts";
-import { defaultCacheDir, getCircuitArtifacts } from "../prover/setup/artifacts.ts";
-import { loadRegistry } from "../prover/setup/registry.ts";
-import { addressToField, Groth16ChunkProver, type Address } from "../prover/zkvm/prover.ts";
-import { proveRun, RunVerifyError, verifyRun, type RunProof } from "../prover/zkvm/run.ts";
-import { chunkCircuitConfig, WitnessError } from "../prover/zkvm/witness.ts";
-import { chainCommands, WalletError } from "./chain-cli.ts";
-import { networkCommands } from "./network-cli.ts";
+import "./quiet-warnings.ts";
+import { readFileSync } from "node:fs";
+import { CliError, fileErrorMessage, UsageError } from "./cli-errors.ts";
 
-const usage = [
-  "usage: concentric exec <elf> [--input <file>] [--chunk-size K] [--max-cycles N] [--json]",
-  "       concentric prove <elf> [--input <file>] [--chunk-size K | --circuit <name>] [--prover <address>] --out <proof.json>",
-  "       concentric verify <proof.json>",
-  "       concentric keystore-new --out <file>",
-  "       concentric stake <eth> | unstake <eth> | withdraw",
-  "       concentric register-orchestrator --endpoint <url> [--parent <address>]",
-  "       concentric approve-child <address> [--revoke]   (the parent, before a child registers)",
-  "       concentric evict-child <address>",
-  "       concentric submit-job <elf> [--input <file>] [--cycles <bound>] [--fee <eth>]",
-  "       concentric job <id> | epoch [<n>] | rewards [<address>] [--withdraw [--to <address>]]",
-  "       concentric orchestrator [--port 7001] [--db <file>] [--lease-seconds 60] [--prove-locally] [--parent <url> [--segment-chunks 8]]",
-  "       concentric delegator --orchestrator <url> [--workers N] [--name <s>]",
-  "  chain commands: [--rpc <url>] [--deployment <file>] [--keystore <file> [--password-file <file>] | --dev-account <i>]",
-].join("\n");
+type Run = (args: string[]) => Promise<number>;
 
-/**
- * The default chunk circuit of `concentric prove`: K = 64 proves the most cycles per second of
- * the registered configurations on this machine (4.9 on average over the guests, against 4.0 at
- * K = 32 and 1.3 at K = 8; `npm run bench:circuit`); its keys are built on first use (about 6
- * minutes).
- */
-export const DEFAULT_CHUNK_CIRCUIT = "rv32im_K64_P6_IO4_M20";
-
-/** A usage error: printed with the usage text, exit status 2. */
-class UsageError extends Error {}
-
-async function exec(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      input: { type: "string" },
-      "chunk-size": { type: "string" },
-      "max-cycles": { type: "string" },
-      json: { type: "boolean", default: false },
-    },
-  });
-  const elfPath = positionals[0];
-  if (!elfPath || positionals.length > 1) {
-    console.error(usage);
-    return 2;
-  }
-  const positiveInt = (name: string, v: string | undefined): number | undefined => {
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isSafeInteger(n) || n < 1)
-      throw new RangeError(`--${name} must be a positive integer, got ${v}`);
-    return n;
-  };
-  const chunkSize = positiveInt("chunk-size", values["chunk-size"]);
-  const maxCycles = positiveInt("max-cycles", values["max-cycles"]);
-  const image = loadElf(new Uint8Array(readFileSync(elfPath)));
-  const input = values.input ? new Uint8Array(readFileSync(values.input)) : new Uint8Array();
-  const opts = maxCycles === undefined ? {} : { maxCycles };
-  let result;
-  let chunks = 0;
-  try {
-    if (chunkSize !== undefined) {
-      const r = await executeChunked(image, input, { ...opts, chunkSize, records: false });
-      result = r;
-      chunks = r.chunks.length;
-    } else {
-      result = execute(image, input, opts);
-    }
-  } catch (e) {
-    if (e instanceof Trap) {
-      console.error(e.message);
-      return 1;
-    }
-    throw e;
-  }
-  const id = `0x${(await imageId(image)).toString(16).padStart(64, "0")}`;
-  const outputHex = Buffer.from(result.output).toString("hex");
-  if (values.json) {
-    console.log(
-      JSON.stringify({
-        exitCode: result.exitCode,
-        cycles: result.cycles,
-        outputHex,
-        imageId: id,
-        chunks,
-      }),
-    );
-  } else {
-    console.log(`exit code: ${result.exitCode}`);
-    console.log(`cycles:    ${result.cycles}`);
-    console.log(`image ID:  ${id}`);
-    console.log(`chunks:    ${chunks}`);
-    console.log(`output (hex):  ${outputHex}`);
-    console.log(`output (text): ${new TextDecoder().decode(result.output)}`);
-  }
-  return 0;
+interface Command {
+  usage: string;
+  summary: string;
+  details?: string;
+  load: () => Promise<Run>;
 }
 
-/** The registered chunk circuit with K = `k` steps (the smallest other parameters first). */
-function circuitForChunkSize(k: number): string {
-  const names = loadRegistry()
-    .filter((c) => c.template === "Chunk" && c.params.K === k)
-    .map((c) => c.name);
-  if (names.length === 0) {
-    const ks = loadRegistry()
-      .filter((c) => c.template === "Chunk")
-      .map((c) => c.params.K);
-    throw new UsageError(`no chunk circuit with K=${k}; registered K: ${ks.join(", ")}`);
-  }
-  return names[0]!;
-}
+const KEY =
+  "[--rpc <url>] [--deployment <file>] (--keystore <file> [--password-file <file>] | --dev-account <i>)";
+const READ = "[--rpc <url>] [--deployment <file>]";
+const INPUT = "[--input <file> | --input-hex <hex> | --input-u32 <n>]";
 
-function progressBar(done: number, total: number, startMs: number): string {
-  const width = 30;
-  const full = Math.round((done / total) * width);
-  const secs = (performance.now() - startMs) / 1000;
-  return `[${"#".repeat(full)}${".".repeat(width - full)}] ${done}/${total} chunks, ${secs.toFixed(1)} s`;
-}
+const run = (name: string) => async () => (await import("./run-cli.ts"))[name as "exec"];
+const guest = (name: string) => async () => (await import("./guest-cli.ts")).guestCommands[name]!;
+const chain = (name: string) => async () => (await import("./chain-cli.ts")).chainCommands[name]!;
+const network = (name: string) => async () =>
+  (await import("./network-cli.ts")).networkCommands[name as "orchestrator"];
 
-async function prove(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      input: { type: "string" },
-      "chunk-size": { type: "string" },
-      circuit: { type: "string" },
-      prover: { type: "string", default: "0x0000000000000000000000000000000000000000" },
-      out: { type: "string" },
-      "max-cycles": { type: "string" },
-    },
-  });
-  const elfPath = positionals[0];
-  if (!elfPath || positionals.length > 1 || !values.out)
-    throw new UsageError("prove needs <elf> and --out");
-  if (values.circuit && values["chunk-size"])
-    throw new UsageError("give --chunk-size or --circuit, not both");
-  const k = values["chunk-size"];
-  if (k !== undefined && !/^[1-9][0-9]*$/.test(k))
-    throw new UsageError(`--chunk-size must be a positive integer, got ${k}`);
-  const name = values.circuit ?? (k ? circuitForChunkSize(Number(k)) : DEFAULT_CHUNK_CIRCUIT);
-  addressToField(values.prover);
-  const address = values.prover.toLowerCase() as Address;
-  const image = loadElf(new Uint8Array(readFileSync(elfPath)));
-  const input = values.input ? new Uint8Array(readFileSync(values.input)) : new Uint8Array();
-  const config = chunkCircuitConfig(name);
-  const artifacts = await getCircuitArtifacts(name, {
-    cacheDir: defaultCacheDir(),
-    log: (m) => console.error(m),
-  });
-  const start = performance.now();
-  const tty = process.stderr.isTTY;
-  const { run, stats } = await proveRun(image, input, {
-    config,
-    prover: new Groth16ChunkProver(artifacts),
-    address,
-    vk: artifacts.vkey,
-    ...(values["max-cycles"] ? { maxCycles: Number(values["max-cycles"]) } : {}),
-    onChunk: (done, total) => {
-      const line = progressBar(done, total, start);
-      if (tty) process.stderr.write(`\r${line}${done === total ? "\n" : ""}`);
-      else console.error(line);
-    },
-  });
-  writeFileSync(values.out, JSON.stringify(run, null, 1) + "\n");
-  const seconds = (performance.now() - start) / 1000;
-  console.log(`circuit:               ${name} (${artifacts.nConstraints} constraints)`);
-  console.log(`cycles:                ${stats.cycles}`);
-  console.log(`chunks:                ${stats.chunks}`);
-  console.log(
-    `constraints per cycle: ${((artifacts.nConstraints * stats.chunks) / stats.cycles).toFixed(0)}`,
-  );
-  console.log(`exit code:             ${run.final.exitCode}`);
-  console.log(`output (hex):          ${run.output}`);
-  console.log(
-    `seconds:               ${seconds.toFixed(1)} (proving ${stats.provingSeconds.toFixed(1)})`,
-  );
-  console.log(`wrote ${values.out}`);
-  return 0;
-}
-
-async function verify(args: string[]): Promise<number> {
-  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
-  if (positionals.length !== 1) throw new UsageError("verify needs exactly one <proof.json>");
-  let run: RunProof;
-  try {
-    run = JSON.parse(readFileSync(positionals[0]!, "utf8")) as RunProof;
-  } catch (e) {
-    console.error(`invalid: cannot read ${positionals[0]}: ${(e as Error).message}`);
-    return 1;
-  }
-  if (typeof run?.circuit !== "string") {
-    console.error("invalid: not a run proof (no circuit)");
-    return 1;
-  }
-  let vkey;
-  try {
-    vkey = (
-      await getCircuitArtifacts(chunkCircuitConfig(run.circuit).name, {
-        cacheDir: defaultCacheDir(),
-        log: (m) => console.error(m),
-      })
-    ).vkey;
-  } catch (e) {
-    console.error(`invalid: ${(e as Error).message}`);
-    return 1;
-  }
-  try {
-    const v = await verifyRun(vkey, run);
-    console.log(`valid: ${v.chunks} chunk proofs, image 0x${v.imageId.toString(16)}`);
-    console.log(
-      `exit code ${v.exitCode}, ${v.cycles} cycles, output ${Buffer.from(v.output).toString("hex")}`,
-    );
-    return 0;
-  } catch (e) {
-    if (e instanceof RunVerifyError || e instanceof TypeError || e instanceof SyntaxError) {
-      console.error(`invalid: ${e.message}`);
-      return 1;
-    }
-    throw e;
-  }
-}
-
-const commands: Record<string, (args: string[]) => Promise<number>> = {
-  exec,
-  prove,
-  verify,
-  ...chainCommands,
-  ...networkCommands,
+export const COMMANDS: Record<string, Command> = {
+  new: {
+    usage: "concentric new <dir> [--name <guest>]",
+    summary: "scaffold a C guest: main.c, concentric.h, guest.ld, Makefile",
+    details:
+      "Creates <dir> (refused if it exists and is not empty). Build it with concentric build <dir>.",
+    load: guest("new"),
+  },
+  build: {
+    usage: "concentric build [<dir>] [--out <elf>] [--opt <level>]",
+    summary: "compile a guest with clang/lld (Debian: apt-get install -y clang lld)",
+    details:
+      "Compiles every .c file of <dir> (default .) for rv32im/ilp32 with the guest's linker script\n" +
+      "(guest.ld, else the SDK's) into <dir>/build/<name>.elf and loads the result to check it.",
+    load: guest("build"),
+  },
+  limits: {
+    usage: "concentric limits [--circuit <name>] [--json]",
+    summary: "the guest memory map and the limits of a job",
+    load: guest("limits"),
+  },
+  exec: {
+    usage: `concentric exec <elf> ${INPUT} [--chunk-size K | --circuit <name>] [--max-cycles N] [--profile [--top N]] [--json]`,
+    summary: "run a guest on the reference executor (debug stream, profile, trap report)",
+    details:
+      "Prints exit code, cycles, image ID, output; the guest's fd 2 goes to stderr. --circuit <name>:\n" +
+      "the real chunk count under that circuit's limits. --profile: cycles per function (ELF symbols)\n" +
+      "and the run's cost at the network's default circuit. A trap prints the function and offset of\n" +
+      "the pc, the guest's fd-2 output and the last instructions, and exits 1.",
+    load: run("exec"),
+  },
+  prove: {
+    usage: `concentric prove <elf> ${INPUT} [--chunk-size K | --circuit <name>] [--prover <address>] [--max-cycles N] --out <proof.json>`,
+    summary: "execute and prove every chunk with Groth16 (keys built on first use)",
+    load: run("prove"),
+  },
+  verify: {
+    usage: "concentric verify <proof.json> [--expect <hex>]",
+    summary: "check a run proof off chain (exit 1 if invalid or the output is not --expect)",
+    load: run("verify"),
+  },
+  "keystore-new": {
+    usage: "concentric keystore-new --out <file>",
+    summary: "a new encrypted key (password from CONCENTRIC_KEYSTORE_PASSWORD); never overwrites",
+    load: chain("keystore-new"),
+  },
+  balance: {
+    usage: `concentric balance [<address>] ${READ} [--keystore <file> | --dev-account <i>]`,
+    summary: "the ETH balance, stake and rewards of an address (default: your key's)",
+    load: chain("balance"),
+  },
+  fund: {
+    usage: `concentric fund <address> <eth> ${READ} [--dev-account <i>]`,
+    summary: "devnets only: send ETH to an address from a dev account (default 0)",
+    load: chain("fund"),
+  },
+  stake: {
+    usage: `concentric stake <eth> ${KEY}`,
+    summary: "stake ETH (checks your balance first)",
+    load: chain("stake"),
+  },
+  unstake: {
+    usage: `concentric unstake <eth> ${KEY}`,
+    summary: "start unbonding staked ETH",
+    load: chain("unstake"),
+  },
+  withdraw: {
+    usage: `concentric withdraw ${KEY}`,
+    summary: "withdraw unbonded stake",
+    load: chain("withdraw"),
+  },
+  "register-orchestrator": {
+    usage: `concentric register-orchestrator --endpoint <url> [--parent <address>] ${KEY}`,
+    summary: "register as an orchestrator (a ring under --parent)",
+    load: chain("register-orchestrator"),
+  },
+  "approve-child": {
+    usage: `concentric approve-child <address> [--revoke] ${KEY}`,
+    summary: "as a parent, admit a child ring before it registers",
+    load: chain("approve-child"),
+  },
+  "evict-child": {
+    usage: `concentric evict-child <address> ${KEY}`,
+    summary: "as a parent, evict a child ring",
+    load: chain("evict-child"),
+  },
+  "request-exit": {
+    usage: `concentric request-exit ${KEY}`,
+    summary: "as an orchestrator, start leaving the registry (deregister after the exit delay)",
+    load: chain("request-exit"),
+  },
+  deregister: {
+    usage: `concentric deregister ${KEY}`,
+    summary: "leave the orchestrator registry once the exit delay has passed",
+    load: chain("deregister"),
+  },
+  "submit-job": {
+    usage: `concentric submit-job <elf> ${INPUT} [--cycles <bound>] [--fee <eth>] [--orchestrator <url>] ${KEY}`,
+    summary: "check a guest locally (traps, limits), register its image if new, submit a job",
+    load: chain("submit-job"),
+  },
+  "provide-input": {
+    usage: `concentric provide-input <job> <file> --orchestrator <url> ${KEY}`,
+    summary: "upload the bytes of a job input committed by digest",
+    load: chain("provide-input"),
+  },
+  job: {
+    usage: `concentric job <id> [--wait [--timeout <s>] [--expect <hex>] [--elf <elf>] [--input…]] ${READ}`,
+    summary: "a job's status, why it is not settled, when it is refundable; --wait until it is",
+    details:
+      "--wait polls until the job settles (exit 0) or is refunded (exit 1); with a progress line\n" +
+      "while it waits for its epoch. --expect <hex>: the settled output must be these bytes\n" +
+      "(checked against the on-chain output digest); exit 1 otherwise.",
+    load: chain("job"),
+  },
+  refund: {
+    usage: `concentric refund <job> ${KEY}`,
+    summary: "take back the fee of a job nobody settled, once its refund timeout has passed",
+    load: chain("refund"),
+  },
+  epoch: {
+    usage: `concentric epoch [<n>] ${READ}`,
+    summary: "an epoch's window, deadline, submitter and Universal Proof",
+    load: chain("epoch"),
+  },
+  "slash-missed": {
+    usage: `concentric slash-missed <epoch> ${KEY}`,
+    summary: "slash the submitter of an epoch that missed its deadline (the caller gets a share)",
+    load: chain("slash-missed"),
+  },
+  rewards: {
+    usage: `concentric rewards [<address>] [--withdraw [--to <address>]] ${KEY}`,
+    summary: "prover and orchestrator rewards; --withdraw them",
+    load: chain("rewards"),
+  },
+  orchestrator: {
+    usage:
+      "concentric orchestrator [--port 7001] [--host 127.0.0.1] [--db <file>] [--lease-seconds 60] [--prove-locally] [--parent <url> [--segment-chunks 8]] [--verbose] " +
+      KEY,
+    summary: "run an orchestrator node (the chain service, API and dashboard)",
+    load: network("orchestrator"),
+  },
+  delegator: {
+    usage:
+      "concentric delegator --orchestrator <url> [--workers N] [--name <s>] [--verbose] (--keystore <file> | --dev-account <i>)",
+    summary: "prove chunks for an orchestrator until stopped",
+    load: network("delegator"),
+  },
 };
 
-async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  const run = command ? commands[command] : undefined;
-  if (!run) {
-    console.error(usage);
+const EXIT_CODES = "exit status: 0 ok, 1 a check failed (revert, invalid proof, trap), 2 usage";
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+  return `concentric ${pkg.version}`;
+}
+
+function overview(): string {
+  const w = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  return [
+    "usage: concentric <command> [options]   (concentric <command> --help for one)",
+    "",
+    ...Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(w)}  ${c.summary}`),
+    "",
+    "  --version  the package version",
+    EXIT_CODES,
+  ].join("\n");
+}
+
+function commandHelp(name: string): string {
+  const c = COMMANDS[name]!;
+  return [
+    `usage: ${c.usage}`,
+    "",
+    c.summary,
+    ...(c.details ? ["", c.details] : []),
+    "",
+    EXIT_CODES,
+  ].join("\n");
+}
+
+/** Runs one command line; returns the exit status (never throws). */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined) {
+    console.error(overview());
     return 2;
   }
-  try {
-    return await run(rest);
-  } catch (e) {
-    if (e instanceof WalletError) {
-      console.error(e.message);
-      return 2;
-    }
-    if (e instanceof UsageError) {
-      console.error(`${e.message}\n${usage}`);
-      return 2;
-    }
-    if (e instanceof ElfError || e instanceof RangeError || e instanceof TypeError) {
-      console.error(e.message);
-      return 2;
-    }
-    if (e instanceof Trap || e instanceof WitnessError) {
-      console.error(e.message);
-      return 1;
-    }
-    throw e;
+  if (name === "--help" || name === "-h" || name === "help") {
+    if (rest[0] && COMMANDS[rest[0]]) console.log(commandHelp(rest[0]));
+    else console.log(overview());
+    return 0;
   }
+  if (name === "--version" || name === "-V" || name === "version") {
+    console.log(version());
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`unknown command "${name}"; concentric --help lists them`);
+    return 2;
+  }
+  if (rest.includes("--help") || rest.includes("-h")) {
+    console.log(commandHelp(name));
+    return 0;
+  }
+  try {
+    return await (
+      await command.load()
+    )(rest);
+  } catch (e) {
+    return reportError(name, e);
+  }
+}
+
+/** One line for an error, and its exit status. */
+function reportError(name: string, e: unknown): number {
+  if (process.env.CONCENTRIC_DEBUG) console.error(e);
+  const err = e as Error & { code?: string; name?: string };
+  if (e instanceof UsageError) {
+    console.error(`${e.message} (concentric ${name} --help)`);
+    return 2;
+  }
+  if (e instanceof CliError) {
+    console.error(e.message);
+    return e.status;
+  }
+  if (err?.name === "WalletError" || err?.constructor?.name === "WalletError") {
+    console.error(err.message);
+    return 2;
+  }
+  if (typeof err?.code === "string" && err.code.startsWith("ERR_PARSE_ARGS")) {
+    console.error(`${err.message} (concentric ${name} --help)`);
+    return 2;
+  }
+  if (typeof err?.code === "string" && /^E[A-Z]+$/.test(err.code) && "syscall" in err) {
+    console.error(fileErrorMessage(e));
+    return 2;
+  }
+  if (err?.name === "Trap" || err?.name === "WitnessError") {
+    console.error(err.message);
+    return 1;
+  }
+  if (err?.name === "ElfError" || e instanceof RangeError) {
+    console.error(err.message);
+    return 2;
+  }
+  // viem's errors carry a one-line shortMessage.
+  const short = (e as { shortMessage?: string }).shortMessage;
+  console.error(`error: ${short ?? err?.message ?? String(e)} (CONCENTRIC_DEBUG=1 for details)`);
+  return 1;
 }
 
 // snarkjs keeps worker threads alive after proving: exit explicitly once the command is done.

@@ -26,6 +26,7 @@
  * Ctrl-C: the orchestrator stops serving and closes its database (a restart resumes from it);
  * the delegator finishes and submits the chunk in hand, a second Ctrl-C returns it instead.
  */
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { pino } from "pino";
@@ -59,6 +60,24 @@ function onSignals(first: () => void, again: () => void) {
   const handler = () => (n++ === 0 ? first() : again());
   process.on("SIGINT", handler);
   process.on("SIGTERM", handler);
+}
+
+/** Fails with one line when `host:port` cannot be listened on (in use, or not allowed). */
+async function checkPort(host: string, port: number): Promise<void> {
+  if (port === 0) return;
+  await new Promise<void>((resolve, reject) => {
+    const s = createServer();
+    s.once("error", (e: NodeJS.ErrnoException) =>
+      reject(
+        new WalletError(
+          e.code === "EADDRINUSE"
+            ? `port ${port} on ${host} is in use (another orchestrator?): stop it or pick another --port`
+            : `cannot listen on ${host}:${port}: ${e.code ?? e.message}`,
+        ),
+      ),
+    );
+    s.listen(port, host, () => s.close(() => resolve()));
+  });
 }
 
 /** The chain an orchestrator settles on, and its deployment block's hash, from its status. */
@@ -125,6 +144,7 @@ async function orchestrator(args: string[]): Promise<number> {
   const newcomerLeases = Number(values["newcomer-leases"]);
   if (!Number.isInteger(newcomerLeases) || newcomerLeases < 0)
     throw new WalletError("--newcomer-leases: a non-negative integer");
+  await checkPort(values.host, port);
   const rpc = values.rpc ?? (values.parent ? undefined : "http://127.0.0.1:8545");
   const served = values.parent
     ? await statusOf(values.parent)

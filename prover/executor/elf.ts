@@ -27,7 +27,9 @@ export type ElfErrorReason =
   | "overlapping-segments"
   | "no-code"
   | "bad-entry"
-  | "bad-memory-size";
+  | "bad-memory-size"
+  | "compressed-instructions"
+  | "unsupported-abi";
 
 /** An ELF file that is not a loadable RV32 guest. */
 export class ElfError extends Error {
@@ -111,6 +113,17 @@ export function loadElf(bytes: Uint8Array, options: LoadOptions = {}): ProgramIm
   const machine = view.getUint16(18, true);
   if (machine !== EM_RISCV)
     throw new ElfError("wrong-machine", `e_machine is ${machine}, expected 243 (RISC-V)`);
+  // e_flags: the RISC-V extensions and ABI the file was built for (RVC, float ABI, RVE).
+  const flags = view.getUint32(36, true);
+  if (flags & 0x1)
+    throw new ElfError(
+      "compressed-instructions",
+      "built with compressed instructions (the C extension): build with -march=rv32im",
+    );
+  if (flags & 0x6)
+    throw new ElfError("unsupported-abi", "built for a hard-float ABI: build with -mabi=ilp32");
+  if (flags & 0x8)
+    throw new ElfError("unsupported-abi", "built for RV32E: build with -march=rv32im -mabi=ilp32");
   const entry = view.getUint32(24, true);
   const phoff = view.getUint32(28, true);
   const phentsize = view.getUint16(42, true);
@@ -125,15 +138,48 @@ export function loadElf(bytes: Uint8Array, options: LoadOptions = {}): ProgramIm
   }
   const memory = new Uint8Array(memorySize);
   const segments: LoadedSegment[] = [];
+  // lld's default layouts map the ELF and program headers in a read-only PT_LOAD of their
+  // own (offset 0, no section in it). A guest never reads them: such a segment is skipped
+  // where it would collide with the program (overlap another segment, or lie outside RAM), as
+  // with `-Ttext=0x1000`, whose headers land at 0x10000, inside a large .rodata. Elsewhere it
+  // is loaded as before, so the image IDs of programs that loaded already do not change.
+  const headersEnd = Math.max(52, phoff + phnum * phentsize);
+  const loads: {
+    i: number;
+    offset: number;
+    vaddr: number;
+    fileSize: number;
+    memSize: number;
+    flags: number;
+  }[] = [];
   for (let i = 0; i < phnum; i++) {
     const o = phoff + i * phentsize;
     if (view.getUint32(o, true) !== PT_LOAD) continue;
-    const offset = view.getUint32(o + 4, true);
-    const vaddr = view.getUint32(o + 8, true);
-    const fileSize = view.getUint32(o + 16, true);
-    const memSize = view.getUint32(o + 20, true);
-    const flags = view.getUint32(o + 24, true);
+    loads.push({
+      i,
+      offset: view.getUint32(o + 4, true),
+      vaddr: view.getUint32(o + 8, true),
+      fileSize: view.getUint32(o + 16, true),
+      memSize: view.getUint32(o + 20, true),
+      flags: view.getUint32(o + 24, true),
+    });
+  }
+  const headersOnly = (l: (typeof loads)[number]) =>
+    l.offset === 0 &&
+    (l.flags & PF_X) === 0 &&
+    l.fileSize === l.memSize &&
+    l.fileSize <= headersEnd;
+  const collides = (l: (typeof loads)[number]) =>
+    l.vaddr < RAM_START ||
+    l.vaddr + l.memSize > memorySize ||
+    loads.some(
+      (m) =>
+        m !== l && m.memSize > 0 && l.vaddr < m.vaddr + m.memSize && m.vaddr < l.vaddr + l.memSize,
+    );
+  for (const l of loads) {
+    const { i, offset, vaddr, fileSize, memSize, flags } = l;
     if (memSize === 0) continue;
+    if (headersOnly(l) && collides(l)) continue;
     if (fileSize > memSize)
       throw new ElfError("bad-segment", `segment ${i}: p_filesz ${fileSize} > p_memsz ${memSize}`);
     if (offset + fileSize > bytes.length) {
