@@ -274,6 +274,10 @@ export const withdrawStake = (s: WalletSession) => write(s, "staking", "withdraw
 export const withdrawRewards = (s: WalletSession) => write(s, "epochs", "withdrawRewards");
 export const registerOrchestrator = (s: WalletSession, endpoint: string, parent: Address) =>
   write(s, "registry", "register", [endpoint, parent]);
+export const approveChild = (s: WalletSession, child: Address, approved = true) =>
+  write(s, "registry", "approveChild", [child, approved]);
+export const evictChild = (s: WalletSession, child: Address) =>
+  write(s, "registry", "evictChild", [child]);
 export const requestExit = (s: WalletSession) => write(s, "registry", "requestExit");
 export const deregister = (s: WalletSession) => write(s, "registry", "deregister");
 

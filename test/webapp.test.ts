@@ -16,7 +16,10 @@
  * on chain) — the orchestrator process runs with the same key and starts working once it is
  * active — is refused by the contract when registering twice (the custom error by name), submits
  * fibonacci(10) from the page, follows the job page to "verified on chain" with output 55 and
- * the digest check, withdraws the orchestrator's rewards, explores, and disconnects.
+ * the digest check, withdraws the orchestrator's rewards, explores, approves a child ring that
+ * then registers under it (the ring view shows it), unstakes (time left; an early withdrawal is
+ * refused by name), withdraws after the unbonding delay, leaves, prepares a job from an uploaded
+ * ELF with text and file inputs, and disconnects.
  * Screenshots of each stage go to test/artifacts/webapp/ (git-ignored).
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -29,7 +32,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../prover/setup/registry.ts";
 import { devAccount } from "../scripts/lib/actors.ts";
 import { startDevnet, type Devnet } from "../scripts/lib/devnet.ts";
-import { connect, contracts } from "../client/chain.ts";
+import { artifactAbi, connect, contracts, walletClient } from "../client/chain.ts";
 import { WEB_DIST } from "../orchestrator/explorer-api.ts";
 
 const RPC_PORT = 18547;
@@ -143,6 +146,10 @@ async function openApp(b: Browser, w: TestWallet, viewport = { width: 1280, heig
 const shot = (page: Page, name: string) =>
   page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 
+/** expect.poll with this test's patience (pages refresh every 2 s; the machine may be busy). */
+const poll = <T>(f: () => T | Promise<T>, o: { timeout?: number; interval?: number } = {}) =>
+  expect.poll(f, { timeout: 30_000, interval: 250, ...o });
+
 const message = (page: Page) => page.locator("#message");
 
 beforeAll(async () => {
@@ -162,7 +169,7 @@ describe("the web app, in headless chromium, against a real network", () => {
   it("connects, stakes, registers, submits fibonacci(10) and follows it to verified on chain; error paths", async () => {
     const t0 = Date.now();
     const user = await devAccount(1);
-    const { publicClient } = await connect(devnet.rpc);
+    const { chain, publicClient } = await connect(devnet.rpc);
     const c = contracts(devnet.deployment, { public: publicClient });
 
     // The orchestrator (dev account 1, not yet staked or registered: it serves the app and
@@ -180,8 +187,6 @@ describe("the web app, in headless chromium, against a real network", () => {
       String(API_PORT),
       "--db",
       join(dir, "orchestrator.sqlite"),
-      "--lease-seconds",
-      "30",
     );
     await orch.waitFor(/serving http/, 300_000);
     for (const i of [2, 3])
@@ -227,18 +232,18 @@ describe("the web app, in headless chromium, against a real network", () => {
     await page.getByRole("link", { name: "Stake", exact: true }).click();
     await page.getByLabel("Amount to stake (ETH)").fill("2");
     await page.getByRole("button", { name: "Stake", exact: true }).click();
-    await expect.poll(() => message(page).textContent(), { timeout: 30_000 }).toBe("Staked 2 ETH.");
+    await poll(() => message(page).textContent(), { timeout: 30_000 }).toBe("Staked 2 ETH.");
     expect(await c.staking.read.stakeOf([user.address])).toBe(parseEther("2"));
-    await expect.poll(() => page.locator("#staked").textContent()).toBe("2 ETH");
+    await poll(() => page.locator("#staked").textContent()).toBe("2 ETH");
     await shot(page, "04-staked");
 
     // Rejected in the wallet: a message, and nothing staked.
     wallet.rejectNext = true;
     await page.getByLabel("Amount to stake (ETH)").fill("1");
     await page.getByRole("button", { name: "Stake", exact: true }).click();
-    await expect
-      .poll(() => message(page).textContent(), { timeout: 30_000 })
-      .toBe("You rejected the request in your wallet; nothing was sent.");
+    await poll(() => message(page).textContent(), { timeout: 30_000 }).toBe(
+      "You rejected the request in your wallet; nothing was sent.",
+    );
     expect(await message(page).getAttribute("role")).toBe("alert");
     expect(await c.staking.read.stakeOf([user.address])).toBe(parseEther("2"));
     await shot(page, "05-rejected");
@@ -247,18 +252,18 @@ describe("the web app, in headless chromium, against a real network", () => {
     await page.getByRole("link", { name: "Orchestrate" }).click();
     expect(await page.getByLabel("Endpoint URL").inputValue()).toBe(URL);
     await page.getByRole("button", { name: "Register as orchestrator" }).click();
-    await expect
-      .poll(() => message(page).textContent(), { timeout: 30_000 })
-      .toBe(`Registered as an orchestrator at ${URL}.`);
+    await poll(() => message(page).textContent(), { timeout: 30_000 }).toBe(
+      `Registered as an orchestrator at ${URL}.`,
+    );
     expect(await c.registry.read.isActive([user.address])).toBe(true);
-    await expect.poll(() => page.locator("#orch-status").textContent()).toBe("active");
+    await poll(() => page.locator("#orch-status").textContent()).toBe("active");
     await shot(page, "06-registered");
 
     // Twice: the contract refuses, by its custom error's name.
     await page.getByRole("button", { name: "Register as orchestrator" }).click();
-    await expect
-      .poll(() => message(page).textContent(), { timeout: 30_000 })
-      .toBe(`The contract refused: Registry__AlreadyRegistered(${user.address})`);
+    await poll(() => message(page).textContent(), { timeout: 30_000 }).toBe(
+      `The contract refused: Registry__AlreadyRegistered(${user.address})`,
+    );
     await shot(page, "07-revert-custom-error");
 
     // Every form control has a label (accessibility).
@@ -271,12 +276,10 @@ describe("the web app, in headless chromium, against a real network", () => {
 
     // Submit fibonacci(10) from the page.
     await page.getByRole("link", { name: "Submit a job" }).click();
-    await expect.poll(() => page.getByLabel("Guest program").inputValue()).toBe("fibonacci");
+    await poll(() => page.getByLabel("Guest program").inputValue()).toBe("fibonacci");
     await page.getByLabel("Input as").selectOption("u32");
     await page.getByLabel("Input", { exact: true }).fill("10");
-    await expect
-      .poll(() => page.locator("#fee").textContent(), { timeout: 30_000 })
-      .toMatch(/ETH$/);
+    await poll(() => page.locator("#fee").textContent(), { timeout: 30_000 }).toMatch(/ETH$/);
     const imageId = await page.locator("#image-id").textContent();
     expect(imageId).toMatch(/^\d{10,}$/);
     await shot(page, "08-submit");
@@ -289,23 +292,29 @@ describe("the web app, in headless chromium, against a real network", () => {
 
     // The job page follows it: executing, chunks proven by the delegators, …
     const status = () => page.locator("#job-status").textContent();
-    await expect.poll(status, { timeout: 120_000 }).toMatch(/proving: [1-9]\d* \/ \d+ chunks/);
+    await poll(status, { timeout: 120_000 }).toMatch(/proving: [1-9]\d* \/ \d+ chunks/);
     await shot(page, "09-job-proving");
-    await expect.poll(status, { timeout: 900_000, interval: 2000 }).toMatch(/every chunk proven/);
+    // (Epochs are 60 s of the chain's clock, which follows this machine's: the epoch may end and
+    // be submitted while the last chunks are proven.)
+    await poll(status, { timeout: 900_000, interval: 1000 }).toMatch(
+      /every chunk proven|in the Universal Proof|verified on chain/,
+    );
     const provers = await page
       .locator("section[aria-labelledby=job-chunks-h] td code")
       .allTextContents();
+    expect(await page.locator("#job-chunks-h").textContent()).toMatch(
+      /^Chunks \((\d+) \/ \1 proven\)$/,
+    );
     const d2 = (await devAccount(2)).address;
     const d3 = (await devAccount(3)).address;
     expect(provers.length).toBeGreaterThan(6);
     for (const p of provers) expect([d2, d3]).toContain(p);
 
-    // … the epoch ends (development chain: move its clock), the orchestrator submits.
+    // … the epoch ends (development chain: move its clock, if it has not ended), the
+    // orchestrator submits.
     await devnet.rpcCall("evm_increaseTime", [120]);
     await devnet.rpcCall("evm_mine");
-    await expect
-      .poll(status, { timeout: 300_000, interval: 2000 })
-      .toBe("Status: verified on chain");
+    await poll(status, { timeout: 300_000, interval: 2000 }).toBe("Status: verified on chain");
     expect(await page.locator("#output-u32").textContent()).toBe("55");
     expect(await page.locator("#output-hex").textContent()).toBe("0x37000000");
     expect(await page.locator("#exit-code").textContent()).toBe("0");
@@ -332,11 +341,11 @@ describe("the web app, in headless chromium, against a real network", () => {
     const rewards = (await c.epochs.read.rewardsOf([user.address])) as bigint;
     expect(rewards).toBeGreaterThan(0n);
     await page.getByRole("link", { name: "Stake", exact: true }).click();
-    await expect.poll(() => page.locator("#rewards").textContent()).not.toBe("0 ETH");
+    await poll(() => page.locator("#rewards").textContent()).not.toBe("0 ETH");
     await page.getByRole("button", { name: "Withdraw rewards" }).click();
-    await expect
-      .poll(() => message(page).textContent(), { timeout: 30_000 })
-      .toMatch(/^Rewards withdrawn: /);
+    await poll(() => message(page).textContent(), { timeout: 30_000 }).toMatch(
+      /^Rewards withdrawn: /,
+    );
     expect(await c.epochs.read.rewardsOf([user.address])).toBe(0n);
     await shot(page, "12-rewards-withdrawn");
 
@@ -350,9 +359,108 @@ describe("the web app, in headless chromium, against a real network", () => {
     expect(await page.locator("#throughput-total").textContent()).toMatch(/^[1-9]\d* accepted/);
     await shot(page, "13-explore");
 
+    // The ring: approve a child from the page; it registers under us (its own key, here);
+    // the ring view shows it with its stake.
+    const child = await devAccount(7);
+    await page.getByRole("link", { name: "Orchestrate" }).click();
+    await page.getByLabel("Child orchestrator's address").fill(child.address);
+    await page.getByRole("button", { name: "Approve child" }).click();
+    await poll(() => message(page).textContent(), { timeout: 30_000 }).toBe(
+      `Approved ${child.address} to register under you.`,
+    );
+    expect(
+      await publicClient.readContract({
+        address: devnet.deployment.contracts.registry,
+        abi: artifactAbi("OrchestratorRegistry"),
+        functionName: "childApproved",
+        args: [user.address, child.address],
+      }),
+    ).toBe(true);
+    const childSession = contracts(devnet.deployment, {
+      public: publicClient,
+      wallet: walletClient(chain, devnet.rpc, child),
+    });
+    for (const hash of [
+      await childSession.staking.write.stake({ value: parseEther("1.5") }),
+      await childSession.registry.write.register(["http://127.0.0.1:17999", user.address]),
+    ])
+      await publicClient.waitForTransactionReceipt({ hash });
+    const ringRow = page.locator("section[aria-labelledby=ring-h] tr", { hasText: child.address });
+    await poll(() => ringRow.textContent(), { timeout: 30_000 }).toContain("1.5 ETH");
+    expect(await ringRow.textContent()).toContain("yes");
+    await shot(page, "14-ring");
+
+    // Unstake what is not locked, see the time left, be refused early (by name), withdraw after
+    // the unbonding delay (development chain: move its clock).
+    await page.getByRole("link", { name: "Stake", exact: true }).click();
+    await page.getByLabel("Amount to unstake (ETH)").fill("0.5");
+    await page.getByRole("button", { name: "Request unstake" }).click();
+    await poll(() => message(page).textContent(), { timeout: 30_000 }).toMatch(
+      /^Unstaking 0.5 ETH/,
+    );
+    await poll(() => page.locator("#unbonding").textContent()).toMatch(
+      /^0.5 ETH — withdrawable in \d/,
+    );
+    await page.getByRole("button", { name: "Withdraw unbonded stake" }).click();
+    await poll(() => message(page).textContent(), { timeout: 30_000 }).toMatch(
+      /^The contract refused: Staking__StillUnbonding\(\d+\)$/,
+    );
+    await shot(page, "15-unbonding");
+    const delay = (await publicClient.readContract({
+      address: devnet.deployment.contracts.staking,
+      abi: artifactAbi("Staking"),
+      functionName: "UNBONDING_DELAY",
+    })) as bigint;
+    await devnet.rpcCall("evm_increaseTime", [Number(delay) + 1]);
+    await devnet.rpcCall("evm_mine");
+    await poll(() => page.locator("#unbonding").textContent(), { timeout: 30_000 }).toBe(
+      "0.5 ETH — withdrawable now",
+    );
+    const before = await publicClient.getBalance({ address: user.address });
+    await page.getByRole("button", { name: "Withdraw unbonded stake" }).click();
+    await poll(() => message(page).textContent(), { timeout: 30_000 }).toBe(
+      "Unbonded stake withdrawn to your account.",
+    );
+    expect(await c.staking.read.stakeOf([user.address])).toBe(parseEther("1.5"));
+    expect(await publicClient.getBalance({ address: user.address })).toBeGreaterThan(before);
+    await poll(() => page.locator("#unbonding").textContent()).toBe("nothing");
+    await shot(page, "16-withdrawn");
+
+    // Leave: request exit (the child is evicted); deregistration waits for the exit delay.
+    await page.getByRole("link", { name: "Orchestrate" }).click();
+    await page.getByRole("button", { name: "Leave (request exit)" }).click();
+    await poll(() => message(page).textContent(), { timeout: 30_000 }).toBe("Exit requested.");
+    await poll(() => page.locator("#orch-status").textContent()).toMatch(
+      /^leaving: deregister in /,
+    );
+    expect(await c.registry.read.isActive([user.address])).toBe(false);
+    await shot(page, "17-leaving");
+
+    // Submit page, other inputs: an uploaded ELF (the same image ID as the committed guest),
+    // text (UTF-8) and a file as input.
+    await page.getByRole("link", { name: "Submit a job" }).click();
+    await poll(() => page.locator("#image-id").textContent()).toBe(imageId);
+    await page.getByLabel("Guest program").selectOption("__upload");
+    await page
+      .getByLabel("ELF file (RV32IM)")
+      .setInputFiles(join(REPO_ROOT, "guests", "elf", "fibonacci.elf"));
+    await page.getByLabel("Input as").selectOption("text");
+    await page.getByLabel("Input", { exact: true }).fill("ab");
+    await poll(() => page.locator("#input-hex").textContent()).toBe("0x6162");
+    expect(await page.locator("#image-id").textContent()).toBe(imageId);
+    await page.getByLabel("Input as").selectOption("file");
+    await page.getByLabel("Input file").setInputFiles({
+      name: "input.bin",
+      mimeType: "application/octet-stream",
+      buffer: Buffer.from([7, 0, 0, 0]),
+    });
+    await poll(() => page.locator("#input-hex").textContent()).toBe("0x07000000");
+    await poll(() => page.locator("#fee").textContent()).toMatch(/ETH$/);
+    await shot(page, "18-submit-upload");
+
     // The stable URL of the job page loads on its own (a fresh page, same wallet).
     await page.goto(`${URL}/jobs/${jobId}`);
-    await expect.poll(status, { timeout: 30_000 }).toBe("Status: verified on chain");
+    await poll(status, { timeout: 30_000 }).toBe("Status: verified on chain");
 
     // The wallet disconnects.
     await page.evaluate(() =>
@@ -361,7 +469,7 @@ describe("the web app, in headless chromium, against a real network", () => {
       ).__testWallet.emit("accountsChanged", []),
     );
     await page.getByText("Wallet disconnected.").waitFor();
-    await shot(page, "14-disconnected");
+    await shot(page, "19-disconnected");
 
     expect(errors).toEqual([]);
     console.log(`web app test: ${Math.round((Date.now() - t0) / 1000)} s, screenshots in ${SHOTS}`);

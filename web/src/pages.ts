@@ -5,7 +5,9 @@
  */
 import { parseEther, type Address, type Hex } from "viem";
 import {
+  approveChild,
   deregister,
+  evictChild,
   describeWalletError,
   read,
   readAccount,
@@ -308,6 +310,15 @@ export function orchestratePage(ctx: Ctx, main: HTMLElement): Page {
   const registerBtn = h("button", { type: "submit", class: "primary" }, "Register as orchestrator");
   const leaveBtn = h("button", { type: "button", id: "leave" }, "Leave (request exit)");
   const deregisterBtn = h("button", { type: "button", id: "deregister" }, "Deregister");
+  const child = h("input", {
+    id: "child-address",
+    name: "child-address",
+    type: "text",
+    placeholder: "0x…",
+    autocomplete: "off",
+    required: true,
+  });
+  const approveBtn = h("button", { type: "submit" }, "Approve child");
   const session = () => {
     const s = ctx.wallet.state.session;
     if (ctx.wallet.state.status !== "ready" || !s) throw new Error("Connect your wallet first.");
@@ -387,15 +398,35 @@ export function orchestratePage(ctx: Ctx, main: HTMLElement): Page {
       h("h2", { id: "ring-h" }, "Your ring"),
       table(
         "Child rings registered under you on chain",
-        ["orchestrator", "stake", "active", "segments accepted", "refused"],
+        ["orchestrator", "stake", "active", "segments accepted", "refused", ""],
         kids.map((k) => {
           const n = byAddr.get(k.address.toLowerCase());
+          const evict: HTMLButtonElement = h(
+            "button",
+            {
+              type: "button",
+              "aria-label": `Evict ${k.address}`,
+              onclick: () =>
+                void act(
+                  ctx,
+                  evict,
+                  "Confirm the eviction in your wallet…",
+                  async () => {
+                    await evictChild(session(), k.address);
+                    return `Evicted ${k.address}.`;
+                  },
+                  refresh,
+                ),
+            },
+            "Evict",
+          );
           return [
             h("code", {}, k.address),
             eth(k.stake),
             k.active ? "yes" : "no",
             String(n?.accepted ?? "—"),
             String(n?.rejected ?? "—"),
+            evict,
           ];
         }),
         () => ({}),
@@ -460,6 +491,38 @@ export function orchestratePage(ctx: Ctx, main: HTMLElement): Page {
       registerBtn,
     ),
     ring,
+    h(
+      "form",
+      {
+        class: "card",
+        "aria-labelledby": "approve-h",
+        onsubmit: (e: Event) => {
+          e.preventDefault();
+          void act(
+            ctx,
+            approveBtn,
+            "Confirm the approval in your wallet…",
+            async () => {
+              const c = child.value.trim();
+              if (!/^0x[0-9a-fA-F]{40}$/.test(c))
+                throw new Error("The child is an address: 0x and 40 hex digits.");
+              await approveChild(session(), c as Address);
+              return `Approved ${c} to register under you.`;
+            },
+            refresh,
+          );
+        },
+      },
+      h("h2", { id: "approve-h" }, "Approve a child ring"),
+      h(
+        "p",
+        { class: "hint" },
+        "A ring registers under you only with your approval, used up by its registration.",
+      ),
+      h("label", { for: "child-address" }, "Child orchestrator's address"),
+      child,
+      approveBtn,
+    ),
     h(
       "div",
       { class: "card" },
@@ -636,7 +699,10 @@ export function submitPage(ctx: Ctx, main: HTMLElement): Page {
                   : "not yet: registered first, in its own transaction"
                 : "connect your wallet to check",
             ],
-            ["Input", h("code", { class: "wrap" }, input === "0x" ? "(empty)" : input)],
+            [
+              "Input",
+              h("code", { id: "input-hex", class: "wrap" }, input === "0x" ? "(empty)" : input),
+            ],
             ["Cycle bound", `${p.cycleBound} cycles (the run, executed by the orchestrator)`],
             [
               "Fee",
