@@ -1,5 +1,6 @@
 /**
- * The dashboard page served at `/`: one self-contained HTML document whose script polls the
+ * The read-only dashboard, served at `/` only when the web app (web/, `npm run build`) has not
+ * been built (see explorer-api.ts): one self-contained HTML document whose script polls the
  * public read endpoints (/v1/status, /v1/nodes, /v1/jobs, /v1/epochs, /v1/throughput) and
  * renders the ring tree, delegators with their work, tasks, epochs with gas and results, and
  * accepted proofs per minute. No build step and no external assets (the machines are offline).
