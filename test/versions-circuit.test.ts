@@ -1,0 +1,178 @@
+/**
+ * circuits/zkvm/versions.circom (issue 12's cross-chunk memory argument, not yet wired into
+ * the chunk circuit), compiled alone: its constraint count per cell slot, its sum equal to the
+ * reference model's (prover/executor/versions.ts) on real chunks, and the witnesses a cheating
+ * prover would try refused — a version not older than the chunk, a cell paged twice or out of
+ * order, a gap in the used slots, values out of range, and every hint (the inverses) forged.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import * as snarkjs from "snarkjs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { loadElf } from "../prover/executor/elf.ts";
+import {
+  executeVersioned,
+  logDerivativeSum,
+  element,
+  R,
+  versionTime,
+  type VersionedChunk,
+} from "../prover/executor/versions.ts";
+import { defaultCacheDir } from "../prover/setup/artifacts.ts";
+import { REPO_ROOT } from "../prover/setup/registry.ts";
+import { loadWitnessCalculator } from "../prover/zkvm/mutation.ts";
+import { compileVariant, PATH_BASE } from "../prover/zkvm/mutation-variants.ts";
+
+const NC = 256;
+const CB = 24;
+const TB = 40;
+const GAMMA = 0x2b1f9c7d_4e8a0163_5d2c9b7e_a1f04386_97e5c2d1_0b6a4f38_e2d19c75_3a8b6e4fn % R;
+
+type Wc = Awaited<ReturnType<typeof loadWitnessCalculator>>;
+let wc: Wc;
+let chunks: VersionedChunk[];
+
+function inputsOf(c: VersionedChunk, hov = [0n, 0n, 0n, 0n, 0n, 0n]) {
+  const pad = <T>(xs: T[], z: T) => [...xs, ...Array<T>(NC - xs.length).fill(z)];
+  return {
+    gamma: GAMMA,
+    t: BigInt(versionTime(c)),
+    used: pad(
+      c.cells.map(() => 1n),
+      0n,
+    ),
+    cell: pad(
+      c.cells.map((x) => BigInt(x.cell)),
+      0n,
+    ),
+    vin: pad(
+      c.cells.map((x) => BigInt(x.vin)),
+      0n,
+    ),
+    tin: pad(
+      c.cells.map((x) => BigInt(x.tin)),
+      0n,
+    ),
+    vout: pad(
+      c.cells.map((x) => BigInt(x.vout)),
+      0n,
+    ),
+    hov,
+  };
+}
+
+/** The chunk's share of the job-wide sum, from the model. */
+function modelShare(c: VersionedChunk): bigint {
+  const xs: bigint[] = [];
+  const signs: number[] = [];
+  for (const x of c.cells) {
+    xs.push(element(x.cell, x.vout, versionTime(c)), element(x.cell, x.vin, x.tin));
+    signs.push(1, -1);
+  }
+  return logDerivativeSum(GAMMA, xs, signs);
+}
+
+async function sumOf(inputs: ReturnType<typeof inputsOf>): Promise<bigint> {
+  const w = await wc.calculateWitness(inputs as never, true);
+  return BigInt(w[1]!); // the first output
+}
+
+async function refused(inputs: ReturnType<typeof inputsOf>): Promise<void> {
+  await expect(wc.calculateWitness(inputs as never, true)).rejects.toThrow();
+}
+
+beforeAll(async () => {
+  const common = {
+    file: "circuits/zkvm/versions.circom",
+    template: "CellVersions",
+    params: [NC, CB, TB],
+    publicInputs: ["gamma"],
+  };
+  const cacheDir = defaultCacheDir();
+  // The instrumented build (every `<--` overridable through `hov`) for the witnesses; an
+  // --O2 build for the constraint count.
+  const v = await compileVariant(
+    { ...common, label: "versions-instrumented", instrument: true },
+    { cacheDir },
+  );
+  wc = await loadWitnessCalculator(v.wasmPath);
+  const sha = loadElf(readFileSync(join(REPO_ROOT, "guests", "elf", "sha256.elf")));
+  chunks = executeVersioned(sha, new Uint8Array(300).fill(7), 1024).chunks;
+}, 600_000);
+
+describe("the versioned-cells gadget (issue 12, alone)", () => {
+  it("costs a bounded number of constraints per cell slot (printed)", async () => {
+    const v = await compileVariant(
+      {
+        file: "circuits/zkvm/versions.circom",
+        template: "CellVersions",
+        params: [NC, CB, TB],
+        publicInputs: ["gamma"],
+        label: "versions-o2",
+        r1cs: true,
+        optimization: "O2",
+      },
+      { cacheDir: defaultCacheDir() },
+    );
+    const info = (await snarkjs.r1cs.info(v.r1csPath!)) as { nConstraints: number };
+    const perSlot = info.nConstraints / NC;
+    console.log(
+      `CellVersions(${NC}, ${CB}, ${TB}): ${info.nConstraints} constraints, ${perSlot.toFixed(1)} per cell slot`,
+    );
+    expect(perSlot).toBeLessThan(2 + CB + 2 * TB + 64 + 8);
+  }, 600_000);
+
+  it("outputs the model's share of the sum on real chunks", async () => {
+    expect(Math.max(...chunks.map((c) => c.cells.length))).toBeLessThanOrEqual(NC);
+    for (const c of [chunks[0]!, chunks[1]!, chunks[chunks.length - 1]!])
+      expect(await sumOf(inputsOf(c))).toBe(modelShare(c));
+  });
+
+  it("refuses a version not older than the chunk (a read from the future)", async () => {
+    const c = structuredClone(chunks[1]!);
+    c.cells[40]!.tin = versionTime(c);
+    await refused(inputsOf(c));
+  });
+
+  it("refuses a cell paged twice, or out of order", async () => {
+    const twice = structuredClone(chunks[1]!);
+    twice.cells.splice(40, 0, { ...twice.cells[40]! });
+    await refused(inputsOf(twice));
+    const swapped = structuredClone(chunks[1]!);
+    [swapped.cells[40], swapped.cells[41]] = [swapped.cells[41]!, swapped.cells[40]!];
+    await refused(inputsOf(swapped));
+  });
+
+  it("refuses a gap in the used slots and a value or time out of range", async () => {
+    const c = chunks[1]!;
+    const gap = inputsOf(c);
+    gap.used[10] = 0n;
+    await refused(gap);
+    const big = inputsOf(c);
+    big.vin[5] = 1n << 32n;
+    await refused(big);
+    const neg = inputsOf(c);
+    neg.tin[5] = R - 1n; // "−1": below t, but not a time
+    await refused(neg);
+    const unusedValue = inputsOf(c);
+    unusedValue.vout[NC - 1] = 1n << 32n;
+    await refused(unusedValue);
+  });
+
+  it("refuses every forged inverse: on a used slot, and on an unused one", async () => {
+    const c = chunks[1]!;
+    const path = 1n; // the main component itself
+    const site = (statement: number, k: number) => BigInt(1024 * statement + k);
+    // invIn[3] (statement 0) and invOut[3] (statement 1) of a used slot, off by one.
+    const honest = await wc.calculateWitness(inputsOf(c) as never, true);
+    expect(honest.length).toBeGreaterThan(0);
+    for (const statement of [0, 1])
+      await refused(inputsOf(c, [path, site(statement, 3), 12345n, 0n, 0n, 0n]));
+    // An unused slot's inverse made non-zero would shift the sum at will.
+    for (const statement of [0, 1])
+      await refused(inputsOf(c, [path, site(statement, NC - 1), 1n, 0n, 0n, 0n]));
+    // (With both hints of one slot overridden the same way the sum still cannot move.)
+    await refused(inputsOf(c, [path, site(0, NC - 2), 7n, path, site(1, NC - 2), 7n]));
+    expect(PATH_BASE).toBe(1n << 24n);
+  });
+});
