@@ -100,6 +100,13 @@ describe.skipIf(missing !== undefined)("guest SDK: new, build, exec, profile, pr
     expect(out.cost.circuit).toBe("rv32im_K8_P4_IO4_M20");
     expect(out.cost.chunks).toBeGreaterThan(out.cycles / 8);
     expect(out.cost.gas).toBe(150_000 + out.cost.chunks * 75_000);
+    expect(out.cost.chunksExact).toBe(true);
+    // a long run: the floor of cycles / K (the exact count replays it with Merkle memory)
+    const long = JSON.parse(
+      cli(["exec", elf, "--input-u32", "1000", "--profile", "--json"]).stdout,
+    );
+    expect(long.cycles).toBeGreaterThan(20_000);
+    expect(long.cost).toMatchObject({ chunksExact: false, chunks: Math.ceil(long.cycles / 8) });
     const text = cli(["exec", elf, "--input-u32", "100", "--profile", "--top", "1"]).stdout;
     expect(text).toMatch(/cycles per function \(top 1 of \d+\):\n +\d+ +\d+\.\d% +is_prime\n/);
   });

@@ -63,6 +63,16 @@ export function provingSecondsPerChunk(nConstraints: number): number {
   return 3.66 + 4.46e-5 * nConstraints;
 }
 
+/** Seconds for people: 42 s, 12.5 min, 3.2 h. */
+function duration(s: number): string {
+  if (s < 120) return `${s.toFixed(0)} s`;
+  if (s < 7200) return `${(s / 60).toFixed(1)} min`;
+  return `${(s / 3600).toFixed(1)} h`;
+}
+
+/** Up to this many cycles, --profile counts the network circuit's chunks exactly. */
+export const EXACT_CHUNKS_UP_TO = 20_000;
+
 /** Loads an ELF, naming the file and the fix in a one-line error. */
 export function loadGuest(path: string): { image: ProgramImage; elf: Uint8Array } {
   const elf = readFileOrExplain(path, "ELF");
@@ -216,14 +226,29 @@ export async function exec(args: string[]): Promise<number> {
   const outputHex = Buffer.from(result.output).toString("hex");
 
   let profile: { name: string; cycles: number }[] | undefined;
-  let cost: { circuit: string; chunks: number; provingSeconds?: number; gas: number } | undefined;
+  let cost:
+    | {
+        circuit: string;
+        chunks: number;
+        chunksExact: boolean;
+        provingSeconds?: number;
+        gas: number;
+      }
+    | undefined;
   if (values.profile) {
     profile = cyclesPerFunction(image, symbols(), stepped!.counts);
-    const netChunks = await chunksUnder(image, input, NETWORK_CIRCUIT, maxCycles);
+    // The exact count replays the run with the circuit's Merkle-committed memory (about 4,000
+    // cycles a second here): exact for short runs, else the floor of cycles / K, which long
+    // runs approach (chunks are cut short only at page and I/O limits).
+    const exact = result.cycles <= EXACT_CHUNKS_UP_TO;
+    const netChunks = exact
+      ? await chunksUnder(image, input, NETWORK_CIRCUIT, maxCycles)
+      : Math.ceil(result.cycles / chunkCircuitConfig(NETWORK_CIRCUIT).K);
     const n = cachedConstraints(NETWORK_CIRCUIT);
     cost = {
       circuit: NETWORK_CIRCUIT,
       chunks: netChunks,
+      chunksExact: exact,
       ...(n !== undefined ? { provingSeconds: netChunks * provingSecondsPerChunk(n) } : {}),
       gas: Number(DEVNET_DEFAULTS.gasPerJob) + netChunks * Number(DEVNET_DEFAULTS.gasPerChunk),
     };
@@ -264,12 +289,23 @@ export async function exec(args: string[]): Promise<number> {
         `  ${String(p.cycles).padStart(10)}  ${((100 * p.cycles) / result.cycles).toFixed(1).padStart(5)}%  ${p.name}`,
       );
     console.log(`\ncost at the network's default configuration (${cost.circuit}):`);
-    console.log(`  chunks:          ${cost.chunks}`);
     console.log(
-      `  proving time:    ${cost.provingSeconds !== undefined ? `≈ ${cost.provingSeconds.toFixed(0)} s on one 2-core delegator (divide by the delegators proving in parallel)` : "unknown until the circuit's keys are built (npm run setup)"}`,
+      `  chunks:          ${cost.chunksExact ? cost.chunks : `at least ${cost.chunks} (exact: --circuit ${cost.circuit}, slow for long runs)`}`,
+    );
+    console.log(
+      `  proving time:    ${cost.provingSeconds !== undefined ? `≈ ${duration(cost.provingSeconds)} on one 2-core delegator (divide by the delegators proving in parallel)` : "unknown until the circuit's keys are built (npm run setup)"}`,
     );
     console.log(
       `  gas (share of the epoch's Universal Proof): ≈ ${cost.gas} (${DEVNET_DEFAULTS.gasPerJob} per job + ${DEVNET_DEFAULTS.gasPerChunk} per chunk)`,
+    );
+    // What a job reserves of its epoch at submission: its bound's worst case in chunks.
+    const reserved =
+      DEVNET_DEFAULTS.gasPerJob +
+      ((BigInt(result.cycles) + DEVNET_DEFAULTS.cyclesPerChunk - 1n) /
+        DEVNET_DEFAULTS.cyclesPerChunk) *
+        DEVNET_DEFAULTS.gasPerChunk;
+    console.log(
+      `  epoch room reserved at submission: ${reserved} gas of ${DEVNET_DEFAULTS.epochGas}${reserved > DEVNET_DEFAULTS.epochGas ? ": over it, the devnet refuses this job (Jobs__TooLarge); split the work" : ""}`,
     );
   }
   return 0;
