@@ -35,8 +35,8 @@ import { startDevnet, type Devnet } from "../scripts/lib/devnet.ts";
 import { artifactAbi, connect, contracts, walletClient } from "../client/chain.ts";
 import { WEB_DIST } from "../orchestrator/explorer-api.ts";
 
-const RPC_PORT = 18547;
-const API_PORT = 17011;
+const RPC_PORT = 18557;
+const API_PORT = 17021;
 const URL = `http://127.0.0.1:${API_PORT}`;
 const SHOTS = join(REPO_ROOT, "test", "artifacts", "webapp");
 const dir = mkdtempSync(join(tmpdir(), "concentric-web-"));
@@ -230,8 +230,9 @@ describe("the web app, in headless chromium, against a real network", () => {
 
     // Stake 2 ETH from the page; the chain has it.
     await page.getByRole("link", { name: "Stake", exact: true }).click();
+    // (By keyboard: type the amount, Enter submits the form.)
     await page.getByLabel("Amount to stake (ETH)").fill("2");
-    await page.getByRole("button", { name: "Stake", exact: true }).click();
+    await page.getByLabel("Amount to stake (ETH)").press("Enter");
     await poll(() => message(page).textContent(), { timeout: 30_000 }).toBe("Staked 2 ETH.");
     expect(await c.staking.read.stakeOf([user.address])).toBe(parseEther("2"));
     await poll(() => page.locator("#staked").textContent()).toBe("2 ETH");
@@ -461,6 +462,25 @@ describe("the web app, in headless chromium, against a real network", () => {
     // The stable URL of the job page loads on its own (a fresh page, same wallet).
     await page.goto(`${URL}/jobs/${jobId}`);
     await poll(status, { timeout: 30_000 }).toBe("Status: verified on chain");
+
+    // Every page at phone width: nothing wider than the screen (wide tables scroll in their
+    // own region).
+    await page.setViewportSize({ width: 390, height: 844 });
+    for (const [path, ready] of [
+      ["/", "tr.epoch"],
+      ["/stake", "#staked"],
+      ["/orchestrate", "#orch-status"],
+      ["/submit", "#fee"],
+    ] as const) {
+      await page.goto(`${URL}${path}`);
+      await page.locator(ready).first().waitFor({ timeout: 30_000 });
+      const wide = await page.evaluate(
+        () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      );
+      expect(wide, `${path} at 390 px`).toBeLessThanOrEqual(0);
+      await shot(page, `phone${path === "/" ? "-explore" : path.replace("/", "-")}`);
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
 
     // The wallet disconnects.
     await page.evaluate(() =>

@@ -914,6 +914,15 @@ export function jobPage(ctx: Ctx, main: HTMLElement, id: number): Page {
               ? 1
               : 0;
     const epochNo = o.job?.epoch ?? (chain ? Number(chain.epoch) : undefined);
+    let endsIn = "";
+    if (s && epochNo !== undefined && !settled) {
+      const [end, block] = await Promise.all([
+        read<bigint>(s, "epochs", "epochEnd", [BigInt(epochNo)]),
+        s.publicClient.getBlock(),
+      ]);
+      const left = Number(end - block.timestamp);
+      endsIn = left > 0 ? ` (ends in ${duration(left)})` : " (ended)";
+    }
     const text = refunded
       ? "refunded (nobody settled it in time)"
       : o.job?.status === "failed"
@@ -923,7 +932,7 @@ export function jobPage(ctx: Ctx, main: HTMLElement, id: number): Page {
           : inProof
             ? `in the Universal Proof of epoch ${epochNo}`
             : stage === 3
-              ? `every chunk proven; waiting for epoch ${epochNo} to end`
+              ? `every chunk proven; waiting for epoch ${epochNo} to end${endsIn}`
               : stage === 2
                 ? `proving: ${proven} / ${total} chunks`
                 : stage === 1
@@ -1118,6 +1127,21 @@ export function explorePage(ctx: Ctx, main: HTMLElement, path: string): Page {
       ctx.api<EpochRow[]>("/v1/epochs"),
       ctx.api<{ minute: number; proofs: number }[]>("/v1/throughput"),
     ]);
+    // Who submitted each verified epoch, as the chain records it (when the wallet can read it).
+    const submitters = new Map<number, string>();
+    const session = ctx.wallet.state.status === "ready" ? ctx.wallet.state.session : undefined;
+    if (session)
+      await Promise.all(
+        epochRows
+          .filter((e) => e.status === "submitted")
+          .slice(0, 20)
+          .map(async (e) => {
+            const r = await read<{ submitter: string }>(session, "epochs", "epochRecord", [
+              BigInt(e.epoch),
+            ]).catch(() => undefined);
+            if (r && !/^0x0{40}$/.test(r.submitter)) submitters.set(e.epoch, r.submitter);
+          }),
+      );
     fill(
       overview,
       h("h2", { id: "overview-h" }, "This orchestrator"),
@@ -1167,7 +1191,13 @@ export function explorePage(ctx: Ctx, main: HTMLElement, path: string): Page {
               ? "verified on chain"
               : e.status + (e.error ? `: ${e.error}` : ""),
           ),
-          e.status === "submitted" ? h("code", { title: s.address }, short(s.address)) : "—",
+          e.status === "submitted"
+            ? h(
+                "code",
+                { title: submitters.get(e.epoch) ?? s.address },
+                short(submitters.get(e.epoch) ?? s.address),
+              )
+            : "—",
           String(e.jobs),
           String(e.chunks),
           e.gas ? Number(e.gas).toLocaleString("en") : "—",
