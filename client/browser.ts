@@ -38,6 +38,45 @@ export interface AppDeployment {
   chainId: number;
   contracts: Record<ContractKey, Address>;
   abis: Record<ContractKey, Abi>;
+  /** The circomlib Poseidon contract of 2 inputs the job registry hashes with. */
+  poseidon2?: Address;
+}
+
+/** circomlibjs's generated Poseidon contract, the uint256 overload of `poseidon`. */
+const POSEIDON2_ABI = [
+  {
+    type: "function",
+    name: "poseidon",
+    stateMutability: "pure",
+    inputs: [{ name: "input", type: "uint256[2]" }],
+    outputs: [{ name: "", type: "uint256" }],
+  },
+] as const;
+
+/** Outputs longer than this are not re-hashed in the browser (one eth_call per byte). */
+export const MAX_CHECKED_OUTPUT_BYTES = 1024;
+
+/**
+ * The output digest of `bytes` (d_0 = 0, d_{i+1} = Poseidon(d_i, byte_i), as the executor and
+ * the circuit commit it), computed with the chain's own Poseidon contract through the wallet:
+ * no trust in whoever supplied the bytes. Undefined when the deployment names no Poseidon
+ * contract or the output is longer than {@link MAX_CHECKED_OUTPUT_BYTES}.
+ */
+export async function outputDigestOnChain(
+  s: Pick<WalletSession, "publicClient" | "deployment">,
+  bytes: Uint8Array,
+): Promise<bigint | undefined> {
+  const address = s.deployment.poseidon2;
+  if (!address || bytes.length > MAX_CHECKED_OUTPUT_BYTES) return undefined;
+  let d = 0n;
+  for (const b of bytes)
+    d = await s.publicClient.readContract({
+      address,
+      abi: POSEIDON2_ABI,
+      functionName: "poseidon",
+      args: [[d, BigInt(b)]],
+    });
+  return d;
 }
 
 export interface WalletSession {

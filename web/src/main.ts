@@ -64,7 +64,12 @@ async function main() {
   }
   const deployment =
     config.contracts && config.abis
-      ? { chainId: config.chainId, contracts: config.contracts, abis: config.abis }
+      ? {
+          chainId: config.chainId,
+          contracts: config.contracts,
+          abis: config.abis,
+          poseidon2: (config.contracts as Record<string, `0x${string}` | undefined>).poseidon2,
+        }
       : undefined;
   const wallet = new Wallet(deployment);
 

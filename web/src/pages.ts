@@ -8,6 +8,7 @@ import {
   approveChild,
   deregister,
   evictChild,
+  outputDigestOnChain,
   describeWalletError,
   read,
   readAccount,
@@ -883,6 +884,8 @@ export function jobPage(ctx: Ctx, main: HTMLElement, id: number): Page {
   const result = h("section", { "aria-labelledby": "job-result-h" });
   const chunks = h("section", { "aria-labelledby": "job-chunks-h" });
   fill(main, h("h1", {}, `Job ${id}`), status, steps, result, facts, chunks);
+  /** The output's digest recomputed on chain (null: not possible here); computed once. */
+  let digestHere: bigint | null | undefined;
 
   const refresh = async () => {
     const o = await ctx.api<AppJob>(`/v1/app/jobs/${id}`);
@@ -1012,8 +1015,25 @@ export function jobPage(ctx: Ctx, main: HTMLElement, id: number): Page {
 
     if (o.run || settled) {
       const out = o.run ? decodeOutput(o.run.output) : undefined;
+      // The digest of the bytes shown, recomputed here with the chain's Poseidon contract (once);
+      // the orchestrator's own figure only when the deployment names no such contract.
+      if (settled && o.run && s && digestHere === undefined) {
+        const bytes = new Uint8Array(
+          o.run.output
+            .replace(/^0x/, "")
+            .match(/../g)
+            ?.map((b) => parseInt(b, 16)) ?? [],
+        );
+        digestHere = (await outputDigestOnChain(s, bytes)) ?? null;
+      }
       const digestOk =
-        settled && o.run ? BigInt(o.run.outputDigest) === chain!.result.outputDigest : undefined;
+        settled && o.run
+          ? (digestHere ?? BigInt(o.run.outputDigest)) === chain!.result.outputDigest
+          : undefined;
+      const how =
+        digestHere !== undefined && digestHere !== null
+          ? "recomputed in your browser with the chain's Poseidon contract"
+          : "as computed by the orchestrator";
       fill(
         result,
         h(
@@ -1049,8 +1069,8 @@ export function jobPage(ctx: Ctx, main: HTMLElement, id: number): Page {
                     "span",
                     { id: "digest-check", class: digestOk ? "ok" : "bad" },
                     digestOk
-                      ? "matches the chain's: the output shown is the one proven"
-                      : "DOES NOT match the chain's: do not trust the output shown",
+                      ? `matches the chain's (${how}): the output shown is the one proven`
+                      : `DOES NOT match the chain's (${how}): do not trust the output shown`,
                   )
                 : "checked against the chain once settled",
             ],
