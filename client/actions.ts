@@ -100,6 +100,8 @@ export interface CreateConcentricClientParameters {
   rpc?: string;
   /** deployments/<chainId>.json by default. */
   deploymentFile?: string;
+  /** The deployment record itself (instead of a file). */
+  deployment?: Deployment;
   /** A viem local account (privateKeyToAccount, or loadAccount from client/chain.ts). */
   account?: Account;
 }
@@ -113,7 +115,7 @@ export async function createConcentricClient(
 ): Promise<ConcentricClient> {
   const rpc = p.rpc ?? "http://127.0.0.1:8545";
   const { chain, chainId, publicClient } = await connect(rpc);
-  const deployment = loadDeployment(chainId, p.deploymentFile);
+  const deployment = p.deployment ?? loadDeployment(chainId, p.deploymentFile);
   const wallet = p.account
     ? walletClient(chain, rpc, p.account as Parameters<typeof walletClient>[2])
     : undefined;

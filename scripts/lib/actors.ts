@@ -1,21 +1,19 @@
 /**
  * What the people of a local network do through their wallets, as `npm start` and the network
  * tests script them: an orchestrator stakes and registers, a user registers a guest image and
- * submits a job. The same calls as the CLI's chain commands (scripts/chain-cli.ts).
+ * submits a job. The app SDK's actions (client/actions.ts), as the CLI's chain commands use them.
  */
 import { readFileSync } from "node:fs";
-import { parseEther, parseEventLogs, type PrivateKeyAccount } from "viem";
-import { getPoseidon, imageIdOf, imageOpening, loadElf } from "../../prover/executor/index.ts";
+import { parseEther, type PrivateKeyAccount } from "viem";
 import { REPO_ROOT } from "../../prover/setup/registry.ts";
-import { cycleBoundOf, registerImageArgs } from "./deploy.ts";
 import {
-  artifactAbi,
   connect,
   contracts,
   loadAccount,
   walletClient,
   type Deployment,
 } from "../../client/chain.ts";
+import { createConcentricClient, readJob, stake, submitJob } from "../../client/actions.ts";
 
 export const devAccount = (i: number): Promise<PrivateKeyAccount> =>
   loadAccount({ devAccount: String(i) }, 31337);
@@ -44,7 +42,9 @@ export async function stakeAndRegister(
   o: { eth?: string; parent?: PrivateKeyAccount } = {},
 ): Promise<void> {
   const { c, wait } = await session(rpc, d, account);
-  await wait(await c.staking.write.stake({ value: parseEther(o.eth ?? "2") }));
+  const client = await createConcentricClient({ rpc, deployment: d, account });
+  const staked = await stake(client, { amount: parseEther(o.eth ?? "2") });
+  if (staked.status !== "success") throw new Error(`transaction ${staked.hash} reverted`);
   if (o.parent) {
     const p = await session(rpc, d, o.parent);
     await p.wait(await p.c.registry.write.approveChild([account.address, true]));
@@ -79,8 +79,9 @@ export async function stakeDelegator(
     });
     await publicClient.waitForTransactionReceipt({ hash });
   }
-  const { c, wait } = await session(rpc, d, account);
-  await wait(await c.staking.write.stake({ value: parseEther(eth) }));
+  const client = await createConcentricClient({ rpc, deployment: d, account });
+  const staked = await stake(client, { amount: parseEther(eth) });
+  if (staked.status !== "success") throw new Error(`transaction ${staked.hash} reverted`);
 }
 
 /** Registers a committed guest (if new) and submits a job on `input`; returns the job id. */
@@ -92,23 +93,11 @@ export async function submitGuestJob(
   input: Uint8Array,
   feeEth = "0.01",
 ): Promise<{ jobId: bigint; epoch: bigint; imageId: bigint }> {
-  const { c, wait } = await session(rpc, d, account);
   const elf = new Uint8Array(readFileSync(`${REPO_ROOT}/guests/elf/${guest}.elf`));
-  const o = await imageOpening(loadElf(elf));
-  const imageId = imageIdOf(await getPoseidon(), o);
-  const known = (await c.jobs.read.image([imageId])) as { registered: boolean };
-  if (!known.registered) await wait(await c.jobs.write.registerImage(registerImageArgs(o, elf)));
-  const bound = cycleBoundOf(loadElf(elf), input);
-  const receipt = await wait(
-    await c.jobs.write.submitJobWithInput(
-      [imageId, `0x${Buffer.from(input).toString("hex")}`, bound],
-      { value: parseEther(feeEth) },
-    ),
-  );
-  const [ev] = parseEventLogs({
-    abi: artifactAbi("JobRegistry"),
-    logs: receipt.logs,
-    eventName: "JobSubmitted",
-  }) as unknown as { args: { jobId: bigint; epoch: bigint } }[];
-  return { jobId: ev!.args.jobId, epoch: ev!.args.epoch, imageId };
+  const client = await createConcentricClient({ rpc, deployment: d, account });
+  const r = await submitJob(client, { elf, input, fee: parseEther(feeEth) });
+  if (r.transaction.status !== "success")
+    throw new Error(`transaction ${r.transaction.hash} reverted`);
+  const { epoch } = await readJob(client, { jobId: r.jobId });
+  return { jobId: r.jobId, epoch, imageId: r.imageId };
 }
