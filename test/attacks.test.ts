@@ -471,8 +471,11 @@ describe("the network under attack (issue 14)", () => {
     const leases = [0, 1, 2, 3].map(() =>
       R_.scheduler.leaseChunk(D, Date.now(), { staked: true })!,
     );
-    expect(leases.map((l) => l.jobId)).toEqual([j4, j5, j6, j7]);
-    R_.scheduler.releaseLease(D, leases[0]!.leaseId);
+    // One per job; in which order depends on the jobs' deadlines, which R derives from the
+    // chain's clock as it executes each (a few ms apart, in whatever order its worker ran them).
+    expect(leases.map((l) => l.jobId).sort((a, b) => a - b)).toEqual([j4, j5, j6, j7]);
+    const leaseOf = (j: number) => leases.find((l) => l.jobId === j)!.leaseId;
+    R_.scheduler.releaseLease(D, leaseOf(j4));
     // Not yet in the reserve: R does not prove it itself.
     await sleep(2000);
     const task4 = () =>
@@ -503,7 +506,7 @@ describe("the network under attack (issue 14)", () => {
     expect((await settled(j5))[0]).toBe(false);
 
     // D delivers j5 late: carried into R's next Universal Proof (before e's deadline: by its root).
-    await R_.scheduler.submitChunk(D, leases[1]!.leaseId, tiny.proofD);
+    await R_.scheduler.submitChunk(D, leaseOf(j5), tiny.proofD);
     await until("j5 carried", async () => ((await settled(j5))[0] ? true : undefined), 120_000);
     expect((await settled(j5))[1].epoch).toBeGreaterThan(e);
 
@@ -512,8 +515,8 @@ describe("the network under attack (issue 14)", () => {
     await devnet.rpcCall("evm_increaseTime", [86_400]);
     await mine();
     await write(user, "jobs", "refund", [BigInt(j6)]);
-    await R_.scheduler.submitChunk(D, leases[2]!.leaseId, tiny.proofD);
-    await R_.scheduler.submitChunk(D, leases[3]!.leaseId, tiny.proofD);
+    await R_.scheduler.submitChunk(D, leaseOf(j6), tiny.proofD);
+    await R_.scheduler.submitChunk(D, leaseOf(j7), tiny.proofD);
     await until("j7 carried", async () => ((await settled(j7))[0] ? true : undefined), 120_000);
     expect(jobRow(R_, j6)).toMatchObject({ status: "gone" });
     expect(jobRow(R_, j6)!.error).toMatch(new RegExp(`^Jobs__NotPending\\(${j6}, 3\\)`));
