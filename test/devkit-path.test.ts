@@ -60,13 +60,23 @@ describe.skipIf(missing !== undefined)("the README's ten-minute path", () => {
       "submit-job",
       "job",
     ]);
-    const [, , exec, profile, , , submit, job] = steps;
+    const [, , exec, profile, prove, verify, submit, job] = steps;
     for (const s of steps.slice(0, 6)) {
       const r = run(s);
       expect(r.status, `${s.join(" ")}\n${r.stderr}`).toBe(0);
       if (s === exec) expect(r.stdout).toContain("output (hex):  19000000");
       if (s === profile) expect(r.stdout).toMatch(/cycles per function[\s\S]*is_prime/);
+      if (s === prove) {
+        expect(r.stdout).toMatch(/output \(hex\): +00000000\n/);
+        expect(r.stderr).toMatch(/^proving: 1\/\d+ chunks/m); // one line per chunk (no TTY)
+      }
+      if (s === verify)
+        expect(r.stdout).toMatch(/^valid: \d+ chunk proofs, image 0x[0-9a-f]{64}\n/);
     }
+    // the proof of another output is refused
+    const wrong = run(verify!.map((a) => (a === "00000000" ? "01000000" : a)));
+    expect(wrong.status).toBe(1);
+    expect(wrong.stderr).toBe("output 00000000 is not the expected 01000000\n");
 
     // the README's `npm start -- --keep`: a devnet, a staked root orchestrator, a delegator
     devnet = await startDevnet({ port: RPC_PORT, deploymentFile: join(work, "d.json") });
