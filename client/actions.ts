@@ -364,6 +364,10 @@ export interface JobView {
   inputDigest: bigint;
   fee: bigint;
   cycleBound: bigint;
+  /** Chunk proofs the job reserved of its epoch's room (from its cycle bound). */
+  maxChunks: number;
+  /** The run's first state digest S_0 (image and input), as the chain computed it. */
+  s0: bigint;
   /** When a pending job may be refunded (unix seconds). */
   refundableAt: bigint;
   result?: { exitCode: number; cycles: bigint; epoch: bigint; outputDigest: bigint };
@@ -388,6 +392,8 @@ export async function readJob(
       inputDigest: bigint;
       fee: bigint;
       cycleBound: bigint;
+      maxChunks: number;
+      s0: bigint;
       result: { exitCode: number; cycles: bigint; epoch: bigint; outputDigest: bigint };
     };
   } catch (e) {
@@ -405,6 +411,8 @@ export async function readJob(
     inputDigest: j.inputDigest,
     fee: j.fee,
     cycleBound: BigInt(j.cycleBound),
+    maxChunks: Number(j.maxChunks),
+    s0: BigInt(j.s0),
     refundableAt: BigInt(j.submittedAt) + BigInt(timeout),
     ...(status === "settled"
       ? {

@@ -56,6 +56,7 @@ import {
   type Deployment,
   type LooseContract,
 } from "../client/chain.ts";
+import { readJob, type ConcentricClient } from "../client/actions.ts";
 import { JobExecutor } from "./execute-job.ts";
 import type { Scheduler } from "./scheduler.ts";
 import { getMeta, setMeta, transaction } from "./store.ts";
@@ -110,6 +111,8 @@ interface IntakeRow {
 
 export class ChainService {
   private readonly c: { jobs: LooseContract; epochs: LooseContract; registry: LooseContract };
+  /** The same client the CLI and the app SDK use (client/actions.ts), for reading jobs. */
+  private readonly sdk: ConcentricClient;
   private readonly jobsAbi: Abi;
   private readonly wallet;
   /** Jobs are executed here, off the event loop. */
@@ -134,6 +137,12 @@ export class ChainService {
     });
     const all = contracts(o.deployment, { public: o.publicClient, wallet: this.wallet });
     this.c = { jobs: all.jobs, epochs: all.epochs, registry: all.registry };
+    this.sdk = {
+      public: o.publicClient,
+      deployment: o.deployment,
+      contracts: all,
+      chainId: o.chain.id,
+    };
     this.jobsAbi = artifactAbi("JobRegistry");
   }
 
@@ -271,7 +280,7 @@ export class ChainService {
     const s0 = new Map<string, string>();
     for (const l of logs)
       if (l.eventName === "JobSubmitted") {
-        const job = await this.c.jobs.read.job([l.args.jobId]);
+        const job = await readJob(this.sdk, { jobId: BigInt(l.args.jobId as bigint) });
         s0.set(String(l.args.jobId), String(job.s0));
       }
     // Inputs after jobs, whatever the order of the events within a transaction.
@@ -337,12 +346,8 @@ export class ChainService {
   private async executeOne(r: IntakeRow): Promise<void> {
     // Chain reads first: if they fail, the round fails and the job is tried again later.
     // The job settles only within its declared bound (cycles, and chunks of its epoch's room).
-    const job = (await this.c.jobs.read.job([BigInt(r.id)])) as {
-      status: number;
-      cycleBound: bigint;
-      maxChunks: number;
-    };
-    if (job.status !== 1) {
+    const job = await readJob(this.sdk, { jobId: BigInt(r.id) });
+    if (job.status !== "pending") {
       // Settled or refunded already (e.g. by another root, or before a restart): nothing to do.
       this.scheduler.failJob(r.id, r.epoch, r.image_id, `the job is no longer pending on chain`);
       return;

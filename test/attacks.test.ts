@@ -252,14 +252,31 @@ describe("the network under attack (issue 14)", () => {
       const s = app.listen(0, "127.0.0.1", () => r(s));
     });
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    // These jobs exist only in this database: the chain's job record is faked (a mock inside
+    // a test of the event loop), for R's own reads and for the SDK's readJob it goes through.
     const jobs = c.jobs as { read: Record<string, unknown> };
-    c.jobs = {
+    const fake = {
       ...jobs,
       read: {
         ...jobs.read,
-        job: async () => ({ status: 1, cycleBound: 10_000n, maxChunks: 10_000 }),
+        job: async () => ({
+          requester: "0x0000000000000000000000000000000000000000",
+          submittedAt: 0n,
+          epoch: 0n,
+          status: 1,
+          imageId: 0n,
+          inputDigest: 0n,
+          fee: 0n,
+          cycleBound: 10_000n,
+          maxChunks: 10_000,
+          s0: 0n,
+          result: { exitCode: 0, cycles: 0n, epoch: 0n, outputDigest: 0n },
+        }),
+        REFUND_TIMEOUT: async () => 86_400n,
       },
     };
+    c.jobs = fake;
+    (svc as unknown as { sdk: { contracts: Record<string, unknown> } }).sdk.contracts.jobs = fake;
     const p = await getPoseidon();
     const digest = await inputDigest(new Uint8Array());
     /** Records a job of `elf` (empty input) as the chain's events would. */
