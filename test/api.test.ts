@@ -117,6 +117,10 @@ beforeAll(async () => {
     info: () => ({ role: "orchestrator", chainId: 31337 }),
     maxBodyBytes: 64 * 1024,
     account: orchestratorKey,
+    // Every key counts as staked here (a stand-in for the chain read, inside a test of the
+    // API's signatures and bodies): these tests hold several leases per key; what an unstaked
+    // key may lease is tested in test/scheduler.test.ts and the soak test.
+    stakeCheck: { staked: async () => true },
   });
   ({ server, url: base } = await listen(app));
 }, 1_800_000);
