@@ -16,8 +16,8 @@ import { REPO_ROOT } from "../prover/setup/registry.ts";
 import { findToolchain } from "../scripts/guest-cli.ts";
 import { startDevnet, type Devnet } from "../scripts/lib/devnet.ts";
 
-const RPC_PORT = 18547;
-const API_PORT = 17011;
+const RPC_PORT = 18558; // not 18547 (rings.test.ts): vitest runs files side by side
+const API_PORT = 17031;
 const tc = findToolchain();
 const missing =
   !tc || !tc.lld ? "clang and lld are not installed (apt-get install -y clang lld)" : undefined;
