@@ -1,42 +1,51 @@
 /**
  * The app SDK's chain actions, in viem's shape: plain functions that take a
  * {@link ConcentricClient} and one parameters object, with exported `…Parameters` and
- * `…ReturnType` types. The CLI (scripts/chain-cli.ts) calls these same functions.
+ * `…ReturnType` types. One client for everyone: the CLI (scripts/chain-cli.ts), the
+ * orchestrator, the tests and the web app (web/src, through a browser wallet) call these same
+ * functions.
+ *
+ * Browser-safe: no node builtins, no executor. What needs either lives beside it —
+ * client/chain.ts connects over HTTP with keys and files (`createConcentricClient`),
+ * client/guest.ts runs a guest locally to prepare a job (`prepareJob`) and recovers a settled
+ * job's output bytes (`jobOutput`). The web app takes those prepared values from its
+ * orchestrator instead.
+ *
+ * Every write is simulated first (`eth_call`), so a revert throws {@link RevertError} with the
+ * contract's custom error by name before anything is signed — by a local key or by a person in
+ * a browser wallet.
  *
  * @example
- * import { createConcentricClient, submitJob, waitForJob } from "concentric";
+ * // node: HTTP and a key
+ * import { createConcentricClient } from "concentric/chain";
  * const client = await createConcentricClient({ rpc: "http://127.0.0.1:8545", account });
- * const { jobId } = await submitJob(client, { elf, input });
- * const r = await waitForJob(client, { jobId, elf, input });
- * console.log(r.exitCode, r.cycles, Buffer.from(r.output!).toString("hex"));
+ * // browser: an injected wallet, the deployment and ABIs an orchestrator serves
+ * const client = concentricClient({ transport: custom(window.ethereum), account, deployment, abis });
+ * await stake(client, { amount: parseEther("2") });
  */
 import {
   BaseError,
   ContractFunctionRevertedError,
+  createPublicClient,
+  createWalletClient,
+  bytesToHex,
+  hexToBytes,
+  parseEventLogs,
   type Account,
+  type Address,
   type Hex,
   type PublicClient,
+  type Transport,
+  type WalletClient,
 } from "viem";
 import {
-  execute,
-  getPoseidon,
-  imageIdOf,
-  imageOpening,
-  inputDigest as inputDigestOf,
-  loadElf,
-  outputDigest as outputDigestOf,
-  Trap,
-  type ProgramImage,
-} from "../prover/executor/index.ts";
-import {
-  artifactAbi,
-  CONTRACT_NAMES,
-  connect,
-  contracts,
-  loadDeployment,
-  walletClient,
+  chainOf,
+  contracts as bindContracts,
+  type ContractAbis,
+  type ContractKey,
+  type Contracts,
   type Deployment,
-} from "./chain.ts";
+} from "./contracts.ts";
 
 /** Inputs up to this many bytes are stored on chain with the job (JobRegistry.MAX_INPUT_BYTES). */
 export const MAX_INLINE_INPUT_BYTES = 64;
@@ -80,52 +89,82 @@ export class InsufficientFundsError extends ConcentricError {
   }
 }
 
-/** A guest that cannot settle: it traps, or exceeds a limit. */
-export class GuestError extends ConcentricError {
-  override name = "GuestError";
+/** A wallet (a JSON-RPC account) is on another chain than the deployment's. */
+export class WrongChainError extends ConcentricError {
+  override name = "WrongChainError";
+  constructor(
+    readonly walletChainId: number,
+    readonly chainId: number,
+  ) {
+    super(`the wallet is on chain ${walletChainId}; the deployment is on chain ${chainId}`);
+  }
 }
 
-/** Everything an action needs: the clients, the deployment and (to send) an account. */
+/** Everything an action needs: the clients, the deployment and its ABIs, and (to send) an account. */
 export interface ConcentricClient {
   public: PublicClient;
-  wallet?: ReturnType<typeof walletClient>;
+  wallet?: WalletClient;
   account?: Account;
   deployment: Deployment;
-  contracts: ReturnType<typeof contracts>;
+  abis: ContractAbis;
+  contracts: Contracts;
   chainId: number;
 }
 
-export interface CreateConcentricClientParameters {
-  /** JSON-RPC URL (default http://127.0.0.1:8545). */
-  rpc?: string;
-  /** deployments/<chainId>.json by default. */
-  deploymentFile?: string;
-  /** The deployment record itself (instead of a file). */
-  deployment?: Deployment;
-  /** A viem local account (privateKeyToAccount, or loadAccount from client/chain.ts). */
-  account?: Account;
-}
+export type ConcentricClientParameters = {
+  deployment: Deployment;
+  /** Each contract's ABI with the system's errors (client/chain.ts `loadAbis`, or `/v1/app/config`). */
+  abis: ContractAbis;
+} & (
+  | {
+      /** viem clients: a public client, and a wallet client with an account to send. */
+      public: PublicClient;
+      wallet?: WalletClient;
+    }
+  | {
+      /** A transport: `custom(window.ethereum)` for a browser wallet, or `http(rpc)`. */
+      transport: Transport;
+      /** The sending account: an address the wallet signs for, or a viem local account. */
+      account?: Address | Account;
+      /** How often to poll for receipts (ms; viem's default is 4000). */
+      pollingInterval?: number;
+    }
+);
 
 /**
- * Connects to a chain and a Concentric deployment.
- * @example const client = await createConcentricClient({ rpc, account: privateKeyToAccount(key) });
+ * A client over viem clients, or over one transport (a browser wallet's EIP-1193 provider
+ * through `custom`). The chain is the deployment's.
+ * @example const client = concentricClient({ transport: custom(window.ethereum), account, deployment, abis });
  */
-export async function createConcentricClient(
-  p: CreateConcentricClientParameters = {},
-): Promise<ConcentricClient> {
-  const rpc = p.rpc ?? "http://127.0.0.1:8545";
-  const { chain, chainId, publicClient } = await connect(rpc);
-  const deployment = p.deployment ?? loadDeployment(chainId, p.deploymentFile);
-  const wallet = p.account
-    ? walletClient(chain, rpc, p.account as Parameters<typeof walletClient>[2])
-    : undefined;
+export function concentricClient(p: ConcentricClientParameters): ConcentricClient {
+  let publicClient: PublicClient;
+  let wallet: WalletClient | undefined;
+  if ("transport" in p) {
+    const chain = chainOf(p.deployment.chainId);
+    const polling = p.pollingInterval !== undefined ? { pollingInterval: p.pollingInterval } : {};
+    publicClient = createPublicClient({
+      chain,
+      transport: p.transport,
+      ...polling,
+    }) as PublicClient;
+    wallet = p.account
+      ? createWalletClient({ chain, transport: p.transport, account: p.account, ...polling })
+      : undefined;
+  } else {
+    publicClient = p.public;
+    wallet = p.wallet;
+  }
   return {
     public: publicClient,
     ...(wallet ? { wallet } : {}),
-    ...(p.account ? { account: p.account } : {}),
-    deployment,
-    contracts: contracts(deployment, { public: publicClient, ...(wallet ? { wallet } : {}) }),
-    chainId,
+    ...(wallet?.account ? { account: wallet.account } : {}),
+    deployment: p.deployment,
+    abis: p.abis,
+    contracts: bindContracts(
+      { contracts: p.deployment.contracts, abis: p.abis },
+      { public: publicClient, ...(wallet ? { wallet } : {}) },
+    ),
+    chainId: p.deployment.chainId,
   };
 }
 
@@ -158,6 +197,14 @@ export function asRevertError(action: string, e: unknown): RevertError | undefin
   return undefined;
 }
 
+/** One contract call to send: which contract, which function, its arguments and ETH. */
+export interface ContractCall {
+  contract: ContractKey;
+  functionName: string;
+  args?: readonly unknown[];
+  value?: bigint;
+}
+
 export interface SendReturnType {
   hash: Hex;
   status: "success" | "reverted";
@@ -167,24 +214,36 @@ export interface SendReturnType {
 }
 
 /**
- * Sends one contract call: checks the balance covers `value` first (an unfunded account gets
- * InsufficientFundsError, not a node's "Missing or invalid parameters"), throws RevertError
- * with the contract's custom error, and waits for the receipt.
+ * Sends one contract call and waits for its receipt. First: a wallet on another chain is
+ * WrongChainError; a balance that cannot cover `value` (or any gas) is InsufficientFundsError
+ * (not a node's "Missing or invalid parameters"); then the call is simulated, so a revert is
+ * RevertError with the contract's custom error before the key or the wallet signs.
+ * @example await send(client, { contract: "epochs", functionName: "slashMissed", args: [3n] });
  */
-export async function send(
-  client: ConcentricClient,
-  action: string,
-  call: (account: Account) => Promise<Hex>,
-  value = 0n,
-): Promise<SendReturnType> {
+export async function send(client: ConcentricClient, call: ContractCall): Promise<SendReturnType> {
   const account = needAccount(client);
+  const wallet = client.wallet!;
+  const action = call.functionName;
+  const value = call.value ?? 0n;
+  if (account.type === "json-rpc") {
+    const on = await wallet.getChainId();
+    if (on !== client.chainId) throw new WrongChainError(on, client.chainId);
+  }
   const balance = await client.public.getBalance({ address: account.address });
   // The gas of any of these calls costs far more than 0 wei: an empty account cannot send.
   if (balance === 0n || balance < value)
     throw new InsufficientFundsError(account.address, balance, value);
   let hash: Hex;
   try {
-    hash = await call(account);
+    const { request } = await client.public.simulateContract({
+      account,
+      address: client.deployment.contracts[call.contract],
+      abi: client.abis[call.contract],
+      functionName: call.functionName,
+      args: call.args ?? [],
+      ...(call.value !== undefined ? { value: call.value } : {}),
+    });
+    hash = await wallet.writeContract(request as Parameters<WalletClient["writeContract"]>[0]);
   } catch (e) {
     const revert = asRevertError(action, e);
     if (revert) throw revert;
@@ -203,13 +262,20 @@ export async function send(
   };
 }
 
-/** The image ID of an ELF (0x-free bigint; print it with 64 hex digits). */
-export async function imageIdOfElf(elf: Uint8Array): Promise<bigint> {
-  return imageIdOf(await getPoseidon(), await imageOpening(loadElf(elf)));
+/** The arguments of JobRegistry.registerImage: the image's opening and its ELF bytes. */
+export interface ImageRegistration {
+  entry: number;
+  memorySize: number;
+  codeStart: number;
+  codeEnd: number;
+  initRoot: bigint | string;
+  elf: Hex;
 }
 
 export interface RegisterImageParameters {
-  elf: Uint8Array;
+  /** The image ID the registration hashes to (client/guest.ts `imageRegistration`, or an orchestrator's). */
+  imageId: bigint;
+  image: ImageRegistration;
 }
 export interface RegisterImageReturnType {
   imageId: bigint;
@@ -219,74 +285,60 @@ export interface RegisterImageReturnType {
 
 /**
  * Registers a program image (its ELF is published in an event) unless it is registered.
- * @example const { imageId } = await registerImage(client, { elf });
+ * @example const { imageId } = await registerImage(client, await imageRegistration(elf));
  */
 export async function registerImage(
   client: ConcentricClient,
-  { elf }: RegisterImageParameters,
+  { imageId, image }: RegisterImageParameters,
 ): Promise<RegisterImageReturnType> {
-  const image = loadElf(elf);
-  const o = await imageOpening(image);
-  const imageId = imageIdOf(await getPoseidon(), o);
-  const known = (await client.contracts.jobs.read.image([imageId])) as { registered: boolean };
-  if (known.registered) return { imageId };
-  const args = [
-    o.entry,
-    o.memorySize,
-    o.codeStart,
-    o.codeEnd,
-    o.initRoot,
-    `0x${Buffer.from(elf).toString("hex")}`,
-  ] as const;
-  const transaction = await send(client, "registerImage", (account) =>
-    client.contracts.jobs.write.registerImage(args, { account }),
-  );
+  if (await imageRegistered(client, { imageId })) return { imageId };
+  const transaction = await send(client, {
+    contract: "jobs",
+    functionName: "registerImage",
+    args: [
+      image.entry,
+      image.memorySize,
+      image.codeStart,
+      image.codeEnd,
+      BigInt(image.initRoot),
+      image.elf,
+    ],
+  });
   return { imageId, transaction };
 }
 
-/** What a local run of a guest says about a job before it is paid for. */
-export interface CheckedRun {
-  cycles: number;
-  exitCode: number;
-  output: Uint8Array;
+/** Whether `imageId` is registered on chain. */
+export async function imageRegistered(
+  client: ConcentricClient,
+  { imageId }: { imageId: bigint },
+): Promise<boolean> {
+  return ((await client.contracts.jobs.read.image([imageId])) as { registered: boolean })
+    .registered;
 }
 
-/**
- * Runs the guest here (the executor is the reference semantics): a trap or a limit a job
- * cannot meet is a GuestError before any fee is paid.
- */
-export function checkGuest(
-  image: ProgramImage,
-  input: Uint8Array,
-  maxInputBytes = 64 * 1024,
-): CheckedRun {
-  if (input.length > maxInputBytes)
-    throw new GuestError(
-      `the input is ${input.length} bytes; a job takes at most ${maxInputBytes} (concentric limits)`,
-    );
-  try {
-    const r = execute(image, input);
-    return { cycles: r.cycles, exitCode: r.exitCode, output: r.output };
-  } catch (e) {
-    if (e instanceof Trap)
-      throw new GuestError(
-        `the guest traps on this input, so no proof can settle the job: ${e.message} (run concentric exec for a report)`,
-        { cause: e },
-      );
-    throw e;
-  }
+/** The fee in wei of a job declaring `cycleBound` cycles. */
+export async function jobFee(
+  client: ConcentricClient,
+  { cycleBound }: { cycleBound: bigint },
+): Promise<bigint> {
+  return (await client.contracts.jobs.read.feeFor([cycleBound])) as bigint;
 }
 
 export interface SubmitJobParameters {
-  elf: Uint8Array;
+  imageId: bigint;
+  /** The image's registration: sent first when the image is not registered yet. */
+  image?: ImageRegistration;
   input?: Uint8Array;
-  /** The declared cycle bound (default: the cycles the run takes, executed here). */
-  cycleBound?: bigint;
+  /** The input's digest: needed when the input is longer than {@link MAX_INLINE_INPUT_BYTES}. */
+  inputDigest?: bigint;
+  /** The declared cycle bound (client/guest.ts `prepareJob` runs the guest to tell it). */
+  cycleBound: bigint;
   /** The fee in wei (default: JobRegistry.feeFor(cycleBound)). */
   fee?: bigint;
 }
 export interface SubmitJobReturnType {
   jobId: bigint;
+  epoch: bigint;
   imageId: bigint;
   inputDigest: bigint;
   cycleBound: bigint;
@@ -295,60 +347,50 @@ export interface SubmitJobReturnType {
   inputOnChain: boolean;
   transaction: SendReturnType;
   imageTransaction?: SendReturnType;
-  /** The local run (exit code, cycles, output) the job should settle with. */
-  expected: CheckedRun;
 }
 
 /**
- * Checks the guest locally, registers its image if new and submits a job.
- * @example const { jobId, expected } = await submitJob(client, { elf, input: new Uint8Array([7, 0, 0, 0]) });
+ * Submits a job (registering its image first if `image` is given and it is new). Inputs up to
+ * 64 bytes go on chain with the job; longer ones are committed by digest.
+ * @example const { jobId } = await submitJob(client, await prepareJob({ elf, input }));
  */
 export async function submitJob(
   client: ConcentricClient,
   p: SubmitJobParameters,
 ): Promise<SubmitJobReturnType> {
   const input = p.input ?? new Uint8Array();
-  const image = loadElf(p.elf);
-  const expected = checkGuest(image, input);
-  const cycleBound = p.cycleBound ?? BigInt(Math.max(1, expected.cycles));
-  if (cycleBound < BigInt(expected.cycles))
-    throw new GuestError(
-      `the cycle bound ${cycleBound} is below the ${expected.cycles} cycles the run takes`,
-    );
-  const fee = p.fee ?? ((await client.contracts.jobs.read.feeFor([cycleBound])) as bigint);
-  const reg = await registerImage(client, { elf: p.elf });
-  const digest = await inputDigestOf(input);
   const inputOnChain = input.length <= MAX_INLINE_INPUT_BYTES;
-  const transaction = await send(
-    client,
-    "submitJob",
-    (account) =>
-      inputOnChain
-        ? client.contracts.jobs.write.submitJobWithInput(
-            [reg.imageId, `0x${Buffer.from(input).toString("hex")}`, cycleBound],
-            { value: fee, account },
-          )
-        : client.contracts.jobs.write.submitJob([reg.imageId, digest, cycleBound], {
-            value: fee,
-            account,
-          }),
-    fee,
-  );
-  const abi = artifactAbi(CONTRACT_NAMES.jobs);
-  const { parseEventLogs } = await import("viem");
-  const ev = parseEventLogs({ abi, logs: transaction.receipt.logs, eventName: "JobSubmitted" })[0];
-  const jobId = (ev?.args as { jobId?: bigint } | undefined)?.jobId;
-  if (jobId === undefined) throw new ConcentricError("submitJob: no JobSubmitted event");
+  if (!inputOnChain && p.inputDigest === undefined)
+    throw new ConcentricError(
+      `submitJob: the input is ${input.length} bytes (over ${MAX_INLINE_INPUT_BYTES}): give its inputDigest`,
+    );
+  const fee = p.fee ?? (await jobFee(client, { cycleBound: p.cycleBound }));
+  const reg: Partial<RegisterImageReturnType> = p.image
+    ? await registerImage(client, { imageId: p.imageId, image: p.image })
+    : {};
+  const transaction = await send(client, {
+    contract: "jobs",
+    ...(inputOnChain
+      ? { functionName: "submitJobWithInput", args: [p.imageId, bytesToHex(input), p.cycleBound] }
+      : { functionName: "submitJob", args: [p.imageId, p.inputDigest, p.cycleBound] }),
+    value: fee,
+  });
+  const ev = parseEventLogs({
+    abi: client.abis.jobs,
+    logs: transaction.receipt.logs,
+    eventName: "JobSubmitted",
+  })[0] as { args: { jobId: bigint; epoch: bigint; inputDigest: bigint } } | undefined;
+  if (!ev) throw new ConcentricError("submitJob: no JobSubmitted event");
   return {
-    jobId,
-    imageId: reg.imageId,
-    inputDigest: digest,
-    cycleBound,
+    jobId: ev.args.jobId,
+    epoch: BigInt(ev.args.epoch),
+    imageId: p.imageId,
+    inputDigest: ev.args.inputDigest,
+    cycleBound: p.cycleBound,
     fee,
     inputOnChain,
     transaction,
     ...(reg.transaction ? { imageTransaction: reg.transaction } : {}),
-    expected,
   };
 }
 
@@ -434,13 +476,13 @@ export async function publishedElf(
 ): Promise<Uint8Array | undefined> {
   const logs = await client.public.getContractEvents({
     address: client.deployment.contracts.jobs,
-    abi: artifactAbi(CONTRACT_NAMES.jobs),
+    abi: client.abis.jobs,
     eventName: "ImageRegistered",
     args: { imageId },
     fromBlock: BigInt(client.deployment.block),
   });
   const elf = (logs[0]?.args as { elf?: Hex } | undefined)?.elf;
-  return elf ? new Uint8Array(Buffer.from(elf.slice(2), "hex")) : undefined;
+  return elf ? hexToBytes(elf) : undefined;
 }
 
 /** The input bytes stored on chain with a job (JobInput event), or undefined. */
@@ -450,13 +492,13 @@ export async function onChainInput(
 ): Promise<Uint8Array | undefined> {
   const logs = await client.public.getContractEvents({
     address: client.deployment.contracts.jobs,
-    abi: artifactAbi(CONTRACT_NAMES.jobs),
+    abi: client.abis.jobs,
     eventName: "JobInput",
     args: { jobId },
     fromBlock: BigInt(client.deployment.block),
   });
   const input = (logs[0]?.args as { input?: Hex } | undefined)?.input;
-  return input !== undefined ? new Uint8Array(Buffer.from(input.slice(2), "hex")) : undefined;
+  return input !== undefined ? hexToBytes(input) : undefined;
 }
 
 export interface WaitForJobParameters {
@@ -465,8 +507,6 @@ export interface WaitForJobParameters {
   pollMs?: number;
   /** Give up after this long (default: never). */
   timeoutMs?: number;
-  /** The job's input, when it is not on chain: lets the output bytes be recovered. */
-  input?: Uint8Array;
   /** Called after every poll with the job as it stands. */
   onPoll?: (job: JobView) => void;
 }
@@ -476,11 +516,6 @@ export interface WaitForJobReturnType {
   cycles: bigint;
   epoch: bigint;
   outputDigest: bigint;
-  /**
-   * The output bytes: the published ELF re-executed on the job's input, checked against the
-   * settled output digest (undefined when the input is neither on chain nor given).
-   */
-  output?: Uint8Array;
   /** The transaction that settled the job (the epoch's Universal Proof). */
   transactionHash: Hex;
   blockNumber: bigint;
@@ -488,8 +523,8 @@ export interface WaitForJobReturnType {
 
 /**
  * Waits until a job settles and resolves with its result; rejects with ConcentricError when
- * it is refunded or the timeout passes.
- * @example const { exitCode, output } = await waitForJob(client, { jobId });
+ * it is refunded or the timeout passes. (The output bytes: client/guest.ts `jobOutput`.)
+ * @example const { exitCode, outputDigest } = await waitForJob(client, { jobId });
  */
 export async function waitForJob(
   client: ConcentricClient,
@@ -500,55 +535,34 @@ export async function waitForJob(
     const j = await readJob(client, { jobId: p.jobId });
     p.onPoll?.(j);
     if (j.status === "refunded") throw new ConcentricError(`job ${p.jobId} was refunded`);
-    if (j.status === "settled") return settledResult(client, j, p.input);
+    if (j.status === "settled") {
+      const r = j.result!;
+      const logs = await client.public.getContractEvents({
+        address: client.deployment.contracts.jobs,
+        abi: client.abis.jobs,
+        eventName: "JobSettled",
+        args: { jobId: j.jobId },
+        fromBlock: BigInt(client.deployment.block),
+      });
+      return {
+        jobId: j.jobId,
+        exitCode: r.exitCode,
+        cycles: r.cycles,
+        epoch: r.epoch,
+        outputDigest: r.outputDigest,
+        transactionHash: (logs[0]?.transactionHash ?? "0x") as Hex,
+        blockNumber: logs[0]?.blockNumber ?? 0n,
+      };
+    }
     if (p.timeoutMs !== undefined && Date.now() - start > p.timeoutMs)
       throw new ConcentricError(`job ${p.jobId} is still ${j.status} after ${p.timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, p.pollMs ?? 1000));
   }
 }
 
-async function settledResult(
-  client: ConcentricClient,
-  j: JobView,
-  givenInput?: Uint8Array,
-): Promise<WaitForJobReturnType> {
-  const r = j.result!;
-  const logs = await client.public.getContractEvents({
-    address: client.deployment.contracts.jobs,
-    abi: artifactAbi(CONTRACT_NAMES.jobs),
-    eventName: "JobSettled",
-    args: { jobId: j.jobId },
-    fromBlock: BigInt(client.deployment.block),
-  });
-  const log = logs[0];
-  let output: Uint8Array | undefined;
-  const input = givenInput ?? (await onChainInput(client, j.jobId));
-  const elf = input !== undefined ? await publishedElf(client, j.imageId) : undefined;
-  if (elf && input) {
-    try {
-      const run = execute(loadElf(elf), input);
-      if ((await outputDigestOf(run.output)) === r.outputDigest) output = run.output;
-    } catch {
-      /* the output stays unknown */
-    }
-  }
-  return {
-    jobId: j.jobId,
-    exitCode: r.exitCode,
-    cycles: r.cycles,
-    epoch: r.epoch,
-    outputDigest: r.outputDigest,
-    ...(output ? { output } : {}),
-    transactionHash: (log?.transactionHash ?? "0x") as Hex,
-    blockNumber: log?.blockNumber ?? 0n,
-  };
-}
-
 /** Refunds a pending job's fee to its requester once its refund timeout has passed. */
 export async function refundJob(client: ConcentricClient, { jobId }: { jobId: bigint }) {
-  return send(client, "refund", (account) =>
-    client.contracts.jobs.write.refund([jobId], { account }),
-  );
+  return send(client, { contract: "jobs", functionName: "refund", args: [jobId] });
 }
 
 /**
@@ -556,26 +570,17 @@ export async function refundJob(client: ConcentricClient, { jobId }: { jobId: bi
  * @example await stake(client, { amount: parseEther("1") });
  */
 export async function stake(client: ConcentricClient, { amount }: { amount: bigint }) {
-  return send(
-    client,
-    "stake",
-    (account) => client.contracts.staking.write.stake({ value: amount, account }),
-    amount,
-  );
+  return send(client, { contract: "staking", functionName: "stake", value: amount });
 }
 
-/** Starts unbonding `amount` wei of stake. */
+/** Starts unbonding `amount` wei of stake (the unbonding delay restarts). */
 export async function unstake(client: ConcentricClient, { amount }: { amount: bigint }) {
-  return send(client, "requestUnstake", (account) =>
-    client.contracts.staking.write.requestUnstake([amount], { account }),
-  );
+  return send(client, { contract: "staking", functionName: "requestUnstake", args: [amount] });
 }
 
 /** Withdraws unbonded stake. */
 export async function withdraw(client: ConcentricClient) {
-  return send(client, "withdraw", (account) =>
-    client.contracts.staking.write.withdraw({ account }),
-  );
+  return send(client, { contract: "staking", functionName: "withdraw" });
 }
 
 /** Rewards credited to `address` (default: the client's account), in wei. */
@@ -591,9 +596,122 @@ export async function rewards(
 
 /** Withdraws the account's rewards (to `to`, default itself). */
 export async function withdrawRewards(client: ConcentricClient, p: { to?: Hex } = {}) {
-  return send(client, "withdrawRewards", (account) =>
+  return send(
+    client,
     p.to
-      ? client.contracts.epochs.write.withdrawRewardsTo([p.to], { account })
-      : client.contracts.epochs.write.withdrawRewards({ account }),
+      ? { contract: "epochs", functionName: "withdrawRewardsTo", args: [p.to] }
+      : { contract: "epochs", functionName: "withdrawRewards" },
   );
+}
+
+/** Slashes the assigned submitter of an epoch that missed its deadline. */
+export async function slashMissed(client: ConcentricClient, { epoch }: { epoch: bigint }) {
+  return send(client, { contract: "epochs", functionName: "slashMissed", args: [epoch] });
+}
+
+const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000" as Address;
+
+/**
+ * Registers the account as an orchestrator at `endpoint`, a ring under `parent` (which must
+ * have approved it) or a root (no parent).
+ * @example await registerOrchestrator(client, { endpoint: "https://orch.example" });
+ */
+export async function registerOrchestrator(
+  client: ConcentricClient,
+  { endpoint, parent = ZERO_ADDRESS }: { endpoint: string; parent?: Address },
+) {
+  return send(client, { contract: "registry", functionName: "register", args: [endpoint, parent] });
+}
+
+/** As a parent, admits `child` to register under the account (or revokes the approval). */
+export async function approveChild(
+  client: ConcentricClient,
+  { child, approved = true }: { child: Address; approved?: boolean },
+) {
+  return send(client, {
+    contract: "registry",
+    functionName: "approveChild",
+    args: [child, approved],
+  });
+}
+
+/** As a parent, evicts the ring `child` registered under the account. */
+export async function evictChild(client: ConcentricClient, { child }: { child: Address }) {
+  return send(client, { contract: "registry", functionName: "evictChild", args: [child] });
+}
+
+/** Starts leaving the registry (children are evicted); deregister after the exit delay. */
+export async function requestExit(client: ConcentricClient) {
+  return send(client, { contract: "registry", functionName: "requestExit" });
+}
+
+/** Leaves the registry once the exit delay has passed. */
+export async function deregister(client: ConcentricClient) {
+  return send(client, { contract: "registry", functionName: "deregister" });
+}
+
+export interface AccountView {
+  balance: bigint;
+  staked: bigint;
+  locked: bigint;
+  unbonding: { amount: bigint; releaseAt: bigint };
+  unbondingDelay: bigint;
+  rewards: bigint;
+  orchestrator: {
+    endpoint: string;
+    parent: Address;
+    depth: number;
+    children: number;
+    leavingAt: bigint;
+    registeredAt: bigint;
+    registered: boolean;
+  };
+  active: boolean;
+  minStake: bigint;
+  exitDelay: bigint;
+  /** The chain's clock (latest block), for "time left". */
+  now: bigint;
+}
+
+/**
+ * An account's balance, stake, unbonding, rewards and registration as an orchestrator.
+ * @example const { staked, rewards } = await readAccount(client, { address });
+ */
+export async function readAccount(
+  client: ConcentricClient,
+  p: { address?: Address } = {},
+): Promise<AccountView> {
+  const who = p.address ?? client.account?.address;
+  if (!who)
+    throw new ConcentricError("readAccount: give an address or create the client with an account");
+  const { staking, registry } = client.contracts;
+  const [balance, staked, locked, unbonding, unbondingDelay, rewarded, orchestrator, active] =
+    await Promise.all([
+      client.public.getBalance({ address: who }),
+      staking.read.stakeOf([who]) as Promise<bigint>,
+      registry.read.lockedStake([who]) as Promise<bigint>,
+      staking.read.unbondingOf([who]) as Promise<{ amount: bigint; releaseAt: bigint }>,
+      staking.read.UNBONDING_DELAY() as Promise<bigint>,
+      rewards(client, { address: who }),
+      registry.read.orchestrator([who]) as Promise<AccountView["orchestrator"]>,
+      registry.read.isActive([who]) as Promise<boolean>,
+    ]);
+  const [minStake, exitDelay, block] = await Promise.all([
+    registry.read.MIN_STAKE() as Promise<bigint>,
+    registry.read.EXIT_DELAY() as Promise<bigint>,
+    client.public.getBlock(),
+  ]);
+  return {
+    balance,
+    staked,
+    locked,
+    unbonding: { amount: BigInt(unbonding.amount), releaseAt: BigInt(unbonding.releaseAt) },
+    unbondingDelay: BigInt(unbondingDelay),
+    rewards: rewarded,
+    orchestrator,
+    active,
+    minStake,
+    exitDelay: BigInt(exitDelay),
+    now: block.timestamp,
+  };
 }

@@ -1,5 +1,7 @@
 /**
- * The chain client shared by the CLI, the orchestrator and the tests: keys, clients and contracts of a deployment.
+ * The node side of the chain client: keys, files and HTTP. Used by the CLI, the orchestrator
+ * and the tests; the contract binding and the actions themselves are browser-safe
+ * (client/contracts.ts, client/actions.ts) and shared with the web app.
  *
  * Keys come from an encrypted JSON keystore (Web3 Secret Storage v3, read and written with
  * ethers; the password from CONCENTRIC_KEYSTORE_PASSWORD or a prompt-free --password-file), or,
@@ -10,15 +12,11 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Wallet, HDNodeWallet } from "ethers";
 import {
-  BaseError,
-  ContractFunctionRevertedError,
   createPublicClient,
   createWalletClient,
-  defineChain,
-  getContract,
   http,
-  parseEventLogs,
   type Abi,
+  type Account,
   type Hex,
   type PublicClient,
   type TransactionReceipt,
@@ -26,25 +24,29 @@ import {
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { DEVELOPMENT_CHAIN_IDS } from "../prover/setup/artifacts.ts";
 import { REPO_ROOT } from "../prover/setup/registry.ts";
+import { concentricClient, type ConcentricClient } from "./actions.ts";
+import {
+  chainOf,
+  CONTRACT_NAMES,
+  contracts as bindContracts,
+  describeReceipt as describeEvents,
+  withSystemErrors,
+  type ContractAbis,
+  type Deployment,
+} from "./contracts.ts";
+
+export {
+  CONTRACT_NAMES,
+  revertReason,
+  type ContractAbis,
+  type Deployment,
+  type LooseContract,
+} from "./contracts.ts";
 
 /** hardhat's default dev accounts: the public test mnemonic, BIP-44 m/44'/60'/0'/0/i. */
 const DEV_MNEMONIC = "test test test test test test test test test test test junk";
 
 export class WalletError extends Error {}
-
-export interface Deployment {
-  chainId: number;
-  block: string;
-  circuit: string;
-  contracts: Record<"staking" | "registry" | "jobs" | "epochs" | "verifier", `0x${string}`>;
-}
-
-export const CONTRACT_NAMES = {
-  staking: "Staking",
-  registry: "OrchestratorRegistry",
-  jobs: "JobRegistry",
-  epochs: "EpochManager",
-} as const;
 
 export function artifactAbi(name: string, dir = ""): Abi {
   const path = join(REPO_ROOT, "artifacts", "contracts", dir, `${name}.sol`, `${name}.json`);
@@ -118,132 +120,69 @@ export async function connect(rpc: string) {
   } catch {
     throw new WalletError(`no JSON-RPC node at ${rpc} (start one: npm run devnet)`);
   }
-  const chain = defineChain({
-    id: chainId,
-    name: `chain ${chainId}`,
-    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-    rpcUrls: { default: { http: [rpc] } },
-  });
+  const chain = chainOf(chainId, rpc);
   const publicClient = createPublicClient({ chain, transport: http(rpc) }) as PublicClient;
   return { chain, chainId, publicClient };
 }
 
-/**
- * The ABIs are read at run time from hardhat's artifacts, so viem cannot type the methods;
- * this names the ones the CLI calls (arguments and results are checked by the ABI encoder).
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Call = (...args: any[]) => Promise<any>;
-type ReadNames =
-  | "feeFor"
-  | "image"
-  | "job"
-  | "currentEpoch"
-  | "epochRecord"
-  | "epochEnd"
-  | "deadline"
-  | "assignedSubmitter"
-  | "pendingIn"
-  | "rewardsOf"
-  | "jobCount"
-  | "isActive"
-  | "orchestrator"
-  | "result"
-  | "stakeOf"
-  | "unbondingOf"
-  | "lockedStake"
-  | "settlementInfo"
-  | "REFUND_TIMEOUT"
-  | "MAX_INPUT_BYTES"
-  | "MAX_CYCLES"
-  | "epochAt"
-  | "EPOCH_LENGTH"
-  | "GENESIS";
-type WriteNames =
-  | "stake"
-  | "requestUnstake"
-  | "withdraw"
-  | "register"
-  | "approveChild"
-  | "evictChild"
-  | "declareEpoch"
-  | "withdrawRewardsTo"
-  | "registerImage"
-  | "submitJob"
-  | "submitJobWithInput"
-  | "submitEpoch"
-  | "withdrawRewards"
-  | "refund"
-  | "slashMissed"
-  | "requestExit"
-  | "deregister";
-export interface LooseContract {
-  read: Record<ReadNames, Call>;
-  write: Record<WriteNames, Call>;
+/** Each contract's ABI from hardhat's artifacts, with every error of the system (read once). */
+let abisCache: ContractAbis | undefined;
+export function loadAbis(): ContractAbis {
+  abisCache ??= withSystemErrors(
+    Object.fromEntries(
+      Object.entries(CONTRACT_NAMES).map(([k, n]) => [k, artifactAbi(n)]),
+    ) as ContractAbis,
+    artifactAbi("IGroth16BatchVerifier", "interfaces"),
+  );
+  return abisCache;
 }
 
+/** The deployment's contracts over `client`, with the ABIs from hardhat's artifacts. */
 export function contracts(
   d: Deployment,
   client: { public: PublicClient; wallet?: ReturnType<typeof createWalletClient> },
 ) {
-  // Errors bubble up from the contracts a call reaches (the verifier, the job registry, …):
-  // every contract's ABI carries every error of the system, so reverts decode by name.
-  const errors = [
-    ...Object.values(CONTRACT_NAMES).flatMap((n) => artifactAbi(n)),
-    ...artifactAbi("IGroth16BatchVerifier", "interfaces"),
-  ].filter((x) => x.type === "error");
-  const make = (key: keyof typeof CONTRACT_NAMES) =>
-    getContract({
-      address: d.contracts[key],
-      abi: [...artifactAbi(CONTRACT_NAMES[key]), ...errors],
-      client: client.wallet ? { public: client.public, wallet: client.wallet } : client.public,
-    });
-  const loose = (key: keyof typeof CONTRACT_NAMES) => make(key) as unknown as LooseContract;
-  return {
-    staking: loose("staking"),
-    registry: loose("registry"),
-    jobs: loose("jobs"),
-    epochs: loose("epochs"),
-  };
+  return bindContracts({ ...d, abis: loadAbis() }, client);
 }
 
-export function walletClient(
-  chain: ReturnType<typeof defineChain>,
-  rpc: string,
-  account: PrivateKeyAccount,
-) {
+export function walletClient(chain: ReturnType<typeof chainOf>, rpc: string, account: Account) {
   return createWalletClient({ chain, transport: http(rpc), account });
 }
 
-/**
- * The decoded events of a receipt, one line each. `format` may render an argument (by its
- * name) for people: the CLI prints amounts in ETH and digests as 0x and 64 hex digits.
- */
+/** The decoded events of a receipt, one line each (client/contracts.ts, with the artifacts' ABIs). */
 export function describeReceipt(
   receipt: TransactionReceipt,
   format?: (name: string, value: unknown) => string | undefined,
 ): string[] {
-  const abi = Object.values(CONTRACT_NAMES).flatMap((n) => artifactAbi(n));
-  const logs = parseEventLogs({ abi, logs: receipt.logs });
-  return logs.map((l) => {
-    const args = Object.entries((l.args ?? {}) as Record<string, unknown>)
-      .map(
-        ([k, v]) =>
-          `${k}=${format?.(k, v) ?? (typeof v === "string" && v.length > 130 ? `${v.slice(0, 20)}…(${(v.length - 2) / 2} bytes)` : String(v))}`,
-      )
-      .join(" ");
-    return `${l.eventName} ${args}`;
+  return describeEvents(receipt, loadAbis(), format);
+}
+
+/**
+ * Connects over HTTP to a chain and a Concentric deployment (deployments/<chainId>.json and
+ * hardhat's artifacts by default): the SDK's client (client/actions.ts) for node.
+ * @example const client = await createConcentricClient({ rpc, account: privateKeyToAccount(key) });
+ */
+export async function createConcentricClient(
+  p: CreateConcentricClientParameters = {},
+): Promise<ConcentricClient> {
+  const rpc = p.rpc ?? "http://127.0.0.1:8545";
+  const { chain, chainId, publicClient } = await connect(rpc);
+  const deployment = p.deployment ?? loadDeployment(chainId, p.deploymentFile);
+  return concentricClient({
+    public: publicClient,
+    ...(p.account ? { wallet: walletClient(chain, rpc, p.account) } : {}),
+    deployment,
+    abis: loadAbis(),
   });
 }
 
-/** A revert as `ContractName__Reason(args)` when the contract said why. */
-export function revertReason(e: unknown): string | undefined {
-  if (!(e instanceof BaseError)) return undefined;
-  const r = e.walk((x) => x instanceof ContractFunctionRevertedError);
-  if (r instanceof ContractFunctionRevertedError) {
-    if (r.data?.errorName)
-      return `${r.data.errorName}(${(r.data.args ?? []).map((a) => String(a)).join(", ")})`;
-    return r.reason ?? r.shortMessage;
-  }
-  return e.shortMessage;
+export interface CreateConcentricClientParameters {
+  /** JSON-RPC URL (default http://127.0.0.1:8545). */
+  rpc?: string;
+  /** deployments/<chainId>.json by default. */
+  deploymentFile?: string;
+  /** The deployment record itself (instead of a file). */
+  deployment?: Deployment;
+  /** A viem local account (privateKeyToAccount, or loadAccount). */
+  account?: Account;
 }

@@ -4,42 +4,55 @@
  * Functions take a client first and one parameters object (viem's shape).
  *
  * @example
- * import { createConcentricClient, submitJob, waitForJob } from "concentric";
+ * import { createConcentricClient, prepareJob, submitJob, waitForJob, jobOutput } from "concentric";
  * import { privateKeyToAccount } from "viem/accounts";
  * const client = await createConcentricClient({ rpc: "http://127.0.0.1:8545", account: privateKeyToAccount(key) });
- * const { jobId } = await submitJob(client, { elf, input });
- * const { exitCode, output, transactionHash } = await waitForJob(client, { jobId });
+ * const { jobId } = await submitJob(client, await prepareJob({ elf, input }));
+ * const { exitCode, transactionHash } = await waitForJob(client, { jobId });
+ * const output = await jobOutput(client, { jobId });
+ *
+ * `concentric/actions` is the browser-safe part alone (the actions and `concentricClient`, over
+ * any viem transport, e.g. a browser wallet's), as the web app uses it.
  *
  * The package ships TypeScript: run it with a loader (tsx, or Node's type stripping is not
  * enough: parameter properties are used), as `npx concentric` does.
  */
 export {
+  approveChild,
   asRevertError,
-  checkGuest,
   ConcentricError,
-  createConcentricClient,
-  GuestError,
-  imageIdOfElf,
+  concentricClient,
+  deregister,
+  evictChild,
+  imageRegistered,
   InsufficientFundsError,
   JOB_STATUS,
+  jobFee,
   MAX_INLINE_INPUT_BYTES,
   onChainInput,
   publishedElf,
+  readAccount,
   readJob,
   refundJob,
   registerImage,
+  registerOrchestrator,
+  requestExit,
   RevertError,
   rewards,
   send,
+  slashMissed,
   stake,
   submitJob,
   unstake,
   waitForJob,
   withdraw,
   withdrawRewards,
-  type CheckedRun,
+  WrongChainError,
+  type AccountView,
   type ConcentricClient,
-  type CreateConcentricClientParameters,
+  type ConcentricClientParameters,
+  type ContractCall,
+  type ImageRegistration,
   type JobView,
   type RegisterImageParameters,
   type RegisterImageReturnType,
@@ -49,7 +62,27 @@ export {
   type WaitForJobParameters,
   type WaitForJobReturnType,
 } from "./actions.ts";
-export { loadAccount, loadDeployment, type Deployment, type KeyOptions } from "./chain.ts";
+export {
+  checkGuest,
+  GuestError,
+  imageIdOfElf,
+  imageRegistration,
+  jobOutput,
+  prepareJob,
+  type CheckedRun,
+  type PrepareJobParameters,
+  type PrepareJobReturnType,
+} from "./guest.ts";
+export {
+  createConcentricClient,
+  loadAbis,
+  loadAccount,
+  loadDeployment,
+  type ContractAbis,
+  type CreateConcentricClientParameters,
+  type Deployment,
+  type KeyOptions,
+} from "./chain.ts";
 export {
   proveRun,
   verifyRun,

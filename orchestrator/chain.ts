@@ -52,11 +52,12 @@ import type { ChunkCircuitConfig } from "../prover/zkvm/witness.ts";
 import {
   artifactAbi,
   contracts,
+  loadAbis,
   revertReason,
   type Deployment,
   type LooseContract,
 } from "../client/chain.ts";
-import { readJob, type ConcentricClient } from "../client/actions.ts";
+import { concentricClient, readJob, type ConcentricClient } from "../client/actions.ts";
 import { JobExecutor } from "./execute-job.ts";
 import type { Scheduler } from "./scheduler.ts";
 import { getMeta, setMeta, transaction } from "./store.ts";
@@ -137,12 +138,11 @@ export class ChainService {
     });
     const all = contracts(o.deployment, { public: o.publicClient, wallet: this.wallet });
     this.c = { jobs: all.jobs, epochs: all.epochs, registry: all.registry };
-    this.sdk = {
+    this.sdk = concentricClient({
       public: o.publicClient,
       deployment: o.deployment,
-      contracts: all,
-      chainId: o.chain.id,
-    };
+      abis: loadAbis(),
+    });
     this.jobsAbi = artifactAbi("JobRegistry");
   }
 

@@ -25,7 +25,7 @@ import { join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
 import express, { type Router } from "express";
 import { z } from "zod";
-import { artifactAbi, CONTRACT_NAMES } from "../client/chain.ts";
+import { loadAbis } from "../client/chain.ts";
 import {
   getPoseidon,
   imageIdOf,
@@ -99,36 +99,13 @@ async function imageIdOfElf(elf: Uint8Array): Promise<bigint> {
   return imageIdOf(await getPoseidon(), await imageOpening(loadElf(elf)));
 }
 
-/** The ABIs the app calls with: each contract's own, plus every error of the system. */
-function appAbis() {
-  const errors = [
-    ...Object.values(CONTRACT_NAMES).flatMap((n) => artifactAbi(n)),
-    ...artifactAbi("IGroth16BatchVerifier", "interfaces"),
-  ].filter((x) => x.type === "error");
-  const seen = new Set<string>();
-  const uniqueErrors = errors.filter((e) => {
-    const key = JSON.stringify(e);
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-  return Object.fromEntries(
-    Object.entries(CONTRACT_NAMES).map(([k, n]) => [
-      k,
-      [...artifactAbi(n).filter((x) => x.type !== "error"), ...uniqueErrors],
-    ]),
-  );
-}
-
 export function explorerRouter(d: ExplorerDeps): Router {
   const r = express.Router();
-  let abis: ReturnType<typeof appAbis> | undefined;
   let preparer: JobPreparer | undefined;
   let guestList: Promise<{ name: string; imageId: string; bytes: number }[]> | undefined;
 
   r.get("/v1/app/config", (_req, res) => {
     const info = d.info();
-    abis ??= appAbis();
     res.json({
       chainId: info.chainId,
       circuit: info.circuit,
@@ -136,7 +113,8 @@ export function explorerRouter(d: ExplorerDeps): Router {
       parent: info.parent ?? null,
       contracts: info.contracts ?? null,
       deploymentBlock: info.deploymentBlock ?? null,
-      abis,
+      // Each contract's own ABI plus every error of the system, as the node client binds them.
+      abis: loadAbis(),
     });
   });
 

@@ -11,20 +11,28 @@
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { Hex } from "viem";
-import { describeReceipt, loadAccount, newKeystore } from "../client/chain.ts";
+import {
+  createConcentricClient,
+  describeReceipt,
+  loadAccount,
+  newKeystore,
+} from "../client/chain.ts";
 import { DEVELOPMENT_CHAIN_IDS } from "../prover/setup/artifacts.ts";
 import {
+  approveChild as approveChildAction,
   asRevertError,
-  createConcentricClient,
+  deregister as deregisterAction,
+  evictChild as evictChildAction,
   InsufficientFundsError,
-  GuestError,
   onChainInput,
   publishedElf,
   readJob,
   refundJob,
+  registerOrchestrator as registerOrchestratorAction,
+  requestExit as requestExitAction,
   rewards as rewardsOf,
   RevertError,
-  send as sendTx,
+  slashMissed as slashMissedAction,
   stake as stakeAction,
   submitJob as submitJobAction,
   unstake as unstakeAction,
@@ -34,6 +42,7 @@ import {
   type JobView,
   type SendReturnType,
 } from "../client/actions.ts";
+import { GuestError, prepareJob } from "../client/guest.ts";
 import {
   CliError,
   fileErrorMessage,
@@ -232,9 +241,7 @@ const registerOrchestrator: Cmd = async (args) => {
   );
   const client = await session(values, true);
   return run("register", client, () =>
-    sendTx(client, "register", (account) =>
-      client.contracts.registry.write.register([values.endpoint, parent], { account }),
-    ),
+    registerOrchestratorAction(client, { endpoint: values.endpoint!, parent }),
   );
 };
 
@@ -247,9 +254,7 @@ const approveChild: Cmd = async (args) => {
   const child = parseAddress(positionals[0], "approve-child <child address>");
   const client = await session(values, true);
   return run("approveChild", client, () =>
-    sendTx(client, "approveChild", (account) =>
-      client.contracts.registry.write.approveChild([child, !values.revoke], { account }),
-    ),
+    approveChildAction(client, { child, approved: !values.revoke }),
   );
 };
 
@@ -257,31 +262,19 @@ const evictChild: Cmd = async (args) => {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: COMMON });
   const child = parseAddress(positionals[0], "evict-child <child address>");
   const client = await session(values, true);
-  return run("evictChild", client, () =>
-    sendTx(client, "evictChild", (account) =>
-      client.contracts.registry.write.evictChild([child], { account }),
-    ),
-  );
+  return run("evictChild", client, () => evictChildAction(client, { child }));
 };
 
 const requestExit: Cmd = async (args) => {
   const { values } = parseArgs({ args, options: COMMON });
   const client = await session(values, true);
-  return run("requestExit", client, () =>
-    sendTx(client, "requestExit", (account) =>
-      client.contracts.registry.write.requestExit({ account }),
-    ),
-  );
+  return run("requestExit", client, () => requestExitAction(client));
 };
 
 const deregister: Cmd = async (args) => {
   const { values } = parseArgs({ args, options: COMMON });
   const client = await session(values, true);
-  return run("deregister", client, () =>
-    sendTx(client, "deregister", (account) =>
-      client.contracts.registry.write.deregister({ account }),
-    ),
-  );
+  return run("deregister", client, () => deregisterAction(client));
 };
 
 const submitJob: Cmd = async (args) => {
@@ -313,18 +306,21 @@ const submitJob: Cmd = async (args) => {
   const fee = values.fee !== undefined ? parseEth(values.fee, "--fee") : undefined;
   const client = await session(values, true);
   let r;
+  let expected;
   try {
-    r = await submitJobAction(client, {
+    const job = await prepareJob({
       elf,
       input,
       ...(cycleBound !== undefined ? { cycleBound } : {}),
       ...(fee !== undefined ? { fee } : {}),
     });
+    expected = job.expected;
+    r = await submitJobAction(client, job);
   } catch (e) {
     throw explain(e, client);
   }
   console.log(
-    `checked locally: exit ${r.expected.exitCode}, ${r.expected.cycles} cycles, output ${Buffer.from(r.expected.output).toString("hex") || "(none)"}`,
+    `checked locally: exit ${expected.exitCode}, ${expected.cycles} cycles, output ${Buffer.from(expected.output).toString("hex") || "(none)"}`,
   );
   console.log(`image ${formatDigest(r.imageId)}`);
   if (r.imageTransaction) printTx("registerImage", r.imageTransaction);
@@ -637,9 +633,7 @@ const slashMissed: Cmd = async (args) => {
     throw new UsageError("slash-missed <epoch>: an epoch number");
   const client = await session(values, true);
   return run("slashMissed", client, () =>
-    sendTx(client, "slashMissed", (account) =>
-      client.contracts.epochs.write.slashMissed([BigInt(positionals[0]!)], { account }),
-    ),
+    slashMissedAction(client, { epoch: BigInt(positionals[0]!) }),
   );
 };
 

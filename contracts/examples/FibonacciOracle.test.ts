@@ -1,24 +1,31 @@
 /**
  * The app SDK and the example consumer against a real settled job: fibonacci(5) proven with
- * real Groth16 chunk proofs at the network's circuit, the job submitted with the SDK's
- * `submitJob` (which registers the image), the epoch's Universal Proof submitted and verified
- * on chain, `waitForJob` resolving with exit code, cycles, epoch, the settling transaction and
- * the output bytes (re-executed from the published ELF, checked against the settled digest),
- * and FibonacciOracle accepting fib(5) = 5 only from that job, refusing every other claim.
+ * real Groth16 chunk proofs at the network's circuit, the job prepared with `prepareJob` and
+ * submitted with the SDK's `submitJob` (which registers the image) from hardhat's wallet
+ * clients (JSON-RPC accounts, as a browser wallet's), the epoch's Universal Proof submitted and
+ * verified on chain, `waitForJob` resolving with exit code, cycles, epoch and the settling
+ * transaction, `jobOutput` with the output bytes (re-executed from the published ELF, checked
+ * against the settled digest), and FibonacciOracle accepting fib(5) = 5 only from that job,
+ * refusing every other claim.
  */
 import { readFileSync } from "node:fs";
 import { network } from "hardhat";
 import { describe, expect, it } from "vitest";
 import {
+  concentricClient,
+  imageRegistration,
+  jobOutput,
+  loadAbis,
+  prepareJob,
   readJob,
   registerImage,
+  registerOrchestrator,
   submitJob,
   waitForJob,
   stake,
   rewards,
   type ConcentricClient,
 } from "../../client/index.ts";
-import { contracts } from "../../client/chain.ts";
 import { universalProof } from "../../orchestrator/universal-proof.ts";
 import { loadElf } from "../../prover/executor/index.ts";
 import { REPO_ROOT } from "../../prover/setup/registry.ts";
@@ -30,7 +37,6 @@ import { getTestArtifacts } from "../../test/helpers/artifacts.ts";
 
 const ETH = 10n ** 18n;
 const PROVER: Address = "0x00000000000000000000000000000000000a11ce";
-const ZERO = "0x0000000000000000000000000000000000000000";
 const elf = new Uint8Array(readFileSync(`${REPO_ROOT}/guests/elf/fibonacci.elf`));
 const word = (n: number) => new Uint8Array(Uint32Array.of(n).buffer);
 
@@ -60,36 +66,28 @@ describe("app SDK and FibonacciOracle on a real settled job", () => {
         verifier: c.addresses.verifier,
       },
     };
-    const clientOf = (i: number): ConcentricClient => {
-      const wallet = wallets[i]!;
-      return {
+    const clientOf = (i: number): ConcentricClient =>
+      concentricClient({
         public: publicClient as ConcentricClient["public"],
-        wallet: wallet as unknown as NonNullable<ConcentricClient["wallet"]>,
-        account: wallet.account,
+        wallet: wallets[i] as unknown as NonNullable<ConcentricClient["wallet"]>,
         deployment,
-        contracts: contracts(deployment, {
-          public: publicClient as ConcentricClient["public"],
-          wallet: wallet as never,
-        }),
-        chainId: deployment.chainId,
-      };
-    };
+        abis: loadAbis(),
+      });
     const root = clientOf(1);
     const user = clientOf(3);
 
-    // the root orchestrator stakes (through the SDK) and registers
+    // the root orchestrator stakes and registers (through the SDK)
     await stake(root, { amount: 2n * ETH });
-    await c.registry.write.register(["http://127.0.0.1:7001", ZERO], {
-      account: wallets[1]!.account,
-    });
+    await registerOrchestrator(root, { endpoint: "http://127.0.0.1:7001" });
 
     // the user submits fib(5): the SDK checks it locally, registers the image, submits
-    const s = await submitJob(user, { elf, input: word(5) });
+    const job = await prepareJob({ elf, input: word(5) });
+    expect(job.expected).toMatchObject({ exitCode: 0, cycles: run.final.cycles });
+    const s = await submitJob(user, job);
     expect(s.imageTransaction?.status).toBe("success");
     expect(s.inputOnChain).toBe(true);
-    expect(s.expected).toMatchObject({ exitCode: 0, cycles: run.final.cycles });
     expect(s.imageId).toBe(BigInt(run.imageId));
-    expect((await registerImage(user, { elf })).transaction).toBeUndefined(); // once only
+    expect((await registerImage(user, await imageRegistration(elf))).transaction).toBeUndefined(); // once only
     const pending = await readJob(user, { jobId: s.jobId });
     expect(pending.status).toBe("pending");
     expect(pending.refundableAt).toBe(pending.submittedAt + 86_400n);
@@ -121,7 +119,8 @@ describe("app SDK and FibonacciOracle on a real settled job", () => {
       outputDigest: BigInt(run.final.outputDigest),
       transactionHash: hash,
     });
-    expect(Buffer.from(settled.output!).toString("hex")).toBe("05000000"); // fib(5) = 5
+    const output = await jobOutput(user, { jobId: s.jobId });
+    expect(Buffer.from(output!).toString("hex")).toBe("05000000"); // fib(5) = 5
     expect(await rewards(user, { address: PROVER })).toBeGreaterThan(0n);
 
     // the oracle accepts exactly the proven claim

@@ -9,11 +9,13 @@ import { REPO_ROOT } from "../../prover/setup/registry.ts";
 import {
   connect,
   contracts,
+  createConcentricClient,
   loadAccount,
   walletClient,
   type Deployment,
 } from "../../client/chain.ts";
-import { createConcentricClient, readJob, stake, submitJob } from "../../client/actions.ts";
+import { stake, submitJob } from "../../client/actions.ts";
+import { prepareJob } from "../../client/guest.ts";
 
 export const devAccount = (i: number): Promise<PrivateKeyAccount> =>
   loadAccount({ devAccount: String(i) }, 31337);
@@ -95,9 +97,8 @@ export async function submitGuestJob(
 ): Promise<{ jobId: bigint; epoch: bigint; imageId: bigint }> {
   const elf = new Uint8Array(readFileSync(`${REPO_ROOT}/guests/elf/${guest}.elf`));
   const client = await createConcentricClient({ rpc, deployment: d, account });
-  const r = await submitJob(client, { elf, input, fee: parseEther(feeEth) });
+  const r = await submitJob(client, await prepareJob({ elf, input, fee: parseEther(feeEth) }));
   if (r.transaction.status !== "success")
     throw new Error(`transaction ${r.transaction.hash} reverted`);
-  const { epoch } = await readJob(client, { jobId: r.jobId });
-  return { jobId: r.jobId, epoch, imageId: r.imageId };
+  return { jobId: r.jobId, epoch: r.epoch, imageId: r.imageId };
 }
