@@ -11,16 +11,20 @@
  */
 import "./style.css";
 import type { AppDeployment } from "../../client/browser.ts";
+import type { ContractAbis, Deployment } from "../../client/contracts.ts";
 import { h, fill, short, eth } from "./ui.ts";
 import { Wallet } from "./wallet.ts";
 import { explorePage, jobPage, orchestratePage, stakePage, submitPage } from "./pages.ts";
 
-export interface AppConfig extends Partial<AppDeployment> {
+export interface AppConfig {
   chainId: number;
   circuit: string;
   orchestrator: string;
   parent: string | null;
+  /** Null for a child ring (it follows no chain). */
+  contracts: Deployment["contracts"] | null;
   deploymentBlock: string | null;
+  abis?: ContractAbis;
 }
 
 export interface Page {
@@ -62,13 +66,16 @@ async function main() {
     fill(root, h("p", { role: "alert" }, `Cannot reach the orchestrator: ${(e as Error).message}`));
     return;
   }
-  const deployment =
+  const deployment: AppDeployment | undefined =
     config.contracts && config.abis
       ? {
-          chainId: config.chainId,
-          contracts: config.contracts,
+          deployment: {
+            chainId: config.chainId,
+            block: config.deploymentBlock ?? "0",
+            circuit: config.circuit,
+            contracts: config.contracts,
+          },
           abis: config.abis,
-          poseidon2: (config.contracts as Record<string, `0x${string}` | undefined>).poseidon2,
         }
       : undefined;
   const wallet = new Wallet(deployment);

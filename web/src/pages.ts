@@ -3,33 +3,48 @@
  * returns a `refresh` that re-reads the chain (through the wallet) and the orchestrator, and
  * re-renders only the parts that show data.
  */
-import { parseEther, type Address, type Hex } from "viem";
+import { hexToBytes, parseEther, type Address, type Hex } from "viem";
 import {
   approveChild,
   deregister,
   evictChild,
-  outputDigestOnChain,
-  describeWalletError,
-  read,
+  imageRegistered,
+  jobFee,
+  MAX_INLINE_INPUT_BYTES,
   readAccount,
+  readJob,
   registerImage,
   registerOrchestrator,
   requestExit,
-  requestUnstake,
   stake,
-  submitJobWithInput,
+  submitJob,
+  unstake,
+  withdraw,
   withdrawRewards,
-  withdrawStake,
   type AccountView,
-  type WalletSession,
-} from "../../client/browser.ts";
+  type ConcentricClient,
+  type ImageRegistration,
+  type JobView,
+} from "../../client/actions.ts";
+import { confirmed, describeWalletError, outputDigestOnChain } from "../../client/browser.ts";
 import type { Ctx, Page } from "./main.ts";
 import { ago, decodeOutput, dl, duration, eth, fill, h, short, table } from "./ui.ts";
 
 const ZERO = "0x0000000000000000000000000000000000000000" as Address;
 
-/** A wallet session when the wallet is connected to the right chain; else a notice in `el`. */
-function sessionOr(ctx: Ctx, el: HTMLElement, what: string): WalletSession | undefined {
+/** The SDK's client over the wallet, to send from; an error to show when it is not ready. */
+function walletClientOf(ctx: Ctx): ConcentricClient {
+  const s = ctx.wallet.state;
+  if (s.status !== "ready" || !s.client) throw new Error("Connect your wallet first.");
+  return s.client;
+}
+
+/** The client over the wallet for reads, when the wallet is ready. */
+const readyClient = (ctx: Ctx) =>
+  ctx.wallet.state.status === "ready" ? ctx.wallet.state.client : undefined;
+
+/** The SDK's client over the wallet when it is on the right chain; else a notice in `el`. */
+function clientOr(ctx: Ctx, el: HTMLElement, what: string): ConcentricClient | undefined {
   const s = ctx.wallet.state;
   if (!ctx.deployment) {
     fill(
@@ -42,7 +57,7 @@ function sessionOr(ctx: Ctx, el: HTMLElement, what: string): WalletSession | und
     );
     return undefined;
   }
-  if (s.status === "ready" && s.session) return s.session;
+  if (s.status === "ready" && s.client) return s.client;
   const text =
     s.status === "wrong-chain"
       ? `Switch your wallet to chain ${ctx.config.chainId} to ${what}.`
@@ -134,9 +149,9 @@ export function stakePage(ctx: Ctx, main: HTMLElement): Page {
   let view: AccountView | undefined;
 
   const refresh = async () => {
-    const s = sessionOr(ctx, summary, "stake");
-    if (!s) return;
-    view = await readAccount(s, s.account);
+    const c = clientOr(ctx, summary, "stake");
+    if (!c) return;
+    view = await readAccount(c);
     const v = view;
     const free = v.staked > v.locked ? v.staked - v.locked : 0n;
     const left = Number(v.unbonding.releaseAt - v.now);
@@ -168,11 +183,7 @@ export function stakePage(ctx: Ctx, main: HTMLElement): Page {
     rewardsBtn.disabled = v.rewards === 0n;
   };
 
-  const session = () => {
-    const s = ctx.wallet.state.session;
-    if (ctx.wallet.state.status !== "ready" || !s) throw new Error("Connect your wallet first.");
-    return s;
-  };
+  const client = () => walletClientOf(ctx);
   fill(
     main,
     h("h1", {}, "Stake"),
@@ -198,7 +209,7 @@ export function stakePage(ctx: Ctx, main: HTMLElement): Page {
               "Confirm the stake in your wallet…",
               async () => {
                 const value = parseEth(stakeAmount.value);
-                await stake(session(), value);
+                confirmed(await stake(client(), { amount: value }));
                 return `Staked ${eth(value)}.`;
               },
               refresh,
@@ -223,7 +234,7 @@ export function stakePage(ctx: Ctx, main: HTMLElement): Page {
               "Confirm the unstake request in your wallet…",
               async () => {
                 const amount = parseEth(unstakeAmount.value);
-                await requestUnstake(session(), amount);
+                confirmed(await unstake(client(), { amount }));
                 return `Unstaking ${eth(amount)}: withdraw it after the unbonding delay.`;
               },
               refresh,
@@ -253,7 +264,7 @@ export function stakePage(ctx: Ctx, main: HTMLElement): Page {
         withdrawBtn,
         "Confirm the withdrawal in your wallet…",
         async () => {
-          await withdrawStake(session());
+          confirmed(await withdraw(client()));
           return "Unbonded stake withdrawn to your account.";
         },
         refresh,
@@ -268,7 +279,7 @@ export function stakePage(ctx: Ctx, main: HTMLElement): Page {
         "Confirm the rewards withdrawal in your wallet…",
         async () => {
           const amount = view?.rewards ?? 0n;
-          await withdrawRewards(session());
+          confirmed(await withdrawRewards(client()));
           return `Rewards withdrawn: ${eth(amount)}.`;
         },
         refresh,
@@ -320,19 +331,16 @@ export function orchestratePage(ctx: Ctx, main: HTMLElement): Page {
     required: true,
   });
   const approveBtn = h("button", { type: "submit" }, "Approve child");
-  const session = () => {
-    const s = ctx.wallet.state.session;
-    if (ctx.wallet.state.status !== "ready" || !s) throw new Error("Connect your wallet first.");
-    return s;
-  };
+  const client = () => walletClientOf(ctx);
 
   const refresh = async () => {
-    const s = sessionOr(ctx, mine, "register as an orchestrator");
-    if (!s) {
+    const c = clientOr(ctx, mine, "register as an orchestrator");
+    if (!c) {
       fill(ring);
       return;
     }
-    const v = await readAccount(s, s.account);
+    const me = c.account!.address;
+    const v = await readAccount(c);
     const o = v.orchestrator;
     const leaving = o.leavingAt > 0n;
     fill(
@@ -380,17 +388,17 @@ export function orchestratePage(ctx: Ctx, main: HTMLElement): Page {
       );
       return;
     }
-    const children = await read<Address[]>(s, "registry", "childrenOf", [s.account]);
+    const children = (await c.contracts.registry.read.childrenOf([me])) as Address[];
     const nodes =
-      ctx.config.orchestrator.toLowerCase() === s.account.toLowerCase()
+      ctx.config.orchestrator.toLowerCase() === me.toLowerCase()
         ? await ctx.api<NodeRow[]>("/v1/nodes")
         : [];
     const byAddr = new Map(nodes.map((n) => [n.address.toLowerCase(), n]));
     const kids = await Promise.all(
-      children.map(async (c) => ({
-        address: c,
-        stake: await read<bigint>(s, "staking", "stakeOf", [c]),
-        active: await read<boolean>(s, "registry", "isActive", [c]),
+      children.map(async (child) => ({
+        address: child,
+        stake: (await c.contracts.staking.read.stakeOf([child])) as bigint,
+        active: (await c.contracts.registry.read.isActive([child])) as boolean,
       })),
     );
     const delegators = nodes.filter((n) => n.role !== "orchestrator");
@@ -413,7 +421,7 @@ export function orchestratePage(ctx: Ctx, main: HTMLElement): Page {
                   evict,
                   "Confirm the eviction in your wallet…",
                   async () => {
-                    await evictChild(session(), k.address);
+                    confirmed(await evictChild(client(), { child: k.address }));
                     return `Evicted ${k.address}.`;
                   },
                   refresh,
@@ -433,7 +441,7 @@ export function orchestratePage(ctx: Ctx, main: HTMLElement): Page {
         () => ({}),
         "no child rings",
       ),
-      ctx.config.orchestrator.toLowerCase() === s.account.toLowerCase()
+      ctx.config.orchestrator.toLowerCase() === me.toLowerCase()
         ? table(
             "Delegators proving for you (this orchestrator)",
             ["delegator", "name", "accepted", "refused", "last seen"],
@@ -477,7 +485,12 @@ export function orchestratePage(ctx: Ctx, main: HTMLElement): Page {
               const p = parent.value.trim();
               if (p && !/^0x[0-9a-fA-F]{40}$/.test(p))
                 throw new Error("The parent is an address: 0x and 40 hex digits.");
-              await registerOrchestrator(session(), endpoint.value.trim(), (p || ZERO) as Address);
+              confirmed(
+                await registerOrchestrator(client(), {
+                  endpoint: endpoint.value.trim(),
+                  parent: (p || ZERO) as Address,
+                }),
+              );
               return `Registered as an orchestrator at ${endpoint.value.trim()}.`;
             },
             refresh,
@@ -507,7 +520,7 @@ export function orchestratePage(ctx: Ctx, main: HTMLElement): Page {
               const c = child.value.trim();
               if (!/^0x[0-9a-fA-F]{40}$/.test(c))
                 throw new Error("The child is an address: 0x and 40 hex digits.");
-              await approveChild(session(), c as Address);
+              confirmed(await approveChild(client(), { child: c as Address }));
               return `Approved ${c} to register under you.`;
             },
             refresh,
@@ -544,7 +557,7 @@ export function orchestratePage(ctx: Ctx, main: HTMLElement): Page {
         leaveBtn,
         "Confirm the exit request in your wallet…",
         async () => {
-          await requestExit(session());
+          confirmed(await requestExit(client()));
           return "Exit requested.";
         },
         refresh,
@@ -558,7 +571,7 @@ export function orchestratePage(ctx: Ctx, main: HTMLElement): Page {
         deregisterBtn,
         "Confirm the deregistration in your wallet…",
         async () => {
-          await deregister(session());
+          confirmed(await deregister(client()));
           return "Deregistered.";
         },
         refresh,
@@ -570,16 +583,10 @@ export function orchestratePage(ctx: Ctx, main: HTMLElement): Page {
 // ---------------------------------------------------------------------------------------------
 // Submit a job
 
+/** What the orchestrator prepares for a job (`POST /v1/app/prepare`): the guest run there once. */
 interface Prepared {
   imageId: string;
-  registerImage: {
-    entry: number;
-    memorySize: number;
-    codeStart: number;
-    codeEnd: number;
-    initRoot: string;
-    elf: Hex;
-  };
+  registerImage: ImageRegistration;
   cycleBound: string;
   exitCode: number;
   output: string;
@@ -680,10 +687,10 @@ export function submitPage(ctx: Ctx, main: HTMLElement): Page {
         headers: { "content-type": "application/json" },
         body: JSON.stringify(body),
       });
-      const s = ctx.wallet.state.status === "ready" ? ctx.wallet.state.session : undefined;
-      const fee = s ? await read<bigint>(s, "jobs", "feeFor", [BigInt(p.cycleBound)]) : undefined;
-      const image = s
-        ? await read<{ registered: boolean }>(s, "jobs", "image", [BigInt(p.imageId)])
+      const c = readyClient(ctx);
+      const fee = c ? await jobFee(c, { cycleBound: BigInt(p.cycleBound) }) : undefined;
+      const image = c
+        ? { registered: await imageRegistered(c, { imageId: BigInt(p.imageId) }) }
         : undefined;
       if (mine !== seq) return;
       fill(
@@ -760,22 +767,30 @@ export function submitPage(ctx: Ctx, main: HTMLElement): Page {
         onsubmit: (e: Event) => {
           e.preventDefault();
           void act(ctx, submitBtn, "Confirm in your wallet…", async () => {
-            const s = ctx.wallet.state.session;
-            if (ctx.wallet.state.status !== "ready" || !s)
-              throw new Error("Connect your wallet first.");
+            const c = walletClientOf(ctx);
             if (!prepared) throw new Error("The job is not prepared yet.");
             const { p, input, fee } = prepared;
+            const bytes = hexToBytes(input);
+            // Longer inputs are committed by digest, their bytes delivered to the orchestrator:
+            // the CLI does that (concentric submit-job … --orchestrator).
+            if (bytes.length > MAX_INLINE_INPUT_BYTES)
+              throw new Error(
+                `The app submits inputs of up to ${MAX_INLINE_INPUT_BYTES} bytes (stored on chain); this one is ${bytes.length}.`,
+              );
+            const imageId = BigInt(p.imageId);
             if (!prepared.registered) {
               ctx.notify("info", "Confirm the image registration in your wallet…");
-              await registerImage(s, p.registerImage);
+              const reg = await registerImage(c, { imageId, image: p.registerImage });
+              if (reg.transaction) confirmed(reg.transaction);
             }
             ctx.notify("info", "Confirm the job submission in your wallet…");
-            const r = await submitJobWithInput(s, {
-              imageId: BigInt(p.imageId),
-              input,
+            const r = await submitJob(c, {
+              imageId,
+              input: bytes,
               cycleBound: BigInt(p.cycleBound),
               fee,
             });
+            confirmed(r.transaction);
             ctx.navigate(`/jobs/${r.jobId}`);
             return `Job ${r.jobId} submitted into epoch ${r.epoch}.`;
           });
@@ -862,21 +877,6 @@ interface AppJob {
   } | null;
 }
 
-interface ChainJob {
-  requester: Address;
-  submittedAt: bigint;
-  epoch: bigint;
-  status: number;
-  imageId: bigint;
-  inputDigest: bigint;
-  fee: bigint;
-  result: { exitCode: number; cycles: bigint; epoch: bigint; outputDigest: bigint };
-  cycleBound: bigint;
-  maxChunks: number;
-}
-
-const CHAIN_STATUS = ["none", "pending", "settled", "refunded"];
-
 export function jobPage(ctx: Ctx, main: HTMLElement, id: number): Page {
   const status = h("p", { id: "job-status", class: "status", "aria-live": "polite" }, "loading…");
   const steps = h("ol", { class: "steps", "aria-label": "Progress" });
@@ -889,21 +889,21 @@ export function jobPage(ctx: Ctx, main: HTMLElement, id: number): Page {
 
   const refresh = async () => {
     const o = await ctx.api<AppJob>(`/v1/app/jobs/${id}`);
-    const s = ctx.wallet.state.status === "ready" ? ctx.wallet.state.session : undefined;
-    let chain: ChainJob | undefined;
+    const s = readyClient(ctx);
+    let chain: JobView | undefined;
     if (s) {
-      chain = await read<ChainJob>(s, "jobs", "job", [BigInt(id)]).catch(() => undefined);
-      if (chain && chain.status === 0) chain = undefined;
+      chain = await readJob(s, { jobId: BigInt(id) }).catch(() => undefined);
+      if (chain && chain.status === "none") chain = undefined;
       if (!chain && !o.seen) {
-        const count = await read<bigint>(s, "jobs", "jobCount");
+        const count = (await s.contracts.jobs.read.jobCount()) as bigint;
         fill(status, `No job ${id} on chain (${count} jobs so far).`);
         return;
       }
     }
     const proven = o.tasks.filter((t) => t.status === "done").length;
     const total = o.job?.chunks ?? 0;
-    const settled = chain?.status === 2;
-    const refunded = chain?.status === 3;
+    const settled = chain?.status === "settled";
+    const refunded = chain?.status === "refunded";
     const inProof = o.epoch?.status === "submitted";
     const stage = settled
       ? 5
@@ -920,8 +920,8 @@ export function jobPage(ctx: Ctx, main: HTMLElement, id: number): Page {
     let endsIn = "";
     if (s && epochNo !== undefined && !settled) {
       const [end, block] = await Promise.all([
-        read<bigint>(s, "epochs", "epochEnd", [BigInt(epochNo)]),
-        s.publicClient.getBlock(),
+        s.contracts.epochs.read.epochEnd([BigInt(epochNo)]) as Promise<bigint>,
+        s.public.getBlock(),
       ]);
       const left = Number(end - block.timestamp);
       endsIn = left > 0 ? ` (ends in ${duration(left)})` : " (ended)";
@@ -996,11 +996,7 @@ export function jobPage(ctx: Ctx, main: HTMLElement, id: number): Page {
           ["Epoch", epochNo !== undefined ? String(epochNo) : "—"],
           [
             "On chain",
-            chain
-              ? (CHAIN_STATUS[chain.status] ?? String(chain.status))
-              : s
-                ? "not found"
-                : "connect your wallet to read the chain",
+            chain ? chain.status : s ? "not found" : "connect your wallet to read the chain",
           ],
           [
             "Universal Proof",
@@ -1028,7 +1024,7 @@ export function jobPage(ctx: Ctx, main: HTMLElement, id: number): Page {
       }
       const digestOk =
         settled && o.run
-          ? (digestHere ?? BigInt(o.run.outputDigest)) === chain!.result.outputDigest
+          ? (digestHere ?? BigInt(o.run.outputDigest)) === chain!.result!.outputDigest
           : undefined;
       const how =
         digestHere !== undefined && digestHere !== null
@@ -1048,7 +1044,7 @@ export function jobPage(ctx: Ctx, main: HTMLElement, id: number): Page {
               h(
                 "span",
                 { id: "exit-code" },
-                settled ? String(chain!.result.exitCode) : String(o.run?.exitCode ?? "—"),
+                settled ? String(chain!.result!.exitCode) : String(o.run?.exitCode ?? "—"),
               ),
             ],
             [
@@ -1056,7 +1052,7 @@ export function jobPage(ctx: Ctx, main: HTMLElement, id: number): Page {
               h(
                 "span",
                 { id: "cycles" },
-                settled ? String(chain!.result.cycles) : String(o.run?.cycles ?? "—"),
+                settled ? String(chain!.result!.cycles) : String(o.run?.cycles ?? "—"),
               ),
             ],
             ["Output (u32)", h("span", { id: "output-u32" }, out?.u32 ?? "—")],
@@ -1149,16 +1145,18 @@ export function explorePage(ctx: Ctx, main: HTMLElement, path: string): Page {
     ]);
     // Who submitted each verified epoch, as the chain records it (when the wallet can read it).
     const submitters = new Map<number, string>();
-    const session = ctx.wallet.state.status === "ready" ? ctx.wallet.state.session : undefined;
-    if (session)
+    const client = readyClient(ctx);
+    if (client)
       await Promise.all(
         epochRows
           .filter((e) => e.status === "submitted")
           .slice(0, 20)
           .map(async (e) => {
-            const r = await read<{ submitter: string }>(session, "epochs", "epochRecord", [
-              BigInt(e.epoch),
-            ]).catch(() => undefined);
+            const r = await (
+              client.contracts.epochs.read.epochRecord([BigInt(e.epoch)]) as Promise<{
+                submitter: string;
+              }>
+            ).catch(() => undefined);
             if (r && !/^0x0{40}$/.test(r.submitter)) submitters.set(e.epoch, r.submitter);
           }),
       );

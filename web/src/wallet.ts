@@ -5,13 +5,13 @@
  * `accountsChanged`, `chainChanged` and `disconnect` events.
  */
 import type { Address, EIP1193Provider } from "viem";
+import type { ConcentricClient } from "../../client/actions.ts";
 import {
   describeWalletError,
   switchChain,
   walletChainId,
-  walletSession,
+  walletClient,
   type AppDeployment,
-  type WalletSession,
 } from "../../client/browser.ts";
 
 export type WalletStatus =
@@ -22,7 +22,8 @@ export interface WalletState {
   account?: Address;
   chainId?: number;
   balance?: bigint;
-  session?: WalletSession;
+  /** The SDK's client over the wallet (when it is on the deployment's chain). */
+  client?: ConcentricClient;
   /** Why the last request failed, for the header. */
   error?: string;
 }
@@ -85,7 +86,7 @@ export class Wallet {
   async switchChain(): Promise<void> {
     if (!this.provider || !this.deployment) return;
     try {
-      await switchChain(this.provider, this.deployment.chainId);
+      await switchChain(this.provider, this.deployment.deployment.chainId);
       if (this.state.account) await this.refresh(this.state.account);
     } catch (e) {
       this.set({ ...this.state, error: describeWalletError(e).shortMessage });
@@ -96,17 +97,15 @@ export class Wallet {
   async refresh(account = this.state.account): Promise<void> {
     if (!this.provider || !account) return;
     const chainId = await walletChainId(this.provider);
-    const want = this.deployment?.chainId;
+    const want = this.deployment?.deployment.chainId;
     if (want !== undefined && chainId !== want) {
       this.set({ status: "wrong-chain", account, chainId });
       return;
     }
-    const session = this.deployment
-      ? walletSession(this.provider, this.deployment, account)
+    const client = this.deployment
+      ? walletClient(this.provider, this.deployment, account)
       : undefined;
-    const balance = session
-      ? await session.publicClient.getBalance({ address: account })
-      : undefined;
-    this.set({ status: "ready", account, chainId, balance, session });
+    const balance = client ? await client.public.getBalance({ address: account }) : undefined;
+    this.set({ status: "ready", account, chainId, balance, client });
   }
 }
