@@ -1,7 +1,7 @@
 /**
  * The orchestrator's side of the chain: follow JobRegistry events (images, jobs, inputs) from
  * a persisted block cursor (inputs of jobs submitted by digest alone arrive over the API:
- * inputs.ts); execute each job once, on a worker thread (execute-job.ts: the round goes on
+ * inputs.ts); execute each job once, in a worker process (execute-job.ts: the round goes on
  * meanwhile, nearest epoch first), and hand its chunks to the scheduler with the time by which
  * they must be proven; once an epoch has ended and its jobs are proven, assemble the Universal
  * Proof and submit it with EpochManager.submitEpoch. Accepted proofs live in the database and
@@ -318,7 +318,7 @@ export class ChainService {
   }
 
   /**
-   * Executes every job whose image and input are known, one at a time on the worker thread
+   * Executes every job whose image and input are known, one at a time in the worker process
    * (nearest epoch first), and turns each into chunk tasks. Returns the run in progress if
    * there is one; resolves when no job is left to execute.
    */

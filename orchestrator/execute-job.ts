@@ -1,7 +1,7 @@
 /**
  * Executing a job once, the orchestrator's most expensive step besides verification: load the
  * ELF, open its image (a Poseidon commitment to memory), run it in chunks and build every
- * chunk's circuit inputs. It runs on a worker thread ({@link JobExecutor}, via
+ * chunk's circuit inputs. It runs on a worker process ({@link JobExecutor}, via
  * execute-job-worker.ts), so a long job never stalls the HTTP service, lease deadlines or the
  * chain loop: its cost is one core, for as long as it takes.
  *
@@ -22,7 +22,7 @@ import type { Address } from "../prover/zkvm/prover.ts";
 import { chunkLimits, runSkeleton } from "../prover/zkvm/run.ts";
 import { chunkCircuitConfig, chunkWitness } from "../prover/zkvm/witness.ts";
 import type { RunSkeleton, SegmentTask } from "./scheduler.ts";
-import { PoolBusyError, TS_WORKER_EXEC_ARGV, WEB_WORKER_SHIM, WorkerPool } from "./worker-pool.ts";
+import { PoolBusyError, TS_WORKER_EXEC_ARGV, WorkerPool } from "./worker-pool.ts";
 
 export interface ExecuteJobTask {
   elf: Uint8Array;
@@ -75,7 +75,7 @@ export async function executeJob(t: ExecuteJobTask): Promise<ExecutedJob> {
   };
 }
 
-/** Jobs executed one at a time on a worker thread (`workers` of them at once). */
+/** Jobs executed one at a time on a worker process (`workers` of them at once). */
 export class JobExecutor {
   private readonly pool: WorkerPool<ExecuteJobTask, ExecutedJob>;
 
@@ -83,7 +83,6 @@ export class JobExecutor {
     this.pool = new WorkerPool(new URL("./execute-job-worker.ts", import.meta.url), {
       size: o.workers ?? 1,
       maxQueue: 64,
-      workerData: WEB_WORKER_SHIM,
       execArgv: TS_WORKER_EXEC_ARGV,
     });
   }

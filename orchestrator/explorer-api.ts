@@ -10,7 +10,7 @@
  *   error of the system, so a revert decodes by name in the browser), circuit, this node.
  * - `GET /v1/app/guests`: the committed guests (guests/elf) with image ID and size.
  * - `POST /v1/app/prepare` `{ guest | elf (hex), input (hex) }`: the image ID, the arguments of
- *   `registerImage` and the cycle bound to declare (the run executed once, on a worker thread,
+ *   `registerImage` and the cycle bound to declare (the run executed once, in a worker process,
  *   at most {@link PREPARE_MAX_CYCLES} cycles; 503 when too many wait), the exit code and
  *   output the run will prove.
  * - `GET /v1/app/jobs/:jobId`: what this orchestrator knows of a job: seen on chain, executed,

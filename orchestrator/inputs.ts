@@ -13,7 +13,7 @@
  */
 import type { DatabaseSync } from "node:sqlite";
 import { MAX_INPUT_BYTES } from "./api.ts";
-import { PoolBusyError, WEB_WORKER_SHIM, WorkerPool } from "./worker-pool.ts";
+import { PoolBusyError, WorkerPool } from "./worker-pool.ts";
 
 export { MAX_INPUT_BYTES };
 
@@ -29,7 +29,7 @@ export class InputError extends Error {
 }
 
 export interface InputIntakeOptions {
-  /** Hashing worker threads (default 1). */
+  /** Hashing worker processs (default 1). */
   workers?: number;
   /** Uploads waiting for a worker (default 8). */
   maxQueue?: number;
@@ -47,7 +47,6 @@ export class InputIntake {
     this.pool = new WorkerPool(new URL("./input-digest-worker.ts", import.meta.url), {
       size: o.workers ?? 1,
       maxQueue: o.maxQueue ?? 8,
-      workerData: WEB_WORKER_SHIM,
     });
   }
 

@@ -1,20 +1,12 @@
 /**
- * Worker thread of the web app's job preparation (prepare-job.ts): answers `{ id, task }` with
- * `{ id, result }` or `{ id, error }` (WorkerPool protocol). It listens before importing
- * anything, for the reason execute-job-worker.ts gives. (Erasable TypeScript only.)
+ * Worker process of the web app's job preparation (prepare-job.ts): answers each task with the
+ * prepared job (WorkerPool protocol, pool-child.ts); started with TS_WORKER_EXEC_ARGV, as
+ * execute-job-worker.ts says. (Erasable TypeScript only.)
  */
-import { parentPort } from "node:worker_threads";
+import { serveTasks } from "./pool-child.ts";
 
-if (parentPort) {
-  const port = parentPort;
-  const lib = import("./prepare-job.ts");
-  port.on("message", async ({ id, task }: { id: number; task: unknown }) => {
-    try {
-      const { prepareJob } = await lib;
-      const result = await prepareJob(task as Parameters<typeof prepareJob>[0]);
-      port.postMessage({ id, result });
-    } catch (e) {
-      port.postMessage({ id, error: (e as Error).message });
-    }
-  });
-}
+const lib = import("./prepare-job.ts");
+serveTasks(async (task: unknown) => {
+  const { prepareJob } = await lib;
+  return prepareJob(task as Parameters<typeof prepareJob>[0]);
+});

@@ -1,7 +1,7 @@
 /**
  * What the web app needs to submit a job (explorer-api.ts, `POST /v1/app/prepare`): the image
  * ID of an ELF, the arguments of `JobRegistry.registerImage`, and the run on its input (cycles,
- * exit code, output), executed once. Runs on a worker thread (prepare-job-worker.ts) through
+ * exit code, output), executed once. Runs on a worker process (prepare-job-worker.ts) through
  * {@link JobPreparer}, so a stranger's long run never stalls the orchestrator's event loop.
  */
 import {
@@ -11,7 +11,7 @@ import {
   imageOpening,
   loadElf,
 } from "../prover/executor/index.ts";
-import { PoolBusyError, TS_WORKER_EXEC_ARGV, WEB_WORKER_SHIM, WorkerPool } from "./worker-pool.ts";
+import { PoolBusyError, TS_WORKER_EXEC_ARGV, WorkerPool } from "./worker-pool.ts";
 
 export interface PrepareJobTask {
   elf: Uint8Array;
@@ -72,11 +72,11 @@ export async function prepareJob(t: PrepareJobTask): Promise<PreparedJob> {
   };
 }
 
-/** Jobs prepared one at a time on a worker thread, with a short queue (busy past it). */
+/** Jobs prepared one at a time on a worker process, with a short queue (busy past it). */
 export class JobPreparer {
   private readonly pool = new WorkerPool<PrepareJobTask, PreparedJob>(
     new URL("./prepare-job-worker.ts", import.meta.url),
-    { size: 1, maxQueue: 8, workerData: WEB_WORKER_SHIM, execArgv: TS_WORKER_EXEC_ARGV },
+    { size: 1, maxQueue: 8, execArgv: TS_WORKER_EXEC_ARGV },
   );
 
   /**

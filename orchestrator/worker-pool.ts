@@ -1,26 +1,28 @@
 /**
- * A small pool of worker threads for CPU-bound work the orchestrator must not do on its event
+ * A small pool of worker processes for CPU-bound work the orchestrator must not do on its event
  * loop (a slow hash would stall every request and every lease deadline behind it).
  *
- * A worker script answers each `{ id, task }` message with `{ id, result }` or
- * `{ id, error }`, one task at a time; see input-digest-worker.ts. Tasks wait in a queue of at
- * most `maxQueue`; past it `run` throws {@link PoolBusyError} at once, so a flood costs queue
- * slots, not memory. Workers start on first use, do not keep the process alive, and a worker
- * that dies is replaced (its task fails).
+ * A worker script serves tasks with {@link serveTasks} (pool-child.ts): it answers each
+ * `{ id, task }` message with `{ id, result }` or `{ id, error }`, one task at a time. Tasks wait
+ * in a queue of at most `maxQueue`; past it `run` throws {@link PoolBusyError} at once, so a
+ * flood costs queue slots, not memory. Workers start on first use, do not keep the process
+ * alive, and a worker that dies is replaced (its task fails).
+ *
+ * Workers are child processes, not worker threads. Every worker here loads ffjavascript's
+ * WebAssembly (Poseidon through circomlibjs), and so do snarkjs's threads in the same process;
+ * with Node 24.9, tearing down a worker thread whose isolate shares that compiled module with
+ * live ones corrupted the heap now and then (`free(): invalid pointer` in
+ * `wasm::NativeModule::~NativeModule`, seen in ~1 of 5 runs of test/attacks.test.ts at pool
+ * close). A process has its own heap: closing it cannot touch the orchestrator's, and a worker
+ * that crashes costs its task, not the root.
  *
  * @example
  * const pool = new WorkerPool<Uint8Array, string>(new URL("./w.ts", import.meta.url));
- * const digest = await pool.run(bytes, [bytes.buffer]);
+ * const digest = await pool.run(bytes);
  * await pool.close();
  */
-import { Worker, type TransferListItem } from "node:worker_threads";
-
-/**
- * The `workerData` of a worker that loads ffjavascript (snarkjs, circomlibjs): that package
- * loads `web-worker`, which, imported in any worker thread, takes the thread over as one of its
- * own workers and imports `workerData.mod`; this gives it an empty module to import.
- */
-export const WEB_WORKER_SHIM = { mod: "data:text/javascript,", type: "module" } as const;
+import { fork, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
 
 /** The queue is full: try again later (HTTP 503). */
 export class PoolBusyError extends Error {
@@ -28,20 +30,18 @@ export class PoolBusyError extends Error {
 }
 
 export interface WorkerPoolOptions {
-  /** Worker threads (default 1: these machines have 2 cores, one is the event loop's). */
+  /** Worker processes (default 1: these machines have 2 cores, one is the event loop's). */
   size?: number;
   /** Tasks waiting beyond those running (default 16). */
   maxQueue?: number;
-  /** Passed to every worker. */
-  workerData?: unknown;
-  /** Node options of the workers (default: the process's own); see {@link TS_WORKER_EXEC_ARGV}. */
+  /** Node options of the workers (default: no experimental warnings); see {@link TS_WORKER_EXEC_ARGV}. */
   execArgv?: string[];
 }
 
 /**
- * Node options for a worker that imports the project's TypeScript modules: a worker thread
- * runs without the loader of its parent (vitest, tsx), and Node's own type stripping refuses
- * what is not erasable (parameter properties, enums), so it transforms them instead.
+ * Node options for a worker that imports the project's TypeScript modules: a worker runs
+ * without the loader of its parent (vitest, tsx), and Node's own type stripping refuses what is
+ * not erasable (parameter properties, enums), so it transforms them instead.
  */
 export const TS_WORKER_EXEC_ARGV = [
   "--experimental-transform-types",
@@ -51,13 +51,12 @@ export const TS_WORKER_EXEC_ARGV = [
 interface Job<T, R> {
   id: number;
   task: T;
-  transfer: readonly TransferListItem[];
   resolve: (r: R) => void;
   reject: (e: Error) => void;
 }
 
 interface Slot<T, R> {
-  worker: Worker;
+  worker: ChildProcess;
   job?: Job<T, R>;
 }
 
@@ -77,13 +76,13 @@ export class WorkerPool<T, R> {
     return this.queue.length + this.slots.filter((s) => s.job).length;
   }
 
-  /** Runs `task` on a worker; `transfer` lists buffers moved (not copied) to it. */
-  run(task: T, transfer: readonly TransferListItem[] = []): Promise<R> {
+  /** Runs `task` on a worker (copied to it with V8's serializer, as structured clone does). */
+  run(task: T): Promise<R> {
     if (this.closed) return Promise.reject(new Error("the worker pool is closed"));
     if (this.queue.length >= (this.o.maxQueue ?? 16))
       return Promise.reject(new PoolBusyError("busy: too many tasks waiting; retry later"));
     return new Promise<R>((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, task, transfer, resolve, reject });
+      this.queue.push({ id: this.nextId++, task, resolve, reject });
       this.dispatch();
     });
   }
@@ -95,7 +94,7 @@ export class WorkerPool<T, R> {
     const slots = this.slots;
     this.slots = [];
     for (const s of slots) s.job?.reject(new Error("the worker pool is closed"));
-    await Promise.all(slots.map((s) => s.worker.terminate()));
+    await Promise.all(slots.map((s) => stop(s.worker)));
   }
 
   private dispatch(): void {
@@ -105,34 +104,59 @@ export class WorkerPool<T, R> {
       if (!slot) return;
       const job = this.queue.shift()!;
       slot.job = job;
-      slot.worker.postMessage({ id: job.id, task: job.task }, job.transfer);
+      // A running task keeps the process alive (its caller awaits it); an idle worker does not.
+      slot.worker.channel?.ref();
+      slot.worker.send({ id: job.id, task: job.task });
     }
   }
 
   private spawn(): Slot<T, R> {
-    const worker = new Worker(this.script, {
-      workerData: this.o.workerData,
-      ...(this.o.execArgv ? { execArgv: this.o.execArgv } : {}),
+    const worker = fork(fileURLToPath(this.script), [], {
+      execArgv: this.o.execArgv ?? ["--disable-warning=ExperimentalWarning"],
+      serialization: "advanced",
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
+    // Neither the process nor its channel keeps the orchestrator alive.
     worker.unref();
+    worker.channel?.unref();
     const slot: Slot<T, R> = { worker };
     worker.on("message", (m: { id: number; result?: R; error?: string }) => {
       const job = slot.job;
       if (!job || job.id !== m.id) return;
       slot.job = undefined;
+      slot.worker.channel?.unref();
       if (m.error !== undefined) job.reject(new Error(m.error));
       else job.resolve(m.result as R);
       this.dispatch();
     });
+    let failed = false;
     const fail = (e: Error) => {
+      if (failed) return;
+      failed = true;
       this.slots = this.slots.filter((s) => s !== slot);
       slot.job?.reject(e);
       slot.job = undefined;
       if (!this.closed) this.dispatch();
     };
     worker.on("error", fail);
-    worker.on("exit", (code) => fail(new Error(`worker exited with code ${code}`)));
+    worker.on("exit", (code, signal) =>
+      fail(new Error(`worker exited with ${signal ? `signal ${signal}` : `code ${code}`}`)),
+    );
     this.slots.push(slot);
     return slot;
   }
+}
+
+/** Ends a worker: SIGTERM, then SIGKILL if it has not exited within 2 s. */
+function stop(worker: ChildProcess): Promise<void> {
+  if (worker.exitCode !== null || worker.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => worker.kill("SIGKILL"), 2000);
+    timer.unref();
+    worker.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    worker.kill("SIGTERM");
+  });
 }

@@ -4,7 +4,7 @@
  * (proving locally as a last resort) and a second root S that never runs: every test performs
  * the attack and shows it refused, and the honest path still working.
  *
- * - A long job executes on a worker thread: the API answers within 100 ms meanwhile.
+ * - A long job executes in a worker process: the API answers within 100 ms meanwhile.
  * - A revert that names a job re-opens or drops exactly that job and sends the rest; the same
  *   revert for the same content twice stops the epoch until its content changes.
  * - Only active rings registered on chain under R lease its segments.
