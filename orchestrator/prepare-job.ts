@@ -4,13 +4,8 @@
  * exit code, output), executed once. Runs on a worker process (prepare-job-worker.ts) through
  * {@link JobPreparer}, so a stranger's long run never stalls the orchestrator's event loop.
  */
-import {
-  execute,
-  getPoseidon,
-  imageIdOf,
-  imageOpening,
-  loadElf,
-} from "../prover/executor/index.ts";
+import { imageRegistration } from "../client/guest.ts";
+import { execute, loadElf } from "../prover/executor/index.ts";
 import { PoolBusyError, TS_WORKER_EXEC_ARGV, WorkerPool } from "./worker-pool.ts";
 
 export interface PrepareJobTask {
@@ -42,13 +37,14 @@ export class PrepareError extends Error {
 /** Prepares one job on the calling thread (the worker's body; tests may call it directly). */
 export async function prepareJob(t: PrepareJobTask): Promise<PreparedJob> {
   let program;
+  let reg;
   try {
     program = loadElf(new Uint8Array(t.elf));
+    // The image ID and registerImage's arguments as the SDK computes them for every client.
+    reg = await imageRegistration(new Uint8Array(t.elf));
   } catch (e) {
     throw new PrepareError(`not a loadable RV32IM ELF: ${(e as Error).message}`);
   }
-  const o = await imageOpening(program);
-  const imageId = imageIdOf(await getPoseidon(), o).toString();
   let run;
   try {
     run = execute(program, new Uint8Array(t.input), { maxCycles: t.maxCycles });
@@ -58,13 +54,13 @@ export async function prepareJob(t: PrepareJobTask): Promise<PreparedJob> {
     );
   }
   return {
-    imageId,
+    imageId: reg.imageId.toString(),
     registerImage: {
-      entry: o.entry,
-      memorySize: o.memorySize,
-      codeStart: o.codeStart,
-      codeEnd: o.codeEnd,
-      initRoot: o.initRoot.toString(),
+      entry: reg.image.entry,
+      memorySize: reg.image.memorySize,
+      codeStart: reg.image.codeStart,
+      codeEnd: reg.image.codeEnd,
+      initRoot: reg.image.initRoot.toString(),
     },
     cycles: run.cycles,
     exitCode: run.exitCode,
