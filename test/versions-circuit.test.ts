@@ -2,8 +2,10 @@
  * circuits/zkvm/versions.circom (issue 12's cross-chunk memory argument, not yet wired into
  * the chunk circuit), compiled alone: its constraint count per cell slot, its sum equal to the
  * reference model's (prover/executor/versions.ts) on real chunks, and the witnesses a cheating
- * prover would try refused — a version not older than the chunk, a cell paged twice or out of
- * order, a gap in the used slots, values out of range, and every hint (the inverses) forged.
+ * prover would try refused — a version not older than the chunk (or older than 2^TB chunks), a
+ * cell paged twice or out of order, a register out of its fixed slot, a gap in the used slots,
+ * values out of range, and every hint (the inverses) forged; and a "negative" version time,
+ * which the gadget lets through, shown to consume an element nobody produces.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -15,6 +17,8 @@ import {
   logDerivativeSum,
   element,
   R,
+  REGISTERS,
+  TIME_BITS,
   versionTime,
   type VersionedChunk,
 } from "../prover/executor/versions.ts";
@@ -25,7 +29,7 @@ import { compileVariant, PATH_BASE } from "../prover/zkvm/mutation-variants.ts";
 
 const NC = 256;
 const CB = 24;
-const TB = 40;
+const TB = TIME_BITS;
 const GAMMA = 0x2b1f9c7d_4e8a0163_5d2c9b7e_a1f04386_97e5c2d1_0b6a4f38_e2d19c75_3a8b6e4fn % R;
 
 type Wc = Awaited<ReturnType<typeof loadWitnessCalculator>>;
@@ -85,7 +89,7 @@ beforeAll(async () => {
   const common = {
     file: "circuits/zkvm/versions.circom",
     template: "CellVersions",
-    params: [NC, CB, TB],
+    params: [NC, CB, TB, 1],
     publicInputs: ["gamma"],
   };
   const cacheDir = defaultCacheDir();
@@ -102,24 +106,32 @@ beforeAll(async () => {
 
 describe("the versioned-cells gadget (issue 12, alone)", () => {
   it("costs a bounded number of constraints per cell slot (printed)", async () => {
-    const v = await compileVariant(
-      {
-        file: "circuits/zkvm/versions.circom",
-        template: "CellVersions",
-        params: [NC, CB, TB],
-        publicInputs: ["gamma"],
-        label: "versions-o2",
-        r1cs: true,
-        optimization: "O2",
-      },
-      { cacheDir: defaultCacheDir() },
-    );
-    const info = (await snarkjs.r1cs.info(v.r1csPath!)) as { nConstraints: number };
-    const perSlot = info.nConstraints / NC;
-    console.log(
-      `CellVersions(${NC}, ${CB}, ${TB}): ${info.nConstraints} constraints, ${perSlot.toFixed(1)} per cell slot`,
-    );
-    expect(perSlot).toBeLessThan(2 + CB + 2 * TB + 64 + 8);
+    // With vout range-checked here (alone), and without (as the chunk will use it: its
+    // memory check hands over values it range-checked already).
+    const perSlot: number[] = [];
+    for (const voutChecked of [1, 0]) {
+      const v = await compileVariant(
+        {
+          file: "circuits/zkvm/versions.circom",
+          template: "CellVersions",
+          params: [NC, CB, TB, voutChecked],
+          publicInputs: ["gamma"],
+          label: `versions-o2-${voutChecked}`,
+          r1cs: true,
+          optimization: "O2",
+        },
+        { cacheDir: defaultCacheDir() },
+      );
+      const info = (await snarkjs.r1cs.info(v.r1csPath!)) as { nConstraints: number };
+      perSlot.push(info.nConstraints / NC);
+      console.log(
+        `CellVersions(${NC}, ${CB}, ${TB}, vout checked ${voutChecked}): ${info.nConstraints} constraints, ${(info.nConstraints / NC).toFixed(1)} per cell slot`,
+      );
+    }
+    // A memory slot: used, prefix, order (CB), vin (32), vout (32 or 0), age (TB), 2 elements,
+    // 2 inverses; a register slot has no order check and no used flag.
+    expect(perSlot[0]).toBeLessThanOrEqual(2 + CB + 32 + 32 + TB + 4 + 2);
+    expect(perSlot[1]).toBeLessThanOrEqual(perSlot[0]! - 31);
   }, 600_000);
 
   it("outputs the model's share of the sum on real chunks", async () => {
@@ -146,17 +158,42 @@ describe("the versioned-cells gadget (issue 12, alone)", () => {
   it("refuses a gap in the used slots and a value or time out of range", async () => {
     const c = chunks[1]!;
     const gap = inputsOf(c);
-    gap.used[10] = 0n;
+    gap.used[40] = 0n;
     await refused(gap);
     const big = inputsOf(c);
     big.vin[5] = 1n << 32n;
     await refused(big);
-    const neg = inputsOf(c);
-    neg.tin[5] = R - 1n; // "−1": below t, but not a time
-    await refused(neg);
+    const old = structuredClone(c);
+    old.cells[40]!.tin = versionTime(c) - 1 - 2 ** TB; // older than 2^TB chunks: not a time
+    await refused(inputsOf(old));
     const unusedValue = inputsOf(c);
     unusedValue.vout[NC - 1] = 1n << 32n;
     await refused(unusedValue);
+  });
+
+  it("refuses a register out of its slot", async () => {
+    const c = chunks[1]!;
+    const moved = inputsOf(c);
+    moved.cell[3] = 4n;
+    await refused(moved);
+    const unpaged = inputsOf(c);
+    unpaged.used[REGISTERS - 1] = 0n;
+    await refused(unpaged);
+    const noMemory = inputsOf(c);
+    noMemory.cell[REGISTERS] = BigInt(REGISTERS - 1); // a register again, as a memory cell
+    await refused(noMemory);
+  });
+
+  it('takes a "negative" tin as the consumption of an element no producer emits', async () => {
+    // The gadget range-checks t − 1 − tin, not tin (versions.circom says why): tin = r − 1
+    // passes, and the share it outputs consumes cell + 2^32·vin − 2^64, an element with no
+    // producer — the model's test shows the job-wide sum cannot balance then.
+    const c = structuredClone(chunks[1]!);
+    c.cells[40]!.tin = -1;
+    const inputs = inputsOf(c);
+    inputs.tin[40] = R - 1n;
+    expect(await sumOf(inputs)).toBe(modelShare(c));
+    expect(element(c.cells[40]!.cell, c.cells[40]!.vin, -1) < 0n).toBe(true);
   });
 
   it("refuses every forged inverse: on a used slot, and on an unused one", async () => {

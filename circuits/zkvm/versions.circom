@@ -8,20 +8,28 @@ include "circomlib/circuits/bitify.circom";
 // test/versions-circuit.test.ts.
 //
 // The chunk consumes, for each cell it touches, the version (cell, vin, tin) and produces
-// (cell, vout, t), t its own version time; it outputs its share of the job-wide sum
+// (cell, vout, t), t its own version time (its number in the job + 1); it outputs its share of
+// the job-wide sum
 //   sum = Σ 1/(γ − e(cell, vout, t)) − 1/(γ − e(cell, vin, tin)),  e = cell + 2^32·v + 2^64·time,
 // which the verifier adds over every proof of the job (with the boundary proof's) and checks
-// to be 0. What this template constrains, and why:
-// - the used slots are a prefix, and an unused slot contributes nothing: its elements are 0
-//   (γ ≠ 0, drawn by the verifier), so its inverses are 0 — else a free slot with e = γ
+// to be 0. Slots 0..31 are the registers, always paged, cell i in slot i; slots 32.. are memory
+// cells. What this template constrains, and why:
+// - the used memory slots are a prefix, and an unused slot contributes nothing: its elements
+//   are 0 (γ ≠ 0, drawn by the verifier), so its inverses are 0 — else a free slot with e = γ
 //   would make an inverse (and the sum) whatever the prover likes;
-// - cells strictly increase over the used slots, the first below 2^CB: each cell is paged once
-//   (a second copy would consume two versions of one cell), and every cell is below
-//   NC·2^CB ≤ 2^32, so e is injective together with:
-// - vin and vout are 32-bit, tin is below 2^TB and below t (a version older than this chunk:
-//   no read from the future), t below 2^TB (the caller's: it is the state's);
+// - memory cells strictly increase over the used slots, the first at least 32: each cell is
+//   paged once (a second copy would consume two versions of one cell), and every cell is below
+//   NC·2^CB ≤ 2^32;
+// - vin is 32-bit, and so is vout when VOUT_CHECKED (a chunk that hands over values its own
+//   memory check already range-checked passes 0);
+// - 0 ≤ t − 1 − tin < 2^TB: a version older than this chunk, no read from the future. tin
+//   itself is not range-checked: a "negative" tin = r − j packs to cell + 2^32·vin − 2^64·j,
+//   and since cell and vin are in range and every produced element has all three parts in
+//   range (below r), no produced element equals it — the sum cannot balance (the model's
+//   test "refuses a version at a negative time"). t < 2^TB is the caller's (the state's);
 // - each inverse is checked by one product: inv·(γ − e) = used.
-template CellVersions(NC, CB, TB) {
+// Together these make e injective on what a chunk may consume or produce.
+template CellVersions(NC, CB, TB, VOUT_CHECKED) {
     signal input gamma;
     signal input t;
     signal input used[NC];
@@ -31,13 +39,14 @@ template CellVersions(NC, CB, TB) {
     signal input vout[NC];
     signal output sum;
 
+    var REGS = 32;
+    assert(NC > REGS);
     assert(NC * (1 << CB) <= 4294967296);
     assert(TB <= 64);
 
     component order[NC];
     component vinBits[NC];
     component voutBits[NC];
-    component tinBits[NC];
     component ageBits[NC];
     signal eIn[NC];
     signal eOut[NC];
@@ -45,25 +54,34 @@ template CellVersions(NC, CB, TB) {
     signal invOut[NC];
     var acc = 0;
     for (var i = 0; i < NC; i++) {
-        used[i] * (used[i] - 1) === 0;
-        if (i > 0) used[i] * (1 - used[i - 1]) === 0;
-
-        order[i] = Num2Bits(CB);
-        if (i == 0) order[i].in <== used[i] * cell[i];
-        else order[i].in <== used[i] * (cell[i] - cell[i - 1] - 1);
+        if (i < REGS) {
+            used[i] === 1;
+            cell[i] === i;
+        } else {
+            used[i] * (used[i] - 1) === 0;
+            if (i > REGS) used[i] * (1 - used[i - 1]) === 0;
+            order[i] = Num2Bits(CB);
+            if (i == REGS) order[i].in <== used[i] * (cell[i] - REGS);
+            else order[i].in <== used[i] * (cell[i] - cell[i - 1] - 1);
+        }
 
         vinBits[i] = Num2Bits(32);
         vinBits[i].in <== vin[i];
-        voutBits[i] = Num2Bits(32);
-        voutBits[i].in <== vout[i];
-        tinBits[i] = Num2Bits(TB);
-        tinBits[i].in <== tin[i];
+        if (VOUT_CHECKED == 1) {
+            voutBits[i] = Num2Bits(32);
+            voutBits[i].in <== vout[i];
+        }
         ageBits[i] = Num2Bits(TB);
-        ageBits[i].in <== used[i] * (t - 1 - tin[i]);
+        if (i < REGS) ageBits[i].in <== t - 1 - tin[i];
+        else ageBits[i].in <== used[i] * (t - 1 - tin[i]);
 
-        var base = cell[i] + 4294967296 * vin[i];
-        eIn[i] <== used[i] * (base + 18446744073709551616 * tin[i]);
-        eOut[i] <== used[i] * (cell[i] + 4294967296 * vout[i] + 18446744073709551616 * t);
+        if (i < REGS) {
+            eIn[i] <== i + 4294967296 * vin[i] + 18446744073709551616 * tin[i];
+            eOut[i] <== i + 4294967296 * vout[i] + 18446744073709551616 * t;
+        } else {
+            eIn[i] <== used[i] * (cell[i] + 4294967296 * vin[i] + 18446744073709551616 * tin[i]);
+            eOut[i] <== used[i] * (cell[i] + 4294967296 * vout[i] + 18446744073709551616 * t);
+        }
 
         invIn[i] <-- used[i] == 1 ? 1 / (gamma - eIn[i]) : 0;
         invIn[i] * (gamma - eIn[i]) === used[i];

@@ -14,6 +14,7 @@ import { loadElf } from "./elf.ts";
 import { execute } from "./execute.ts";
 import {
   checkBoundary,
+  checkChunkCells,
   executeVersioned,
   R,
   REGISTERS,
@@ -164,6 +165,25 @@ describe("versioned cells (issue 12 design, reference model)", () => {
     const c2 = r2.chunks[3]!;
     c2.cells.splice(REGISTERS, 0, { ...c2.cells[REGISTERS]! });
     expect(() => verifyVersions(r2.chunks, r2.boundary, GAMMA)).toThrow(/strictly increasing/);
+  });
+
+  it('refuses a version at a "negative" time (r − j) by the sum: the chunk checks no tin >= 0', () => {
+    // The circuit range-checks t − 1 − tin, not tin: tin = −j (the field element r − j) passes
+    // the chunk's own rules, packs to cell + 2^32·v − 2^64·j, which no producer emits (every
+    // produced element is cell + 2^32·v + 2^64·t with all three in range, below r), so the
+    // job-wide sum cannot balance — whatever value the chunk claims for it.
+    const r = clone(runs.get("sort/8/12")!);
+    const c = r.chunks[5]!;
+    const x = c.cells[REGISTERS + 1]!;
+    for (const j of [1, 2 ** 20]) {
+      const forged = clone(r);
+      const y = forged.chunks[5]!.cells[REGISTERS + 1]!;
+      y.tin = -j;
+      expect(() => checkChunkCells(forged.chunks[5]!)).not.toThrow();
+      expect(balances(forged)).toBe(false);
+    }
+    expect(x.tin).toBeGreaterThanOrEqual(0);
+    expect(balances(r)).toBe(true);
   });
 
   it("refuses a run whose last chunk's writes are dropped (the boundary consumes older versions)", () => {

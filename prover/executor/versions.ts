@@ -6,7 +6,7 @@
  * proof must constrain, and what the verifier checks — and its tests attack it.
  *
  * Cells: 0..31 are the registers, 32 + w the memory word at byte address 4w (fetched code
- * words included). A chunk covering cycles [start, end) has version time t = start + 1 (0 is
+ * words included). The chunk numbered i (0-based) in its job has version time t = i + 1 (0 is
  * the image's). For every cell it touches (all 32 registers, and every word it fetches, loads,
  * stores or moves a syscall byte through), in increasing cell order, it *consumes* the version
  * (cell, vin, tin) — the value at its start and the time of the chunk that last touched the
@@ -43,7 +43,9 @@ export interface CellVersion {
 }
 
 export interface VersionedChunk {
-  /** Cycles [start, end); the chunk's version time is start + 1. */
+  /** The chunk's number in its job (0-based); its version time is index + 1. */
+  index: number;
+  /** Cycles [start, end). */
   start: number;
   end: number;
   /** In increasing cell order. */
@@ -65,7 +67,15 @@ export interface VersionedRun {
 }
 
 export const REGISTERS = 32;
-export const versionTime = (c: VersionedChunk): number => c.start + 1;
+/**
+ * A chunk's version time: its number in the job + 1 (0 is the image's). Chunk numbers, not
+ * cycles: they fit in {@link TIME_BITS} bits whatever the chunk size, and so cost the circuit
+ * one short range check per cell.
+ */
+export const versionTime = (c: VersionedChunk): number => c.index + 1;
+
+/** Version times are below 2^TIME_BITS (16.7 M chunks a job: 17 G cycles at K = 1,024). */
+export const TIME_BITS = 24;
 
 /**
  * Executes `image` on `input` in chunks of `chunkCycles` instructions, recording for each
@@ -90,7 +100,7 @@ export function executeVersioned(
   const regsIn = new Uint32Array(REGISTERS);
   while (!m.halted) {
     const start = m.cycles;
-    const t = start + 1;
+    const t = chunks.length + 1;
     touch.id++;
     touch.words.length = 0;
     touch.before.length = 0;
@@ -115,7 +125,7 @@ export function executeVersioned(
       last[cell] = t;
       ever[cell] = 1;
     }
-    chunks.push({ start, end: m.cycles, cells });
+    chunks.push({ index: chunks.length, start, end: m.cycles, cells });
   }
   const imageView = new DataView(image.memory.buffer, image.memory.byteOffset);
   const boundary: BoundaryCell[] = [];
@@ -184,7 +194,9 @@ export function checkChunkCells(c: VersionedChunk): void {
     const x = c.cells[i]!;
     if (i > 0 && x.cell <= c.cells[i - 1]!.cell)
       throw new VersionError(`chunk at ${c.start}: cells not strictly increasing at ${x.cell}`);
-    if (!(x.tin >= 0 && x.tin < t))
+    // The circuit checks 0 <= t − 1 − tin < 2^TIME_BITS, not tin >= 0 itself: a "negative"
+    // tin (a field element near r) packs to an element no producer emits, so it cannot balance.
+    if (!(x.tin < t && t - 1 - x.tin < 2 ** TIME_BITS))
       throw new VersionError(
         `chunk at ${c.start}: cell ${x.cell} consumes a version at ${x.tin}, not before ${t}`,
       );
