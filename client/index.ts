@@ -11,6 +11,9 @@
  * const { exitCode, transactionHash } = await waitForJob(client, { jobId });
  * const output = await jobOutput(client, { jobId });
  *
+ * A job whose input is over 64 bytes is committed by digest; `provideInput` then uploads its
+ * bytes to an orchestrator, signed by the client's account.
+ *
  * `concentric/actions` is the browser-safe part alone (the actions and `concentricClient`, over
  * any viem transport, e.g. a browser wallet's), as the web app uses it.
  *
@@ -62,6 +65,17 @@ export {
   type WaitForJobParameters,
   type WaitForJobReturnType,
 } from "./actions.ts";
+export {
+  canonicalRequest,
+  MAX_INPUT_BYTES,
+  OrchestratorRequestError,
+  provideInput,
+  signRequest,
+  walletSigner,
+  type ProvideInputParameters,
+  type ProvideInputReturnType,
+  type RequestSigner,
+} from "./orchestrator.ts";
 export {
   checkGuest,
   GuestError,

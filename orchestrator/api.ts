@@ -6,13 +6,15 @@
  * signals must equal the task's canonical decimals exactly, so aliases (x + r) are refused.
  */
 import { z } from "zod";
+import { MAX_INPUT_BYTES } from "../client/orchestrator.ts";
 
 /**
- * The largest job input accepted by `POST /v1/jobs/{jobId}/input`, in bytes (64 KiB). Checking
- * one costs a Poseidon hash per byte (seconds of a core at this size); a longer upload is
- * refused with 413 from its content-length, before it is read.
+ * The largest job input accepted by `POST /v1/jobs/{jobId}/input`, in bytes (64 KiB, the SDK's
+ * limit, which the web app checks before uploading). Checking one costs a Poseidon hash per
+ * byte (seconds of a core at this size); a longer upload is refused with 413 from its
+ * content-length, before it is read.
  */
-export const MAX_INPUT_BYTES = 64 * 1024;
+export { MAX_INPUT_BYTES };
 
 const decimal = z.string().regex(/^(0|[1-9][0-9]{0,77})$/, "a decimal number without leading 0s");
 const g1 = z.tuple([decimal, decimal, decimal]);

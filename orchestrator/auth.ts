@@ -12,23 +12,17 @@
  *
  * The server recovers the signer, requires it to equal the `address` header, accepts a
  * timestamp only within ±{@link SIGNATURE_WINDOW_MS} of its clock, and stores each
- * (address, nonce) until the window passes, so a captured request cannot be replayed.
+ * (address, nonce) until the window passes, so a captured request cannot be replayed. The
+ * signing side is the SDK's (client/orchestrator.ts), which the web app uses too.
  */
-import { randomBytes } from "node:crypto";
 import type { DatabaseSync } from "node:sqlite";
-import { sha256 } from "@noble/hashes/sha2.js";
-import { bytesToHex } from "@noble/hashes/utils.js";
 import { getAddress, isAddress, recoverMessageAddress, type Hex } from "viem";
-import type { LocalAccount } from "viem/accounts";
+import { canonicalRequest, HEADERS, signRequest } from "../client/orchestrator.ts";
+
+// The client side (the canonical text, the headers, signing) is the SDK's, browser-safe.
+export { canonicalRequest, HEADERS, signRequest };
 
 export const SIGNATURE_WINDOW_MS = 120_000;
-
-export const HEADERS = {
-  address: "x-concentric-address",
-  timestamp: "x-concentric-timestamp",
-  nonce: "x-concentric-nonce",
-  signature: "x-concentric-signature",
-} as const;
 
 /** A request the server refuses, with the HTTP status to answer. */
 export class AuthError extends Error {
@@ -39,43 +33,6 @@ export class AuthError extends Error {
   ) {
     super(message);
   }
-}
-
-export function canonicalRequest(
-  method: string,
-  path: string,
-  address: string,
-  timestamp: string,
-  nonce: string,
-  body: Uint8Array,
-): string {
-  return [
-    "Concentric API v1",
-    `${method.toUpperCase()} ${path}`,
-    `address: ${address}`,
-    `timestamp: ${timestamp}`,
-    `nonce: ${nonce}`,
-    `body-sha256: ${bytesToHex(sha256(body))}`,
-  ].join("\n");
-}
-
-/** The headers that sign a request of `account` (client side). */
-export async function signRequest(
-  account: Pick<LocalAccount, "address" | "signMessage">,
-  method: string,
-  path: string,
-  body: Uint8Array,
-  now = Date.now(),
-): Promise<Record<string, string>> {
-  const timestamp = String(now);
-  const nonce = randomBytes(16).toString("hex");
-  const message = canonicalRequest(method, path, account.address, timestamp, nonce, body);
-  return {
-    [HEADERS.address]: account.address,
-    [HEADERS.timestamp]: timestamp,
-    [HEADERS.nonce]: nonce,
-    [HEADERS.signature]: await account.signMessage({ message }),
-  };
 }
 
 /**

@@ -9,6 +9,7 @@ import type { Server } from "node:http";
 import { join } from "node:path";
 import express from "express";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { inputDigest } from "../prover/executor/digest.ts";
 import { REPO_ROOT } from "../prover/setup/registry.ts";
 import { explorerRouter } from "./explorer-api.ts";
 import { openDatabase } from "./store.ts";
@@ -89,6 +90,25 @@ describe("the web app's endpoints", () => {
     ).json()) as typeof byName;
     expect(uploaded).toEqual(byName);
     expect(uploaded.registerImage.elf).toBe(`0x${elf.toString("hex")}`);
+  });
+
+  it("returns the input digest a job commits on chain, for an input over 64 bytes too", async () => {
+    // fibonacci reads the first 4 bytes (u32 10); the rest only changes the digest.
+    const input = new Uint8Array(200).map((_, i) => (i < 4 ? [10, 0, 0, 0][i]! : i));
+    const prepared = async (bytes: Uint8Array) =>
+      (await (
+        await post("/v1/app/prepare", {
+          guest: "fibonacci",
+          input: `0x${Buffer.from(bytes).toString("hex")}`,
+        })
+      ).json()) as { inputDigest: string; output: string };
+    const long = await prepared(input);
+    expect(long.inputDigest).toBe((await inputDigest(input)).toString());
+    expect(long.output).toBe("0x37000000");
+    const short = await prepared(input.slice(0, 4));
+    expect(short.inputDigest).toBe((await inputDigest(input.slice(0, 4))).toString());
+    expect(short.inputDigest).not.toBe(long.inputDigest);
+    expect((await prepared(new Uint8Array())).inputDigest).toBe("0");
   });
 
   it("refuses what it cannot prepare, saying why", async () => {

@@ -10,9 +10,10 @@
  *   error of the system, so a revert decodes by name in the browser), circuit, this node.
  * - `GET /v1/app/guests`: the committed guests (guests/elf) with image ID and size.
  * - `POST /v1/app/prepare` `{ guest | elf (hex), input (hex) }`: the image ID, the arguments of
- *   `registerImage` and the cycle bound to declare (the run executed once, in a worker process,
- *   at most {@link PREPARE_MAX_CYCLES} cycles; 503 when too many wait), the exit code and
- *   output the run will prove.
+ *   `registerImage`, the input digest (a job whose input is over 64 bytes commits it on chain
+ *   and uploads the bytes after) and the cycle bound to declare (the run executed once, in a
+ *   worker process, at most {@link PREPARE_MAX_CYCLES} cycles; 503 when too many wait), the
+ *   exit code and output the run will prove.
  * - `GET /v1/app/jobs/:jobId`: what this orchestrator knows of a job: seen on chain, executed,
  *   each chunk's status and prover, the run's exit code, cycles, output and output digest, and
  *   the epoch's submission.
@@ -26,6 +27,7 @@ import type { DatabaseSync } from "node:sqlite";
 import express, { type Router } from "express";
 import { z } from "zod";
 import { loadAbis } from "../client/chain.ts";
+import { MAX_INPUT_BYTES } from "../client/orchestrator.ts";
 import {
   getPoseidon,
   imageIdOf,
@@ -78,7 +80,7 @@ const PrepareBody = z
       .regex(/^[a-z0-9_-]{1,40}$/)
       .optional(),
     elf: Hex.max(2 + MAX_ELF_BYTES * 2).optional(),
-    input: Hex.max(2 + 64 * 1024 * 2),
+    input: Hex.max(2 + MAX_INPUT_BYTES * 2),
   })
   .refine((b) => (b.guest === undefined) !== (b.elf === undefined), "either guest or elf");
 
@@ -156,6 +158,7 @@ export function explorerRouter(d: ExplorerDeps): Router {
     res.json({
       imageId: p.imageId,
       registerImage: { ...p.registerImage, elf: hexOf(elf) },
+      inputDigest: p.inputDigest,
       cycleBound: String(Math.max(1, p.cycles)),
       exitCode: p.exitCode,
       output: hexOf(p.output),

@@ -1,11 +1,12 @@
 /**
  * What the web app needs to submit a job (explorer-api.ts, `POST /v1/app/prepare`): the image
- * ID of an ELF, the arguments of `JobRegistry.registerImage`, and the run on its input (cycles,
- * exit code, output), executed once. Runs on a worker process (prepare-job-worker.ts) through
+ * ID of an ELF, the arguments of `JobRegistry.registerImage`, the input's digest (what a job
+ * over 64 bytes commits on chain), and the run on its input (cycles, exit code, output),
+ * executed once. Runs on a worker process (prepare-job-worker.ts) through
  * {@link JobPreparer}, so a stranger's long run never stalls the orchestrator's event loop.
  */
 import { imageRegistration } from "../client/guest.ts";
-import { execute, loadElf } from "../prover/executor/index.ts";
+import { execute, inputDigest, loadElf } from "../prover/executor/index.ts";
 import { PoolBusyError, TS_WORKER_EXEC_ARGV, WorkerPool } from "./worker-pool.ts";
 
 export interface PrepareJobTask {
@@ -24,6 +25,8 @@ export interface PreparedJob {
     codeEnd: number;
     initRoot: string;
   };
+  /** The input's digest (decimal), as the SDK's prepareJob computes it (client/guest.ts). */
+  inputDigest: string;
   cycles: number;
   exitCode: number;
   output: Uint8Array;
@@ -62,6 +65,7 @@ export async function prepareJob(t: PrepareJobTask): Promise<PreparedJob> {
       codeEnd: reg.image.codeEnd,
       initRoot: reg.image.initRoot.toString(),
     },
+    inputDigest: (await inputDigest(new Uint8Array(t.input))).toString(),
     cycles: run.cycles,
     exitCode: run.exitCode,
     output: run.output,
