@@ -81,9 +81,9 @@ for (const [name, input] of guestInputs) {
 // Issue 12's design (prover/executor/versions.ts, not yet used by the circuit): what the
 // orchestrator would compute per job — execution cut into chunks with the versions of every
 // cell each chunk touches, and one small state digest per chunk boundary (a Poseidon(6)) —
-// against what each delegator would add for its own chunk (the commitment C_i: Poseidon(16)
-// sponge over its paged cells, two cells per field element). Medians of 3.
-const { executeVersioned } = await import("../prover/executor/versions.ts");
+// against what each delegator would add for its own chunk (the commitment C_i, chunkCommitment:
+// a Poseidon(16) sponge over its paged cells, two cells per field element). Medians of 3.
+const { chunkCommitment, executeVersioned } = await import("../prover/executor/versions.ts");
 const { getPoseidon, hash } = await import("../prover/executor/digest.ts");
 const poseidon = await getPoseidon();
 const median = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1]!;
@@ -102,28 +102,10 @@ for (const [name, input] of guestInputs.slice(0, 2)) {
     report(`${name} versioned K=${k} prep`, cycles, median(prep));
     const cells = run!.chunks.map((c) => c.cells.length);
     const sample = run!.chunks.slice(0, 50);
+    // The circuit's slot count: the most cells a chunk of the run has, up to 30 per block.
+    const slots = Math.ceil(Math.max(...cells) / 30) * 30;
     t = performance.now();
-    for (const c of sample) {
-      let acc = 0n;
-      for (let i = 0; i < c.cells.length; i += 30) {
-        const block: bigint[] = [acc];
-        for (let j = i; j < Math.min(i + 30, c.cells.length); j += 2) {
-          const x = c.cells[j]!;
-          const y = c.cells[j + 1];
-          block.push(
-            BigInt(x.cell) +
-              (BigInt(x.vin) << 20n) +
-              (BigInt(x.tin) << 52n) +
-              (BigInt(x.vout) << 92n) +
-              (y ? BigInt(y.vin) << 124n : 0n) +
-              (y ? BigInt(y.tin) << 156n : 0n) +
-              (y ? BigInt(y.vout) << 196n : 0n),
-          );
-        }
-        while (block.length < 16) block.push(0n);
-        acc = hash(poseidon, block);
-      }
-    }
+    for (const c of sample) chunkCommitment(poseidon, c, slots);
     const perChunk = (performance.now() - t) / sample.length;
     console.log(
       `${`${name} versioned K=${k}`.padEnd(28)} ${run!.chunks.length} chunks, cells per chunk max ${Math.max(...cells)} / mean ${(cells.reduce((a, b) => a + b, 0) / cells.length).toFixed(0)}, delegator commitment ${perChunk.toFixed(1)} ms per chunk`,

@@ -12,7 +12,9 @@ import { join } from "node:path";
 import * as snarkjs from "snarkjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadElf } from "../prover/executor/elf.ts";
+import { getPoseidon } from "../prover/executor/digest.ts";
 import {
+  chunkCommitment,
   executeVersioned,
   logDerivativeSum,
   element,
@@ -211,5 +213,74 @@ describe("the versioned-cells gadget (issue 12, alone)", () => {
     // (With both hints of one slot overridden the same way the sum still cannot move.)
     await refused(inputsOf(c, [path, site(0, NC - 2), 7n, path, site(1, NC - 2), 7n]));
     expect(PATH_BASE).toBe(1n << 24n);
+  });
+});
+
+describe("the chunk's commitment to its cells (issue 12, alone)", () => {
+  let cc: Wc;
+  const commitInputs = (c: VersionedChunk) => {
+    const { gamma: _g, hov: _h, ...rest } = inputsOf(c);
+    return rest;
+  };
+  const commitmentOf = async (inputs: ReturnType<typeof commitInputs>) =>
+    BigInt((await cc.calculateWitness(inputs as never, true))[1]!);
+
+  beforeAll(async () => {
+    const v = await compileVariant(
+      {
+        file: "circuits/zkvm/versions.circom",
+        template: "CellCommitment",
+        params: [NC, TB],
+        publicInputs: [],
+        label: "commitment",
+      },
+      { cacheDir: defaultCacheDir() },
+    );
+    cc = await loadWitnessCalculator(v.wasmPath);
+  }, 600_000);
+
+  it("costs a few constraints per cycle (printed)", async () => {
+    const v = await compileVariant(
+      {
+        file: "circuits/zkvm/versions.circom",
+        template: "CellCommitment",
+        params: [NC, TB],
+        publicInputs: [],
+        label: "commitment-o2",
+        r1cs: true,
+        optimization: "O2",
+      },
+      { cacheDir: defaultCacheDir() },
+    );
+    const info = (await snarkjs.r1cs.info(v.r1csPath!)) as { nConstraints: number };
+    console.log(
+      `CellCommitment(${NC}, ${TB}): ${info.nConstraints} constraints, ${(info.nConstraints / NC).toFixed(1)} per cell slot, ${(info.nConstraints / 1024).toFixed(1)} per cycle at K = 1,024`,
+    );
+    expect(info.nConstraints / 1024).toBeLessThan(8);
+  }, 600_000);
+
+  it("equals the delegator's commitment (the model's) on real chunks", async () => {
+    const p = await getPoseidon();
+    for (const c of [chunks[0]!, chunks[1]!, chunks[chunks.length - 1]!])
+      expect(await commitmentOf(commitInputs(c))).toBe(chunkCommitment(p, c, NC));
+  });
+
+  it("binds every part of every used slot, and nothing of an unused one", async () => {
+    const c = chunks[1]!;
+    const honest = await commitmentOf(commitInputs(c));
+    const used = c.cells.length;
+    for (const slot of [0, 31, 40, used - 1])
+      for (const part of ["cell", "vin", "tin", "vout"] as const) {
+        const x = commitInputs(c);
+        x[part][slot] = x[part][slot]! + 1n;
+        expect(await commitmentOf(x), `${part}[${slot}]`).not.toBe(honest);
+      }
+    // An unused slot's values are not part of the sum, and not of the commitment either:
+    // whatever a prover puts there, C is the one everybody recomputes.
+    const junk = commitInputs(c);
+    junk.cell[NC - 1] = 12345n;
+    junk.vin[NC - 1] = 7n;
+    junk.vout[NC - 1] = 9n;
+    expect(await commitmentOf(junk)).toBe(honest);
   });
 });

@@ -1,6 +1,7 @@
 pragma circom 2.2.0;
 
 include "circomlib/circuits/bitify.circom";
+include "circomlib/circuits/poseidon.circom";
 
 // Versioned cells of one chunk: issue 12's memory argument across chunks (circuits/zkvm/README.md,
 // "A memory argument that fits the issue"; reference model prover/executor/versions.ts). Not yet
@@ -90,4 +91,49 @@ template CellVersions(NC, CB, TB, VOUT_CHECKED) {
         acc += invOut[i] - invIn[i];
     }
     sum <== acc;
+}
+
+// The commitment C_i of a chunk's versioned cells: what the verifier derives γ from (γ =
+// keccak(context, C_1 … C_N) mod r), so no prover can choose an element after γ is known.
+// Each used slot packs (cell, vin, age = t − 1 − tin, vout) into 120 bits — 32 + 32 + 24 + 32,
+// each part range-checked by CellVersions (cell by the order check, age by its range check),
+// so the packing is injective — two slots per field element (240 bits < 253), an unused slot
+// as 0; the elements are absorbed 15 at a time, C = Poseidon(C, e_1 … e_15) from C = 0.
+// Reference: chunkCommitment in prover/executor/versions.ts.
+template CellCommitment(NC, TB) {
+    signal input t;
+    signal input used[NC];
+    signal input cell[NC];
+    signal input vin[NC];
+    signal input tin[NC];
+    signal input vout[NC];
+    signal output c;
+
+    assert(TB <= 24);
+    var NE = (NC + 1) \ 2;
+    var NB = (NE + 14) \ 15;
+    signal packed[NC];
+    for (var i = 0; i < NC; i++) {
+        packed[i] <== used[i] * (cell[i] + 4294967296 * vin[i]
+            + 18446744073709551616 * (t - 1 - tin[i])
+            + 309485009821345068724781056 * vout[i]);
+    }
+    component h[NB];
+    for (var b = 0; b < NB; b++) {
+        h[b] = Poseidon(16);
+        if (b == 0) h[b].inputs[0] <== 0;
+        else h[b].inputs[0] <== h[b - 1].out;
+        for (var j = 0; j < 15; j++) {
+            var k = b * 15 + j;
+            if (k < NE) {
+                if (2 * k + 1 < NC)
+                    h[b].inputs[1 + j] <== packed[2 * k] + 1329227995784915872903807060280344576 * packed[2 * k + 1];
+                else
+                    h[b].inputs[1 + j] <== packed[2 * k];
+            } else {
+                h[b].inputs[1 + j] <== 0;
+            }
+        }
+    }
+    c <== h[NB - 1].out;
 }

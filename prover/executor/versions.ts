@@ -20,6 +20,7 @@
  * element has a distinct (cell, t), so each must be consumed exactly once, and a consumer can
  * only take an element older than itself — which forces each cell's chain of versions.
  */
+import { hash, type Poseidon } from "./digest.ts";
 import type { ProgramImage } from "./elf.ts";
 import {
   createMachine,
@@ -147,6 +148,41 @@ export function executeVersioned(
 /** The packed multiset element of (cell, v, t). */
 export const element = (cell: number, v: number, t: number): bigint =>
   BigInt(cell) + (BigInt(v >>> 0) << 32n) + (BigInt(t) << 64n);
+
+/**
+ * The chunk's commitment C_i to its versioned cells, as CellCommitment(NC, TB) computes it
+ * (circuits/zkvm/versions.circom): each of `slots` slots packs (cell, vin, t − 1 − tin, vout)
+ * into 120 bits (0 for an unused slot), two slots per field element, absorbed 15 elements at a
+ * time: C = Poseidon(C, e_1 … e_15) from C = 0. What the delegator of the chunk computes and
+ * reports before γ is drawn (a few ms).
+ */
+export function chunkCommitment(p: Poseidon, c: VersionedChunk, slots: number): bigint {
+  if (c.cells.length > slots)
+    throw new VersionError(
+      `chunk at ${c.start}: ${c.cells.length} cells, more than ${slots} slots`,
+    );
+  const t = versionTime(c);
+  const packed = (i: number): bigint => {
+    const x = c.cells[i];
+    if (!x) return 0n;
+    return (
+      BigInt(x.cell) +
+      (BigInt(x.vin >>> 0) << 32n) +
+      (BigInt(t - 1 - x.tin) << 64n) +
+      (BigInt(x.vout >>> 0) << 88n)
+    );
+  };
+  const elements: bigint[] = [];
+  for (let i = 0; i < slots; i += 2)
+    elements.push(packed(i) + (i + 1 < slots ? packed(i + 1) << 120n : 0n));
+  let acc = 0n;
+  for (let b = 0; b < elements.length; b += 15) {
+    const block = [acc, ...elements.slice(b, b + 15)];
+    while (block.length < 16) block.push(0n);
+    acc = hash(p, block);
+  }
+  return acc;
+}
 
 const mod = (a: bigint): bigint => ((a % R) + R) % R;
 
