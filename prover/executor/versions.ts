@@ -20,7 +20,8 @@
  * element has a distinct (cell, t), so each must be consumed exactly once, and a consumer can
  * only take an element older than itself — which forces each cell's chain of versions.
  */
-import { hash, type Poseidon } from "./digest.ts";
+import type { Poseidon } from "circomlibjs";
+import { hash } from "./digest.ts";
 import type { ProgramImage } from "./elf.ts";
 import {
   createMachine,
