@@ -27,6 +27,11 @@ import {
   type JobView,
 } from "../../client/actions.ts";
 import { confirmed, describeWalletError, outputDigestOnChain } from "../../client/browser.ts";
+import {
+  MAX_INPUT_BYTES,
+  OrchestratorRequestError,
+  provideInput,
+} from "../../client/orchestrator.ts";
 import type { Ctx, Page } from "./main.ts";
 import { ago, decodeOutput, dl, duration, eth, fill, h, short, table } from "./ui.ts";
 
@@ -587,6 +592,8 @@ export function orchestratePage(ctx: Ctx, main: HTMLElement): Page {
 interface Prepared {
   imageId: string;
   registerImage: ImageRegistration;
+  /** The input's digest (decimal): what a job over 64 bytes commits on chain. */
+  inputDigest: string;
   cycleBound: string;
   exitCode: number;
   output: string;
@@ -594,6 +601,18 @@ interface Prepared {
 
 const toHex = (b: Uint8Array): Hex =>
   `0x${Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("")}`;
+
+/** A job input too long for an orchestrator, refused before anything is sent. */
+const tooLong = (n: number) =>
+  new Error(
+    `The input is ${n.toLocaleString("en")} bytes; a job's input is at most ${MAX_INPUT_BYTES.toLocaleString("en")} bytes (64 KiB), the most an orchestrator takes.`,
+  );
+
+/**
+ * Inputs of jobs this page submitted by digest (over 64 bytes), kept until their upload to the
+ * orchestrator is done: job id → bytes. The job page uploads them (and offers a retry).
+ */
+const pendingInputs = new Map<number, Uint8Array>();
 
 export function submitPage(ctx: Ctx, main: HTMLElement): Page {
   const guest = h("select", { id: "guest", name: "guest" });
@@ -664,6 +683,7 @@ export function submitPage(ctx: Ctx, main: HTMLElement): Page {
         return new TextEncoder().encode(v);
       default: {
         const f = inputFile.files?.[0];
+        if (f && f.size > MAX_INPUT_BYTES) throw tooLong(f.size);
         return f ? new Uint8Array(await f.arrayBuffer()) : new Uint8Array(0);
       }
     }
@@ -675,7 +695,10 @@ export function submitPage(ctx: Ctx, main: HTMLElement): Page {
     submitBtn.disabled = true;
     fill(preview, h("h2", { id: "preview-h" }, "Job"), h("p", { class: "muted" }, "Preparing…"));
     try {
-      const input = toHex(await inputBytes());
+      const bytes = await inputBytes();
+      if (bytes.length > MAX_INPUT_BYTES) throw tooLong(bytes.length);
+      const input = toHex(bytes);
+      const byDigest = bytes.length > MAX_INLINE_INPUT_BYTES;
       const body: Record<string, string> = { input };
       if (guest.value === "__upload") {
         const f = elfFile.files?.[0];
@@ -709,7 +732,25 @@ export function submitPage(ctx: Ctx, main: HTMLElement): Page {
             ],
             [
               "Input",
-              h("code", { id: "input-hex", class: "wrap" }, input === "0x" ? "(empty)" : input),
+              h(
+                "code",
+                { id: "input-hex", class: "wrap" },
+                input === "0x"
+                  ? "(empty)"
+                  : byDigest
+                    ? `${input.slice(0, 2 + 64)}… (${bytes.length} bytes)`
+                    : input,
+              ),
+            ],
+            [
+              "Input on chain",
+              h(
+                "span",
+                { id: "input-path" },
+                byDigest
+                  ? `by its digest (over ${MAX_INLINE_INPUT_BYTES} bytes): once the job is submitted, your wallet signs the upload of its ${bytes.length} bytes to this orchestrator`
+                  : "stored with the job",
+              ),
             ],
             ["Cycle bound", `${p.cycleBound} cycles (the run, executed by the orchestrator)`],
             [
@@ -771,12 +812,7 @@ export function submitPage(ctx: Ctx, main: HTMLElement): Page {
             if (!prepared) throw new Error("The job is not prepared yet.");
             const { p, input, fee } = prepared;
             const bytes = hexToBytes(input);
-            // Longer inputs are committed by digest, their bytes delivered to the orchestrator:
-            // the CLI does that (concentric submit-job … --orchestrator).
-            if (bytes.length > MAX_INLINE_INPUT_BYTES)
-              throw new Error(
-                `The app submits inputs of up to ${MAX_INLINE_INPUT_BYTES} bytes (stored on chain); this one is ${bytes.length}.`,
-              );
+            if (bytes.length > MAX_INPUT_BYTES) throw tooLong(bytes.length);
             const imageId = BigInt(p.imageId);
             if (!prepared.registered) {
               ctx.notify("info", "Confirm the image registration in your wallet…");
@@ -784,15 +820,21 @@ export function submitPage(ctx: Ctx, main: HTMLElement): Page {
               if (reg.transaction) confirmed(reg.transaction);
             }
             ctx.notify("info", "Confirm the job submission in your wallet…");
+            // Inputs over 64 bytes are committed by digest; the job page then uploads their
+            // bytes to the orchestrator, signed by the wallet (as `concentric submit-job` does).
             const r = await submitJob(c, {
               imageId,
               input: bytes,
+              inputDigest: BigInt(p.inputDigest),
               cycleBound: BigInt(p.cycleBound),
               fee,
             });
             confirmed(r.transaction);
+            if (!r.inputOnChain) pendingInputs.set(Number(r.jobId), bytes);
             ctx.navigate(`/jobs/${r.jobId}`);
-            return `Job ${r.jobId} submitted into epoch ${r.epoch}.`;
+            return r.inputOnChain
+              ? `Job ${r.jobId} submitted into epoch ${r.epoch}.`
+              : `Job ${r.jobId} submitted into epoch ${r.epoch}; sign the upload of its input in your wallet.`;
           });
         },
       },
@@ -844,6 +886,8 @@ export function submitPage(ctx: Ctx, main: HTMLElement): Page {
 interface AppJob {
   id: number;
   seen: boolean;
+  /** Whether the orchestrator has the job's input bytes (on chain, or uploaded). */
+  inputKnown: boolean;
   job: {
     id: number;
     epoch: number;
@@ -877,18 +921,137 @@ interface AppJob {
   } | null;
 }
 
+/** Where the upload of a job's input (submitted by digest from this page) stands. */
+type Delivery =
+  | { state: "waiting" }
+  | { state: "signing" }
+  | { state: "delivered"; bytes: number }
+  | { state: "rejected" }
+  | { state: "failed"; message: string };
+const deliveries = new Map<number, Delivery>();
+
 export function jobPage(ctx: Ctx, main: HTMLElement, id: number): Page {
   const status = h("p", { id: "job-status", class: "status", "aria-live": "polite" }, "loading…");
   const steps = h("ol", { class: "steps", "aria-label": "Progress" });
+  const inputBox = h("div", { id: "job-input", "aria-live": "polite" });
   const facts = h("section", { "aria-labelledby": "job-facts-h" });
   const result = h("section", { "aria-labelledby": "job-result-h" });
   const chunks = h("section", { "aria-labelledby": "job-chunks-h" });
-  fill(main, h("h1", {}, `Job ${id}`), status, steps, result, facts, chunks);
+  fill(main, h("h1", {}, `Job ${id}`), status, inputBox, steps, result, facts, chunks);
   /** The output's digest recomputed on chain (null: not possible here); computed once. */
   let digestHere: bigint | null | undefined;
+  /** What the orchestrator said of the input last (its `inputKnown`), and what is shown. */
+  let inputKnown: boolean | undefined;
+  let shownInput = "";
+
+  const renderInput = () => {
+    const d = deliveries.get(id);
+    const retry = () =>
+      h(
+        "button",
+        { type: "button", id: "retry-input", onclick: () => void deliver() },
+        "Retry the upload",
+      );
+    const [key, cls, ...content]: [string, string, ...(string | HTMLElement)[]] =
+      d?.state === "delivered"
+        ? [
+            "delivered",
+            "ok",
+            `Input delivered: the orchestrator has its ${d.bytes} bytes, checked against the digest the job committed on chain.`,
+          ]
+        : d?.state === "signing"
+          ? ["signing", "", "Sign the upload of the job's input in your wallet…"]
+          : d?.state === "waiting"
+            ? ["waiting", "", "Waiting for the orchestrator to see the job, to upload its input…"]
+            : d?.state === "rejected"
+              ? [
+                  "rejected",
+                  "bad",
+                  "You rejected the signature, so the input was not uploaded. The job is on chain and waits for its input: ",
+                  retry(),
+                ]
+              : d?.state === "failed"
+                ? [`failed:${d.message}`, "bad", `The input upload failed: ${d.message} `, retry()]
+                : inputKnown === false
+                  ? [
+                      "missing",
+                      "bad",
+                      `The orchestrator waits for this job's input (committed on chain by its digest): deliver it with concentric provide-input ${id} <file> --orchestrator ${location.origin}`,
+                    ]
+                  : ["", ""];
+    if (key === shownInput) return;
+    shownInput = key;
+    fill(
+      inputBox,
+      key
+        ? h(
+            "p",
+            { id: "input-status", class: cls, role: cls === "bad" ? "alert" : null },
+            ...content,
+          )
+        : null,
+    );
+  };
+  const setDelivery = (d: Delivery) => {
+    deliveries.set(id, d);
+    renderInput();
+  };
+
+  /** Uploads the input held for this job, signed by the wallet (once at a time). */
+  let uploading = false;
+  const deliver = async () => {
+    const bytes = pendingInputs.get(id);
+    const c = readyClient(ctx);
+    if (!bytes || uploading) return;
+    if (!c) return setDelivery({ state: "failed", message: "connect your wallet to sign it." });
+    uploading = true;
+    setDelivery({ state: "signing" });
+    try {
+      const r = await provideInput(c, { orchestrator: location.origin, jobId: id, input: bytes });
+      pendingInputs.delete(id);
+      setDelivery({ state: "delivered", bytes: r.bytes });
+    } catch (e) {
+      if (
+        e instanceof OrchestratorRequestError &&
+        e.status === 409 &&
+        /already has/.test(e.reason)
+      ) {
+        pendingInputs.delete(id);
+        setDelivery({ state: "delivered", bytes: bytes.length });
+      } else if (e instanceof OrchestratorRequestError && e.status === 404)
+        setDelivery({ state: "waiting" }); // not synced yet: the next refresh retries
+      else {
+        const w = describeWalletError(e);
+        setDelivery(
+          w.kind === "rejected"
+            ? { state: "rejected" }
+            : {
+                state: "failed",
+                message: e instanceof OrchestratorRequestError ? e.reason : w.shortMessage,
+              },
+        );
+      }
+    } finally {
+      uploading = false;
+    }
+  };
 
   const refresh = async () => {
     const o = await ctx.api<AppJob>(`/v1/app/jobs/${id}`);
+    inputKnown = o.seen ? o.inputKnown : undefined;
+    const held = pendingInputs.get(id);
+    if (held) {
+      const d = deliveries.get(id);
+      if (o.inputKnown) {
+        // Delivered already (the answer to this page's upload was lost, or someone else's).
+        pendingInputs.delete(id);
+        if (d?.state !== "delivered") setDelivery({ state: "delivered", bytes: held.length });
+      } else if (d === undefined || d.state === "waiting") {
+        if (o.seen) void deliver();
+        else setDelivery({ state: "waiting" });
+      }
+    }
+    renderInput();
     const s = readyClient(ctx);
     let chain: JobView | undefined;
     if (s) {
@@ -939,7 +1102,9 @@ export function jobPage(ctx: Ctx, main: HTMLElement, id: number): Page {
               : stage === 2
                 ? `proving: ${proven} / ${total} chunks`
                 : stage === 1
-                  ? "executing"
+                  ? o.inputKnown
+                    ? "executing"
+                    : "waiting for its input"
                   : chain
                     ? "pending (submitted on chain, not yet seen by this orchestrator)"
                     : "pending";
@@ -954,9 +1119,11 @@ export function jobPage(ctx: Ctx, main: HTMLElement, id: number): Page {
       ["Pending", chain ? `submitted on chain into epoch ${chain.epoch}` : "submitted"],
       [
         "Executing",
-        o.seen
-          ? "the orchestrator executed the run once and cut it into chunks"
-          : "waiting for the orchestrator",
+        !o.seen
+          ? "waiting for the orchestrator"
+          : o.inputKnown
+            ? "the orchestrator executed the run once and cut it into chunks"
+            : "the orchestrator waits for the job's input",
       ],
       ["Chunks proven", total ? `${proven} / ${total}` : "—"],
       [
