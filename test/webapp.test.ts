@@ -8,15 +8,16 @@
  * `window.ethereum` before the page loads. It forwards every request to the hardhat node, which
  * signs for its unlocked development account 1 (so `eth_sendTransaction` works as a wallet's
  * would), and it plays a wallet's part in what the test needs: it starts on the wrong chain (1)
- * and switches on `wallet_switchEthereumChain`, rejects the next transaction with EIP-1193 code
- * 4001 on request, and emits `accountsChanged`/`chainChanged`.
+ * and switches on `wallet_switchEthereumChain`, rejects the next transaction or signature
+ * (`personal_sign`) with EIP-1193 code 4001 on request, and emits `accountsChanged`/`chainChanged`.
  *
  * The user (dev account 1) connects, switches chain, stakes from the page (checked on chain),
  * is refused once (rejected in the wallet → message), registers as a root orchestrator (checked
  * on chain) — the orchestrator process runs with the same key and starts working once it is
  * active — is refused by the contract when registering twice (the custom error by name), submits
  * fibonacci(10) from the page, follows the job page to "verified on chain" with output 55 and
- * the digest check, withdraws the orchestrator's rewards, explores, approves a child ring that
+ * the digest check, submits a second job whose input is a 200-byte file (committed on chain by
+ * digest; its upload, signed in the wallet, is rejected once and retried) that settles too, withdraws the orchestrator's rewards, explores, approves a child ring that
  * then registers under it (the ring view shows it), unstakes (time left; an early withdrawal is
  * refused by name), withdraws after the unbonding delay, leaves, prepares a job from an uploaded
  * ELF with text and file inputs, and disconnects.
@@ -32,7 +33,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../prover/setup/registry.ts";
 import { devAccount } from "../scripts/lib/actors.ts";
 import { startDevnet, type Devnet } from "../scripts/lib/devnet.ts";
-import { artifactAbi, connect, contracts, walletClient } from "../client/chain.ts";
+import { onChainInput, readJob } from "../client/actions.ts";
+import {
+  artifactAbi,
+  connect,
+  contracts,
+  createConcentricClient,
+  walletClient,
+} from "../client/chain.ts";
+import { inputDigest } from "../prover/executor/digest.ts";
 import { WEB_DIST } from "../orchestrator/explorer-api.ts";
 
 const RPC_PORT = 18557;
@@ -98,6 +107,7 @@ interface TestWallet {
   chainId: number;
   connected: boolean;
   rejectNext: boolean;
+  rejectNextSignature: boolean;
   requests: string[];
 }
 
@@ -124,6 +134,12 @@ async function openApp(b: Browser, w: TestWallet, viewport = { width: 1280, heig
       case "eth_sendTransaction":
         if (w.rejectNext) {
           w.rejectNext = false;
+          return { error: { code: 4001, message: "User rejected the request." } };
+        }
+        break;
+      case "personal_sign":
+        if (w.rejectNextSignature) {
+          w.rejectNextSignature = false;
           return { error: { code: 4001, message: "User rejected the request." } };
         }
     }
@@ -201,6 +217,7 @@ describe("the web app, in headless chromium, against a real network", () => {
       chainId: 1, // a wallet still on mainnet
       connected: false,
       rejectNext: false,
+      rejectNextSignature: false,
       requests: [],
     };
     const { page, errors } = await openApp(browser, wallet);
@@ -295,6 +312,45 @@ describe("the web app, in headless chromium, against a real network", () => {
     const status = () => page.locator("#job-status").textContent();
     await poll(status, { timeout: 120_000 }).toMatch(/proving: [1-9]\d* \/ \d+ chunks/);
     await shot(page, "09-job-proving");
+
+    // Meanwhile a second job, whose input is a 200-byte file (fibonacci reads its first 4 bytes,
+    // u32 10: the same 134-cycle run): over 64 bytes, so it is committed on chain by digest and
+    // the job page uploads its bytes to the orchestrator, signed in the wallet. The first
+    // signature is rejected (the job waits on chain for its input); the retry delivers it.
+    const longInput = new Uint8Array(200).map((_, i) => (i < 4 ? [10, 0, 0, 0][i]! : i));
+    await page.getByRole("link", { name: "Submit a job" }).click();
+    await poll(() => page.getByLabel("Guest program").inputValue()).toBe("fibonacci");
+    await page.getByLabel("Input as").selectOption("file");
+    await page.getByLabel("Input file").setInputFiles({
+      name: "long-input.bin",
+      mimeType: "application/octet-stream",
+      buffer: Buffer.from(longInput),
+    });
+    await poll(() => page.locator("#input-path").textContent()).toMatch(/^by its digest/);
+    await poll(() => page.locator("#fee").textContent()).toMatch(/ETH$/);
+    wallet.rejectNextSignature = true;
+    await page.getByRole("button", { name: "Submit job" }).click();
+    await page.waitForURL(/\/jobs\/\d+$/, { timeout: 60_000 });
+    const longJobId = BigInt(/\/jobs\/(\d+)$/.exec(page.url())![1]!);
+    expect(longJobId).not.toBe(BigInt(jobId));
+    const inputStatus = () => page.locator("#input-status").textContent();
+    await poll(inputStatus, { timeout: 60_000 }).toMatch(/^You rejected the signature/);
+    expect(wallet.requests).toContain("personal_sign");
+    await shot(page, "09a-input-rejected");
+    await page.getByRole("button", { name: "Retry the upload" }).click();
+    await poll(inputStatus, { timeout: 60_000 }).toMatch(
+      /^Input delivered: the orchestrator has its 200 bytes/,
+    );
+    await poll(status, { timeout: 60_000 }).toMatch(/proving|every chunk proven|Universal Proof/);
+    await shot(page, "09b-input-delivered");
+    // The digest path: the chain holds the digest of the file's bytes and no input of its own.
+    const sdk = await createConcentricClient({ rpc: devnet.rpc, deployment: devnet.deployment });
+    expect((await readJob(sdk, { jobId: longJobId })).inputDigest).toBe(
+      await inputDigest(longInput),
+    );
+    expect(await onChainInput(sdk, longJobId)).toBeUndefined();
+    expect(await onChainInput(sdk, BigInt(jobId))).toEqual(new Uint8Array([10, 0, 0, 0]));
+    await page.goto(`${URL}/jobs/${jobId}`);
     // (Epochs are 60 s of the chain's clock, which follows this machine's: the epoch may end and
     // be submitted while the last chunks are proven.)
     await poll(status, { timeout: 900_000, interval: 1000 }).toMatch(
@@ -330,6 +386,15 @@ describe("the web app, in headless chromium, against a real network", () => {
     expect(await page.locator("#cycles").textContent()).toBe(String(result.cycles));
     expect(await page.locator("ol.steps li.done").count()).toBe(5);
     await shot(page, "10-job-verified");
+    // The job submitted by digest settles too, with the same run.
+    await poll(async () => (await readJob(sdk, { jobId: longJobId })).status, {
+      timeout: 300_000,
+      interval: 2000,
+    }).toBe("settled");
+    expect((await readJob(sdk, { jobId: longJobId })).result).toMatchObject({
+      exitCode: 0,
+      cycles: result.cycles,
+    });
 
     // The same page at phone width.
     await page.setViewportSize({ width: 390, height: 844 });
@@ -354,7 +419,7 @@ describe("the web app, in headless chromium, against a real network", () => {
 
     // Explore: the epoch verified on chain, the delegators with their proofs.
     await page.getByRole("link", { name: "Explore" }).click();
-    await page.locator(`tr.epoch[data-status="submitted"]`).waitFor({ timeout: 30_000 });
+    await page.locator(`tr.epoch[data-status="submitted"]`).first().waitFor({ timeout: 30_000 });
     const body = await page.textContent("main");
     expect(body).toContain("verified on chain");
     expect(body).toContain(d2);
@@ -464,6 +529,9 @@ describe("the web app, in headless chromium, against a real network", () => {
     // The stable URL of the job page loads on its own (a fresh page, same wallet).
     await page.goto(`${URL}/jobs/${jobId}`);
     await poll(status, { timeout: 30_000 }).toBe("Status: verified on chain");
+    await page.goto(`${URL}/jobs/${longJobId}`);
+    await poll(status, { timeout: 30_000 }).toBe("Status: verified on chain");
+    expect(await page.locator("#output-u32").textContent()).toBe("55");
 
     // Every page at phone width: nothing wider than the screen (wide tables scroll in their
     // own region).
