@@ -231,6 +231,10 @@ try {
     `10. on chain, job ${job.jobId}: ${settled ? "settled" : "NOT settled"}, exit ${r.exitCode}, ${r.cycles} cycles, ` +
       `output 0x${output.toString("hex")} (u32 ${output.length === 4 ? output.readUInt32LE(0) : "-"}), digest ${matches ? "matches" : "DOES NOT match"}`,
   );
+  // This run's epoch carries this one job: its Universal Proof's gas over the cycles it proved.
+  console.log(
+    `     gas per proven cycle: ${Math.round(Number(e.gas) / Number(r.cycles)).toLocaleString("en-US")} (${e.gas} gas / ${r.cycles} cycles; issue 12's target is 60)`,
+  );
   for (const [i, p] of provers.entries())
     console.log(
       `     rewards of delegator ${i + 1} ${p}: ${formatEther(await c.epochs.read.rewardsOf([p]))} ETH`,
