@@ -525,6 +525,16 @@ describe("the web app, in headless chromium, against a real network", () => {
     await poll(() => page.locator("#input-hex").textContent()).toBe("0x07000000");
     await poll(() => page.locator("#fee").textContent()).toMatch(/ETH$/);
     await shot(page, "18-submit-upload");
+    // Over 64 KiB: refused in the browser, before anything is sent.
+    await page.getByLabel("Input file").setInputFiles({
+      name: "huge.bin",
+      mimeType: "application/octet-stream",
+      buffer: Buffer.alloc(64 * 1024 + 1),
+    });
+    await poll(() =>
+      page.locator("section[aria-labelledby=preview-h] [role=alert]").textContent(),
+    ).toMatch(/^The input is 65,537 bytes; a job's input is at most 65,536 bytes \(64 KiB\)/);
+    expect(await page.getByRole("button", { name: "Submit job" }).isDisabled()).toBe(true);
 
     // The stable URL of the job page loads on its own (a fresh page, same wallet).
     await page.goto(`${URL}/jobs/${jobId}`);
