@@ -33,7 +33,7 @@ import {
   provideInput,
 } from "../../client/orchestrator.ts";
 import type { Ctx, Page } from "./main.ts";
-import { ago, decodeOutput, dl, duration, eth, fill, h, short, table } from "./ui.ts";
+import { ago, decodeOutput, dl, duration, eth, fill, h, hex32, short, table } from "./ui.ts";
 
 const ZERO = "0x0000000000000000000000000000000000000000" as Address;
 
@@ -721,7 +721,7 @@ export function submitPage(ctx: Ctx, main: HTMLElement): Page {
         h("h2", { id: "preview-h" }, "Job"),
         dl(
           [
-            ["Image ID", h("code", { id: "image-id", class: "wrap" }, p.imageId)],
+            ["Image ID", h("code", { id: "image-id", class: "wrap" }, hex32(p.imageId))],
             [
               "Image on chain",
               image
@@ -1157,7 +1157,7 @@ export function jobPage(ctx: Ctx, main: HTMLElement, id: number): Page {
       dl(
         [
           ["Requester", chain ? h("code", {}, chain.requester) : "—"],
-          ["Image ID", chain ? h("code", { class: "wrap" }, String(chain.imageId)) : "—"],
+          ["Image ID", chain ? h("code", { class: "wrap" }, hex32(chain.imageId)) : "—"],
           ["Fee", chain ? eth(chain.fee) : "—"],
           ["Cycle bound", chain ? `${chain.cycleBound} (at most ${chain.maxChunks} chunks)` : "—"],
           ["Epoch", epochNo !== undefined ? String(epochNo) : "—"],

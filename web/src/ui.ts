@@ -112,6 +112,11 @@ export function table(
 }
 
 /** Decodes output bytes the three ways the job page shows them. */
+/** An image ID or digest as the CLI prints it: 0x and 64 hex digits. */
+export function hex32(x: bigint | string): string {
+  return `0x${BigInt(x).toString(16).padStart(64, "0")}`;
+}
+
 export function decodeOutput(hex: string): { hex: string; u32: string; utf8: string } {
   const clean = hex.replace(/^0x/, "");
   const bytes = new Uint8Array(clean.match(/../g)?.map((b) => parseInt(b, 16)) ?? []);
