@@ -209,6 +209,12 @@ async function main() {
   const route = () => {
     page.dispose?.();
     clearInterval(timer);
+    // An error belongs to the page it happened on; a notice (e.g. "submitted") follows the
+    // navigation it announces, and fades by itself.
+    if (message.className === "error") {
+      message.className = "";
+      fill(message);
+    }
     const path = location.pathname.replace(/\/+$/, "") || "/";
     for (const a of Array.from(navList.querySelectorAll("a"))) {
       const href = a.getAttribute("data-nav")!;
