@@ -18,6 +18,9 @@ import { PoolBusyError, WorkerPool } from "./worker-pool.ts";
 export { MAX_INPUT_BYTES };
 
 /** An upload refused, with the HTTP status to answer. */
+/** A digest as every client prints it: 0x and 64 hex digits (stored as decimal text). */
+const hex64 = (d: string) => `0x${BigInt(d).toString(16).padStart(64, "0")}`;
+
 export class InputError extends Error {
   override readonly name = "InputError";
   constructor(
@@ -90,7 +93,7 @@ export class InputIntake {
     if (digest !== row.input_digest)
       throw new InputError(
         422,
-        `input digest ${digest} is not job ${jobId}'s (${row.input_digest})`,
+        `input digest ${hex64(digest)} is not job ${jobId}'s (${hex64(row.input_digest)})`,
       );
     this.db.prepare("UPDATE intake SET input = ? WHERE id = ? AND input IS NULL").run(input, jobId);
   }

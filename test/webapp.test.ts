@@ -316,7 +316,7 @@ describe("the web app, in headless chromium, against a real network", () => {
     // Meanwhile a second job, whose input is a 200-byte file (fibonacci reads its first 4 bytes,
     // u32 10: the same 134-cycle run): over 64 bytes, so it is committed on chain by digest and
     // the job page uploads its bytes to the orchestrator, signed in the wallet. The first
-    // signature is rejected (the job waits on chain for its input); the retry delivers it.
+    // signature is rejected (the job waits on chain for its input; a retry is offered).
     const longInput = new Uint8Array(200).map((_, i) => (i < 4 ? [10, 0, 0, 0][i]! : i));
     await page.getByRole("link", { name: "Submit a job" }).click();
     await poll(() => page.getByLabel("Guest program").inputValue()).toBe("fibonacci");
@@ -337,7 +337,27 @@ describe("the web app, in headless chromium, against a real network", () => {
     await poll(inputStatus, { timeout: 60_000 }).toMatch(/^You rejected the signature/);
     expect(wallet.requests).toContain("personal_sign");
     await shot(page, "09a-input-rejected");
-    await page.getByRole("button", { name: "Retry the upload" }).click();
+    expect(await page.getByRole("button", { name: "Retry the upload" }).count()).toBe(1);
+    // A reload loses the bytes the page held: the job page asks for the file again. A wrong
+    // file is refused by the orchestrator (it does not hash to the digest on chain); the right
+    // one is delivered.
+    await page.reload();
+    await poll(inputStatus, { timeout: 60_000 }).toMatch(
+      /^The orchestrator waits for this job's input/,
+    );
+    const wrongFile = longInput.map((b, i) => (i === 199 ? b ^ 1 : b));
+    await page.getByLabel("Input file for this job").setInputFiles({
+      name: "wrong.bin",
+      mimeType: "application/octet-stream",
+      buffer: Buffer.from(wrongFile),
+    });
+    await poll(inputStatus, { timeout: 60_000 }).toMatch(/^The input upload failed: /);
+    await shot(page, "09c-input-wrong-file");
+    await page.getByLabel("Input file for this job").setInputFiles({
+      name: "long-input.bin",
+      mimeType: "application/octet-stream",
+      buffer: Buffer.from(longInput),
+    });
     await poll(inputStatus, { timeout: 60_000 }).toMatch(
       /^Input delivered: the orchestrator has its 200 bytes/,
     );

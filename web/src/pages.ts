@@ -944,6 +944,27 @@ export function jobPage(ctx: Ctx, main: HTMLElement, id: number): Page {
   let inputKnown: boolean | undefined;
   let shownInput = "";
 
+  /** The input file chosen again (the bytes a page held are gone after a reload). */
+  const pickFile = () =>
+    h(
+      "label",
+      { class: "file-again" },
+      "Input file for this job ",
+      h("input", {
+        type: "file",
+        id: "input-again",
+        onchange: (ev: Event) => {
+          const f = (ev.target as HTMLInputElement).files?.[0];
+          if (!f) return;
+          if (f.size > MAX_INPUT_BYTES)
+            return setDelivery({ state: "failed", message: tooLong(f.size).message });
+          void f.arrayBuffer().then((b) => {
+            pendingInputs.set(id, new Uint8Array(b));
+            return deliver();
+          });
+        },
+      }),
+    );
   const renderInput = () => {
     const d = deliveries.get(id);
     const retry = () =>
@@ -971,12 +992,20 @@ export function jobPage(ctx: Ctx, main: HTMLElement, id: number): Page {
                   retry(),
                 ]
               : d?.state === "failed"
-                ? [`failed:${d.message}`, "bad", `The input upload failed: ${d.message} `, retry()]
+                ? [
+                    `failed:${d.message}`,
+                    "bad",
+                    `The input upload failed: ${d.message} `,
+                    retry(),
+                    " ",
+                    pickFile(),
+                  ]
                 : inputKnown === false
                   ? [
                       "missing",
                       "bad",
-                      `The orchestrator waits for this job's input (committed on chain by its digest): deliver it with concentric provide-input ${id} <file> --orchestrator ${location.origin}`,
+                      `The orchestrator waits for this job's input (committed on chain by its digest). Choose the file again to upload it, signed in your wallet, or deliver it with concentric provide-input ${id} <file> --orchestrator ${location.origin}. `,
+                      pickFile(),
                     ]
                   : ["", ""];
     if (key === shownInput) return;
