@@ -583,14 +583,20 @@ export async function withdraw(client: ConcentricClient) {
   return send(client, { contract: "staking", functionName: "withdraw" });
 }
 
+/** `address`, else the client's account: what a read about "an account" is about. */
+function addressOf(client: ConcentricClient, address: Hex | undefined, action: string): Hex {
+  const who = address ?? client.account?.address;
+  if (!who)
+    throw new ConcentricError(`${action}: give an address or create the client with an account`);
+  return who;
+}
+
 /** Rewards credited to `address` (default: the client's account), in wei. */
 export async function rewards(
   client: ConcentricClient,
   p: { address?: Hex } = {},
 ): Promise<bigint> {
-  const who = p.address ?? client.account?.address;
-  if (!who)
-    throw new ConcentricError("rewards: give an address or create the client with an account");
+  const who = addressOf(client, p.address, "rewards");
   return (await client.contracts.epochs.read.rewardsOf([who])) as bigint;
 }
 
@@ -681,9 +687,7 @@ export async function readAccount(
   client: ConcentricClient,
   p: { address?: Address } = {},
 ): Promise<AccountView> {
-  const who = p.address ?? client.account?.address;
-  if (!who)
-    throw new ConcentricError("readAccount: give an address or create the client with an account");
+  const who = addressOf(client, p.address, "readAccount");
   const { staking, registry } = client.contracts;
   const [balance, staked, locked, unbonding, unbondingDelay, rewarded, orchestrator, active] =
     await Promise.all([

@@ -78,6 +78,23 @@ function modelShare(c: VersionedChunk): bigint {
   return logDerivativeSum(GAMMA, xs, signs);
 }
 
+/** The constraint count of `template(params)` in versions.circom, compiled with --O2. */
+async function constraintsOf(template: string, params: number[], label: string): Promise<number> {
+  const v = await compileVariant(
+    {
+      file: "circuits/zkvm/versions.circom",
+      template,
+      params,
+      publicInputs: template === "CellVersions" ? ["gamma"] : [],
+      label,
+      r1cs: true,
+      optimization: "O2",
+    },
+    { cacheDir: defaultCacheDir() },
+  );
+  return ((await snarkjs.r1cs.info(v.r1csPath!)) as { nConstraints: number }).nConstraints;
+}
+
 async function sumOf(inputs: ReturnType<typeof inputsOf>): Promise<bigint> {
   const w = await wc.calculateWitness(inputs as never, true);
   return BigInt(w[1]!); // the first output
@@ -112,22 +129,14 @@ describe("the versioned-cells gadget (issue 12, alone)", () => {
     // memory check hands over values it range-checked already).
     const perSlot: number[] = [];
     for (const voutChecked of [1, 0]) {
-      const v = await compileVariant(
-        {
-          file: "circuits/zkvm/versions.circom",
-          template: "CellVersions",
-          params: [NC, CB, TB, voutChecked],
-          publicInputs: ["gamma"],
-          label: `versions-o2-${voutChecked}`,
-          r1cs: true,
-          optimization: "O2",
-        },
-        { cacheDir: defaultCacheDir() },
+      const n = await constraintsOf(
+        "CellVersions",
+        [NC, CB, TB, voutChecked],
+        `versions-o2-${voutChecked}`,
       );
-      const info = (await snarkjs.r1cs.info(v.r1csPath!)) as { nConstraints: number };
-      perSlot.push(info.nConstraints / NC);
+      perSlot.push(n / NC);
       console.log(
-        `CellVersions(${NC}, ${CB}, ${TB}, vout checked ${voutChecked}): ${info.nConstraints} constraints, ${(info.nConstraints / NC).toFixed(1)} per cell slot`,
+        `CellVersions(${NC}, ${CB}, ${TB}, vout checked ${voutChecked}): ${n} constraints, ${(n / NC).toFixed(1)} per cell slot`,
       );
     }
     // A memory slot: used, prefix, order (CB), vin (32), vout (32 or 0), age (TB), 2 elements,
@@ -240,23 +249,11 @@ describe("the chunk's commitment to its cells (issue 12, alone)", () => {
   }, 600_000);
 
   it("costs a few constraints per cycle (printed)", async () => {
-    const v = await compileVariant(
-      {
-        file: "circuits/zkvm/versions.circom",
-        template: "CellCommitment",
-        params: [NC, TB],
-        publicInputs: [],
-        label: "commitment-o2",
-        r1cs: true,
-        optimization: "O2",
-      },
-      { cacheDir: defaultCacheDir() },
-    );
-    const info = (await snarkjs.r1cs.info(v.r1csPath!)) as { nConstraints: number };
+    const n = await constraintsOf("CellCommitment", [NC, TB], "commitment-o2");
     console.log(
-      `CellCommitment(${NC}, ${TB}): ${info.nConstraints} constraints, ${(info.nConstraints / NC).toFixed(1)} per cell slot, ${(info.nConstraints / 1024).toFixed(1)} per cycle at K = 1,024`,
+      `CellCommitment(${NC}, ${TB}): ${n} constraints, ${(n / NC).toFixed(1)} per cell slot, ${(n / 1024).toFixed(1)} per cycle at K = 1,024`,
     );
-    expect(info.nConstraints / 1024).toBeLessThan(8);
+    expect(n / 1024).toBeLessThan(8);
   }, 600_000);
 
   it("equals the delegator's commitment (the model's) on real chunks", async () => {
