@@ -1,0 +1,463 @@
+pragma circom 2.2.0;
+
+include "circomlib/circuits/bitify.circom";
+include "circomlib/circuits/comparators.circom";
+include "kinds.circom";
+
+// One step of the RV32IM machine for the versioned-cells chunk (issue 12; not wired into a
+// chunk yet: chunk.circom still uses step.circom). Same statement as step.circom, except
+// where memory's shape is checked. Memory and registers are not signals here: the step reads
+// and writes them through five access slots, FETCH, RS1, RS2, MEM and RD, each a read of
+// (cell, value, previous timestamp) followed by a write of (cell, new value, now), checked
+// together by the chunk's offline memory check. A slot the instruction does not need
+// accesses x0 and writes back 0.
+//
+// Cells: 0..31 are the registers (x0 always holds 0); 32 + w is the data word w (byte
+// address 4w); CODE + w (CODE = 2^23) is the code word w. Which cells exist is decided once
+// per job, not per step: the job's boundary proof produces the first version of exactly
+// the registers, the data words at or above RAM_START (0x1000) outside the code range, and
+// the code words inside it, each under its one cell. So the checks step.circom makes on every
+// step are the existence of a cell here:
+//   - fetch inside the code range: the fetch reads CODE + pc/4. From a code word, one
+//     transition reaches a pc in [-2^20, 2^32 + 2^20) (JAL, branches, JALR mod 2^32), 4-aligned
+//     (the targets' alignment is checked below), so CODE + pc/4 lies in [2^23 - 2^18, 2^31)
+//     and is a cell that exists exactly when pc is in the code range. (A misaligned pc would
+//     make pc/4 a field element far from every integer below 2^90.) The chunk packs cells
+//     in 32 bits, so none of these aliases another.
+//   - no store into the code, nothing below RAM_START: a data access (load, store, the byte
+//     of a read or write ecall) names 32 + w, or, for a load or a write ecall's byte, CODE + w
+//     when the prover says it reads code (isCodeLoad, part of the transcript element). A
+//     store or a read ecall cannot name a code cell, and 32 + w does not exist for a code
+//     word or below RAM_START: such an access has nothing to consume.
+//   - below MEMORY_SIZE stays here (the high address bits are zero), so w < 2^(LOGMEM-2).
+// This moves about 60 constraints per step (two fetch range checks, the store side check,
+// the RAM_START test) to one comparison per touched cell in the boundary proof.
+//
+// Inputs from the prover: the five values read (val) and the distances to the timestamps of
+// their previous writes (d: t_prev = t_now - 1 - d), the input byte of a read ecall
+// (inVal = byte + 256 * valid, valid = 0 at end of input) and isCodeLoad. Every other signal
+// is computed here and constrained; `<--` lines are only hints.
+template Step2(LOGMEM, TB) {
+    assert(LOGMEM >= 13 && LOGMEM <= 22);
+    assert(TB <= 16);              // the transcript element holds 170 + 5 TB bits
+    signal input t0;               // timestamp of slot 0 in this step (1 + 5k)
+    signal input pc;
+    signal input halted;
+    signal input exitIn;
+    signal input prevSysA;         // the previous step was SYSA
+    signal input prevIsRead;       // ... a read ecall
+    signal input prevGo;           // ... whose fd was valid and len > 0
+    signal input prevFdOk;         // ... whose fd was valid
+    signal input prevFd1;          // ... a write to fd 1 (public output)
+    signal input val[5];
+    signal input d[5];
+    signal input inVal;
+    signal input isCodeLoad;       // the MEM slot reads a code word (loads and writes only)
+
+    signal output nextPc;
+    signal output nextHalted;
+    signal output nextExit;
+    signal output cycInc;
+    signal output cell[5];
+    signal output newVal[5];
+    signal output e;               // this step's transcript element
+    signal output inEvent;
+    signal output outEvent;
+    signal output outByte;
+    signal output sysA;
+    signal output isRead;
+    signal output go;
+    signal output fdOk;
+    signal output fd1;
+
+    var TWO32 = 4294967296;
+    var CODE = 1 << 23;            // cell of the code word w: CODE + w
+
+    // ---- decode -----------------------------------------------------------------------
+    signal f[50];
+    var kind = kindOf(val[0], val[1], prevSysA);
+    var fsum = 0;
+    for (var k = 0; k < 50; k++) {
+        f[k] <-- k == kind ? 1 : 0;
+        f[k] * (f[k] - 1) === 0;
+        fsum += f[k];
+    }
+    fsum === 1;
+
+    component ib = Num2Bits(32);
+    ib.in <== val[0];
+    var instr = val[0];
+    var opcode = 0;
+    for (var i = 0; i < 7; i++) opcode += ib.out[i] * (1 << i);
+    var rdF = 0;
+    var f3 = 0;
+    var rs1F = 0;
+    var rs2F = 0;
+    var f7 = 0;
+    for (var i = 0; i < 5; i++) {
+        rdF += ib.out[7 + i] * (1 << i);
+        rs1F += ib.out[15 + i] * (1 << i);
+        rs2F += ib.out[20 + i] * (1 << i);
+    }
+    for (var i = 0; i < 3; i++) f3 += ib.out[12 + i] * (1 << i);
+    for (var i = 0; i < 7; i++) f7 += ib.out[25 + i] * (1 << i);
+
+    var opc[50] = OPC();
+    var tf3[50] = F3();
+    var tf7[50] = F7();
+    var expOpc = 0;
+    var hasF3 = 0;
+    var expF3 = 0;
+    var hasF7 = 0;
+    var expF7 = 0;
+    for (var k = 0; k < 50; k++) {
+        expOpc += f[k] * opc[k];
+        if (tf3[k] >= 0) { hasF3 += f[k]; expF3 += f[k] * tf3[k]; }
+        if (tf7[k] >= 0) { hasF7 += f[k]; expF7 += f[k] * tf7[k]; }
+    }
+    opcode === expOpc;
+    f3 * hasF3 === expF3;
+    f7 * hasF7 === expF7;
+    // ecall kinds: the whole word is 0x00000073; idle: the word is 0.
+    (instr - 0x73) * (f[47] + f[48] + f[49]) === 0;
+    instr * f[0] === 0;
+
+    // Immediates as unsigned 32-bit values (sign-extended), linear in the instruction bits.
+    var immI = ib.out[31] * (TWO32 - 2048);
+    for (var i = 0; i < 11; i++) immI += ib.out[20 + i] * (1 << i);
+    var immS = ib.out[31] * (TWO32 - 2048);
+    for (var i = 0; i < 5; i++) immS += ib.out[7 + i] * (1 << i);
+    for (var i = 5; i < 11; i++) immS += ib.out[20 + i] * (1 << i);
+    var immBs = ib.out[7] * 2048 - ib.out[31] * 4096;   // signed
+    for (var i = 1; i < 5; i++) immBs += ib.out[7 + i] * (1 << i);
+    for (var i = 5; i < 11; i++) immBs += ib.out[20 + i] * (1 << i);
+    var immU = 0;
+    for (var i = 12; i < 32; i++) immU += ib.out[i] * (1 << i);
+    var immJs = ib.out[20] * 2048 - ib.out[31] * 1048576; // signed
+    for (var i = 1; i < 11; i++) immJs += ib.out[20 + i] * (1 << i);
+    for (var i = 12; i < 20; i++) immJs += ib.out[i] * (1 << i);
+
+    // Kind groups (linear).
+    var branches = f[5] + f[6] + f[7] + f[8] + f[9] + f[10];
+    var loads = f[11] + f[12] + f[13] + f[14] + f[15];
+    var stores = f[16] + f[17] + f[18];
+    var aluImm = f[19] + f[20] + f[21] + f[22] + f[23] + f[24] + f[25] + f[26] + f[27];
+    var aluReg = 0;
+    for (var k = 28; k < 46; k++) aluReg += f[k];      // base R-type and M
+    var usesRs1 = f[4] + branches + loads + stores + aluImm + aluReg;
+    var usesRs2 = branches + stores + aluReg;
+    var hasRd = f[1] + f[2] + f[3] + f[4] + loads + aluImm + aluReg;
+    var isImm = aluImm + loads + f[4];
+    var isU = f[1] + f[2];
+    var addB = f[28] + f[19] + loads + f[4] + f[2];
+    var subB = f[29] + f[31] + f[20] + f[32] + f[21] + branches;
+    var divlike = f[42] + f[43] + f[44] + f[45];
+    var signedDiv = f[42] + f[44];
+    var active = 1 - f[0];
+
+    // ---- operands -----------------------------------------------------------------------
+    var a = val[1];
+    var rs2v = val[2];
+    var memOld = val[3];
+    var rdOld = val[4];
+    component ab = Num2Bits(32);
+    ab.in <== a;
+    signal pImmI <== isImm * immI;
+    signal pImmU <== isU * immU;
+    signal b <== rs2v + pImmI + pImmU;
+    // rs2 is read only by kinds that use it (and SYSA's len); otherwise its slot reads x0.
+    (1 - usesRs2 - f[48]) * rs2v === 0;
+    component bb = Num2Bits(32);
+    bb.in <== b;
+    component rdb = Num2Bits(32);
+    rdb.in <== rdOld;
+    var sa = ab.out[31];
+    var sb = bb.out[31];
+
+    // ---- division witness (q via the memory-word decomposition, r on its own) -------------
+    signal q;
+    signal r;
+    q <-- divlike == 0 ? 0 : divHint(a, b, signedDiv, 1);
+    r <-- divlike == 0 ? 0 : divHint(a, b, signedDiv, 0);
+    (1 - divlike) * q === 0;
+    (1 - divlike) * r === 0;
+    divlike * memOld === 0;
+    signal divQ <== divlike * q;
+    component wb = Num2Bits(32);   // the memory word, or q for division
+    wb.in <== memOld + divQ;
+    component rb = Num2Bits(32);
+    rb.in <== r;
+    var sq = wb.out[31];
+    var sr = rb.out[31];
+    signal sqs <== sq * signedDiv;
+    signal srs <== sr * signedDiv;
+    signal sas <== sa * signedDiv;
+    signal sbs <== sb * signedDiv;
+    var qS = q - TWO32 * sqs;
+    var rS = r - TWO32 * srs;
+    var aS = a - TWO32 * sas;
+    var bS = b - TWO32 * sbs;
+    signal tAbsB <== sbs * bS;
+    var absB = bS - 2 * tAbsB;
+    signal tAbsR <== srs * rS;
+    var absR = rS - 2 * tAbsR;
+
+    // ---- adder: sum = A + addend mod 2^32, carry -------------------------------------------
+    signal pAuipc <== f[2] * pc;
+    signal pDivA <== divlike * (absB - a);
+    signal pAddB <== addB * b;
+    signal pSubB <== subB * b;
+    signal pStoreS <== stores * immS;
+    signal pDivR <== divlike * absR;
+    var A = a + pAuipc + pDivA;
+    var addend = pAddB + subB * TWO32 - pSubB + pStoreS + divlike * (TWO32 - 1) - pDivR;
+    component sbits = Num2Bits(33);
+    sbits.in <== A + addend;
+    var sum = 0;
+    for (var i = 0; i < 32; i++) sum += sbits.out[i] * (1 << i);
+    var carry = sbits.out[32];
+
+    // ---- comparisons and branches ----------------------------------------------------------
+    var ltu = 1 - carry;
+    signal sasb <== sa * sb;
+    signal tLt <== (1 - sa - sb + 2 * sasb) * ltu;
+    var lt = sa - sasb + tLt;
+    component sumZero = IsZero();
+    sumZero.in <== sum;
+    var eq = sumZero.out;
+    signal tk1 <== (f[5] - f[6]) * eq;
+    signal tk2 <== (f[7] - f[8]) * lt;
+    signal tk3 <== (f[9] - f[10]) * ltu;
+    signal taken <== f[6] + tk1 + f[8] + tk2 + f[10] + tk3;
+
+    // ---- bitwise -------------------------------------------------------------------------------
+    signal andb[32];
+    var andv = 0;
+    for (var i = 0; i < 32; i++) {
+        andb[i] <== ab.out[i] * bb.out[i];
+        andv += andb[i] * (1 << i);
+    }
+    var xorv = a + b - 2 * andv;
+    var orv = a + b - andv;
+
+    // ---- multiplier: P = X * Y, 66-bit two's complement window -----------------------------
+    // shifts: SLL = low(a * 2^s), SRL = high(a * 2^(32-s)), SRA = SRL + sign fill.
+    signal pw[5];
+    signal pr[5];
+    pw[0] <== 1 + bb.out[0];
+    pr[0] <== 2 * (2 - bb.out[0]);
+    for (var i = 1; i < 5; i++) {
+        pw[i] <== pw[i - 1] * (1 + bb.out[i] * ((1 << (1 << i)) - 1));
+        pr[i] <== pr[i - 1] * (1 + (1 - bb.out[i]) * ((1 << (1 << i)) - 1));
+    }
+    var pow = pw[4];
+    var powR = pr[4];
+    var shL = f[30] + f[25];
+    var shR = f[34] + f[26] + f[35] + f[27];
+    var sra = f[35] + f[27];
+    signal saMul <== sa * (f[39] + f[40]);
+    signal pDivX <== divlike * (qS - a);
+    signal X <== a - TWO32 * saMul + pDivX;
+    signal sbMul <== sb * (f[39] + signedDiv);
+    signal pShL <== shL * (pow - b);
+    signal pShR <== shR * (powR - b);
+    signal Y <== b - TWO32 * sbMul + pShL + pShR;
+    signal P <== X * Y;
+    component pb = Num2Bits(66);
+    pb.in <== P + 36893488147419103232; // + 2^65
+    var lo = 0;
+    var hi = 0;
+    for (var i = 0; i < 32; i++) {
+        lo += pb.out[i] * (1 << i);
+        hi += pb.out[32 + i] * (1 << i);
+    }
+
+    // ---- division constraints ------------------------------------------------------------------
+    var low31 = 0;
+    for (var i = 0; i < 31; i++) low31 += ab.out[i];
+    component aLowZero = IsZero();
+    aLowZero.in <== low31;
+    var bOnes = 0;
+    for (var i = 0; i < 32; i++) bOnes += bb.out[i];
+    component bAllOnes = IsZero();
+    bAllOnes.in <== 32 - bOnes;
+    signal minA <== aLowZero.out * sa;
+    signal ovf0 <== minA * bAllOnes.out;
+    signal ovf <== ovf0 * signedDiv;
+    component bZero = IsZero();
+    bZero.in <== b;
+    var bz = bZero.out;
+    // a = q*b + r (signed or unsigned), with the overflow case -2^31 / -1 = -2^31.
+    divlike * (aS - P - rS + TWO32 * ovf) === 0;
+    signal divbz <== divlike * bz;
+    divbz * (q - (TWO32 - 1)) === 0;
+    (divlike - divbz) * (1 - carry) === 0;           // |r| < |b| when b != 0
+    signal rSign <== r * (sr - sa);
+    signedDiv * rSign === 0;                         // r = 0 or sign(r) = sign(a)
+
+    // ---- loads and stores ----------------------------------------------------------------------
+    var l0 = sbits.out[0];
+    var l1 = sbits.out[1];
+    signal L3 <== l0 * l1;
+    var L[4] = [1 - l0 - l1 + L3, l0 - L3, l1 - L3, L3];
+    var B[4];
+    for (var j = 0; j < 4; j++) {
+        B[j] = 0;
+        for (var i = 0; i < 8; i++) B[j] += wb.out[8 * j + i] * (1 << i);
+    }
+    signal selB[4];
+    signal selS[4];
+    var byteSel = 0;
+    var byteSgn = 0;
+    for (var j = 0; j < 4; j++) {
+        selB[j] <== L[j] * B[j];
+        selS[j] <== L[j] * wb.out[8 * j + 7];
+        byteSel += selB[j];
+        byteSgn += selS[j];
+    }
+    var H0 = B[0] + 256 * B[1];
+    var H1 = B[2] + 256 * B[3];
+    signal halfSel <== H0 + l1 * (H1 - H0);
+    signal halfSgn <== wb.out[15] + l1 * (wb.out[31] - wb.out[15]);
+    (f[12] + f[15] + f[17]) * l0 === 0;            // halfword alignment
+    (f[13] + f[18]) * (l0 + l1) === 0;             // word alignment
+    signal ld1 <== (f[11] + f[14]) * byteSel;
+    signal ld2 <== f[11] * byteSgn;
+    signal ld3 <== (f[12] + f[15]) * halfSel;
+    signal ld4 <== f[12] * halfSgn;
+    signal ld5 <== f[13] * memOld;
+    var loadVal = ld1 + ld2 * (TWO32 - 256) + ld3 + ld4 * (TWO32 - 65536) + ld5;
+
+    // ---- ecalls ----------------------------------------------------------------------------------
+    f[49] === prevSysA;                            // SYSB follows SYSA, always
+    f[47] * (a - 93) === 0;                        // exit
+    isRead <-- (f[48] == 1 && a == 63) ? 1 : 0;
+    isRead * (isRead - 1) === 0;
+    isRead * (1 - f[48]) === 0;
+    f[48] * (a - 64 + isRead) === 0;               // a7 is 63 (read) or 64 (write)
+    var wr = f[48] - isRead;
+    component fd0 = IsZero();
+    fd0.in <== rdOld;
+    signal fdm <== (rdOld - 1) * (rdOld - 2);
+    component fd12 = IsZero();
+    fd12.in <== fdm;
+    signal fo1 <== isRead * fd0.out;
+    signal fo2 <== wr * fd12.out;
+    fdOk <== fo1 + fo2;
+    signal fd1a <== fo2 * (2 - rdOld);
+    fd1 <== fd1a;
+    go <== fdOk * (1 - bz);                        // a2 = len is b in SYSA
+    sysA <== f[48];
+
+    inEvent <== prevIsRead * prevGo;
+    component inb = Num2Bits(9);
+    inb.in <== inVal;
+    (1 - inEvent) * inVal === 0;
+    var inByte = 0;
+    for (var i = 0; i < 8; i++) inByte += inb.out[i] * (1 << i);
+    signal nRead <== inEvent * inb.out[8];
+    var wrGo = prevGo - inEvent;
+    var n = nRead + wrGo;                          // bytes moved by this SYSB (0 or 1)
+    outEvent <== prevFd1 * prevGo;
+    outByte <== outEvent * byteSel;
+    signal pRet <== prevFdOk * n;
+    var ret = f[49] * (TWO32 - 1) + pRet - prevFdOk * (TWO32 - 1);
+
+    // ---- data address checks -----------------------------------------------------------------
+    var memAct = loads + stores + n;
+    var highBits = 0;
+    for (var i = LOGMEM; i < 32; i++) highBits += sbits.out[i];
+    memAct * highBits === 0;                       // below MEMORY_SIZE
+    // RAM_START, the code range and the fetch range are not checked here: they are which
+    // cells exist (see the header). A code word is read under its code cell: only by a load
+    // or by a write ecall's byte, never by a store or a read ecall's byte.
+    isCodeLoad * (isCodeLoad - 1) === 0;
+    isCodeLoad * (1 - loads - wrGo) === 0;
+
+    // ---- fetch: the code cell at pc -----------------------------------------------------------
+    var inv4 = 1 / 4;
+    signal ap <== active * pc;
+
+    // ---- result and next pc ------------------------------------------------------------------
+    signal r1 <== (f[28] + f[19] + f[29] + f[2]) * sum;
+    signal r2 <== f[1] * immU;
+    signal r3 <== (f[3] + f[4]) * (pc + 4);
+    signal r4 <== (f[31] + f[20]) * lt;
+    signal r5 <== (f[32] + f[21]) * ltu;
+    signal r6 <== (f[37] + f[24]) * andv;
+    signal r7 <== (f[36] + f[23]) * orv;
+    signal r8 <== (f[33] + f[22]) * xorv;
+    signal r9 <== (f[30] + f[25] + f[38]) * lo;
+    signal r10 <== (f[34] + f[26] + f[35] + f[27] + f[39] + f[40] + f[41]) * hi;
+    signal sraS <== sra * sa;
+    signal r11 <== sraS * (TWO32 - powR);
+    signal r12 <== (f[42] + f[43]) * q;
+    signal r13 <== (f[44] + f[45]) * r;
+    var res = r1 + r2 + r3 + r4 + r5 + r6 + r7 + r8 + r9 + r10 + r11 + r12 + r13 + loadVal + ret;
+
+    component rdZero = IsZero();
+    rdZero.in <== rdF;
+    signal hasRdNZ <== hasRd * (1 - rdZero.out);
+    signal rdW <== (hasRdNZ + f[49]) * (res - rdOld);
+    var rdNew = rdOld + rdW;
+
+    // store data
+    var b0 = 0;
+    var bh = 0;
+    for (var i = 0; i < 8; i++) b0 += bb.out[i] * (1 << i);
+    for (var i = 0; i < 16; i++) bh += bb.out[i] * (1 << i);
+    signal src1 <== f[16] * b0;
+    signal src2 <== nRead * inByte;
+    var shift8 = L[0] + 256 * L[1] + 65536 * L[2] + 16777216 * L[3];
+    signal delta8 <== (src1 + src2 - byteSel) * shift8;
+    signal m1 <== (f[16] + nRead) * delta8;
+    signal delta16 <== (bh - halfSel) * (1 + 65535 * l1);
+    signal m2 <== f[17] * delta16;
+    signal m3 <== f[18] * (b - memOld);
+    var memNew = memOld + m1 + m2 + m3;
+
+    // next pc: +4, JAL, taken branches, JALR (bit 0 cleared); idle, exit and SYSA stay.
+    ib.out[21] * f[3] === 0;                       // JAL target aligned
+    taken * ib.out[8] === 0;                       // taken branch target aligned
+    f[4] * sbits.out[1] === 0;                     // JALR target aligned
+    signal j1 <== f[3] * (immJs - 4);
+    signal j2 <== taken * (immBs - 4);
+    signal j3 <== f[4] * (sum - sbits.out[0] - pc - 4);
+    nextPc <== pc + 4 * (active - f[47] - f[48]) + j1 + j2 + j3;
+
+    halted * active === 0;                         // after the exit only idle steps
+    nextHalted <== halted + f[47];
+    signal ex <== f[47] * (rdOld - exitIn);
+    nextExit <== exitIn + ex;
+    cycInc <== active - f[48];
+
+    // ---- access slots ------------------------------------------------------------------------
+    cell[0] <== active * CODE + ap * inv4;
+    signal c1 <== usesRs1 * rs1F;
+    cell[1] <== c1 + 17 * (f[47] + f[48]) + 11 * f[49];
+    signal c2 <== usesRs2 * rs2F;
+    cell[2] <== c2 + 12 * f[48];
+    var wordAddr = 0;
+    for (var i = 2; i < LOGMEM; i++) wordAddr += sbits.out[i] * (1 << (i - 2));
+    signal c3 <== memAct * (32 + wordAddr);
+    cell[3] <== c3 + (CODE - 32) * isCodeLoad;
+    signal c4 <== hasRd * rdF;
+    cell[4] <== c4 + 10 * (f[47] + f[48] + f[49]);
+    newVal[0] <== val[0];
+    newVal[1] <== val[1];
+    newVal[2] <== val[2];
+    newVal[3] <== memNew;
+    newVal[4] <== rdNew;
+
+    // distances to the previous writes, and this step's transcript element
+    component db[5];
+    var dpack = 0;
+    for (var s = 0; s < 5; s++) {
+        db[s] = Num2Bits(TB);
+        db[s].in <== d[s];
+        dpack += d[s] * (1 << (TB * s));
+    }
+    e <== val[0] + val[1] * (1 << 32) + val[2] * (1 << 64) + val[3] * (1 << 96)
+        + val[4] * (1 << 128) + dpack * (1 << 160) + inVal * (1 << (160 + 5 * TB))
+        + isCodeLoad * (1 << (169 + 5 * TB));
+}
