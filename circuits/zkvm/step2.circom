@@ -3,6 +3,7 @@ pragma circom 2.2.0;
 include "circomlib/circuits/bitify.circom";
 include "circomlib/circuits/comparators.circom";
 include "kinds.circom";
+include "nibbles.circom";
 
 // One step of the RV32IM machine for the versioned-cells chunk (issue 12; not wired into a
 // chunk yet: chunk.circom still uses step.circom). Same statement as step.circom, except
@@ -38,7 +39,7 @@ include "kinds.circom";
 // (inVal = byte + 256 * valid, valid = 0 at end of input) and isCodeLoad. Every other signal
 // is computed here and constrained; `<--` lines are only hints.
 template Step2(LOGMEM, TB) {
-    assert(LOGMEM >= 13 && LOGMEM <= 22);
+    assert(LOGMEM == 16 || LOGMEM == 20);   // whole nibbles of the address; cells below 2^23
     assert(TB <= 16);              // the transcript element holds 170 + 5 TB bits
     signal input t0;               // timestamp of slot 0 in this step (1 + 5k)
     signal input pc;
@@ -53,6 +54,7 @@ template Step2(LOGMEM, TB) {
     signal input d[5];
     signal input inVal;
     signal input isCodeLoad;       // the MEM slot reads a code word (loads and writes only)
+    signal input theta[3];         // the chunk's lookup challenge: theta, theta^2, theta^3
 
     signal output nextPc;
     signal output nextHalted;
@@ -60,7 +62,8 @@ template Step2(LOGMEM, TB) {
     signal output cycInc;
     signal output cell[5];
     signal output newVal[5];
-    signal output e;               // this step's transcript element
+    signal output adv[NADV()];     // this step's advice, packed for the chunk's transcript
+    signal output key[NKEYS(TB)];  // this step's lookups into the nibble table (nibbles.circom)
     signal output inEvent;
     signal output outEvent;
     signal output outByte;
@@ -72,6 +75,22 @@ template Step2(LOGMEM, TB) {
 
     var TWO32 = 4294967296;
     var CODE = 1 << 23;            // cell of the code word w: CODE + w
+    var inv4 = 1 / 4;
+
+    // ---- nibbles (advice; the chunk's lookups prove each one below 16) ---------------------
+    // Every 32-bit quantity the step needs in range or in parts is given as 8 nibbles, the
+    // 66-bit product window as 16 nibbles and 2 bits, the input byte as 2 nibbles, each
+    // distance as ND nibbles and NR bits. nib[] holds them at the offsets of nibbles.circom.
+    var ND = TB \ 4;
+    var NR = TB % 4;
+    signal nib[NNIB(TB)];
+    signal fb[3 * NFEAT()];        // bits 0, 1 and 3 of the nibbles FEAT() lists (bit 2 follows)
+    signal andn[8];                // nibble k of a AND b
+    signal carry;                  // bit 32 of the adder's sum
+    signal ptop[2];                // bits 64, 65 of the multiplier's window
+    signal valid;                  // the input byte is a byte of input (not the end)
+    signal dtop[5 * NR + 1];       // the distances' bits above their nibbles (+1: never empty)
+    var feat[NFEAT()] = FEAT();
 
     // ---- decode -----------------------------------------------------------------------
     signal f[50];
@@ -84,23 +103,64 @@ template Step2(LOGMEM, TB) {
     }
     fsum === 1;
 
-    component ib = Num2Bits(32);
-    ib.in <== val[0];
-    var instr = val[0];
-    var opcode = 0;
-    for (var i = 0; i < 7; i++) opcode += ib.out[i] * (1 << i);
-    var rdF = 0;
-    var f3 = 0;
-    var rs1F = 0;
-    var rs2F = 0;
-    var f7 = 0;
-    for (var i = 0; i < 5; i++) {
-        rdF += ib.out[7 + i] * (1 << i);
-        rs1F += ib.out[15 + i] * (1 << i);
-        rs2F += ib.out[20 + i] * (1 << i);
+    var NI = 0;                    // offsets of the quantities in nib[]
+    var NA = 8;
+    var NBo = 16;
+    var NRD = 24;
+    var NW = 32;
+    var NRm = 40;
+    var NS = 48;
+    var NP = 56;
+    var NIN = 72;
+    var NDs = 74;
+    // The quantities' nibbles, as hints where each is known; then the feature bits.
+    for (var k = 0; k < 8; k++) {
+        nib[NI + k] <-- (val[0] >> (4 * k)) & 15;
     }
-    for (var i = 0; i < 3; i++) f3 += ib.out[12 + i] * (1 << i);
-    for (var i = 0; i < 7; i++) f7 += ib.out[25 + i] * (1 << i);
+    for (var k = 0; k < 8; k++) {
+        nib[NA + k] <-- (val[1] >> (4 * k)) & 15;
+    }
+    for (var k = 0; k < 8; k++) {
+        nib[NRD + k] <-- (val[4] >> (4 * k)) & 15;
+    }
+    nib[NIN] <-- inVal & 15;
+    nib[NIN + 1] <-- (inVal >> 4) & 15;
+    valid <-- (inVal >> 8) & 1;
+    for (var s = 0; s < 5; s++) {
+        for (var k = 0; k < ND; k++) {
+            nib[NDs + ND * s + k] <-- (d[s] >> (4 * k)) & 15;
+        }
+        for (var j = 0; j < NR; j++) {
+            dtop[NR * s + j] <-- (d[s] >> (4 * ND + j)) & 1;
+        }
+    }
+    dtop[5 * NR] <-- 0;
+    dtop[5 * NR] === 0;
+    // bit c of the feature nibble FEAT()[j] (bit 2 is what the other three leave)
+    var FB[NFEAT()][4];
+    for (var j = 0; j < 7; j++) {
+        fb[3 * j] <-- nib[feat[j]] & 1;
+        fb[3 * j + 1] <-- (nib[feat[j]] >> 1) & 1;
+        fb[3 * j + 2] <-- (nib[feat[j]] >> 3) & 1;
+        FB[j][0] = fb[3 * j];
+        FB[j][1] = fb[3 * j + 1];
+        FB[j][3] = fb[3 * j + 2];
+        FB[j][2] = (nib[feat[j]] - fb[3 * j] - 2 * fb[3 * j + 1] - 8 * fb[3 * j + 2]) * inv4;
+        for (var c = 0; c < 4; c++) FB[j][c] * (FB[j][c] - 1) === 0;
+    }
+
+    // the instruction: nibbles 1, 2, 3, 5, 6, 7 have their bits (features 0..5)
+    var instr = val[0];
+    var in0 = 0;
+    for (var k = 0; k < 8; k++) in0 += nib[NI + k] * (1 << (4 * k));
+    instr === in0;
+    var i31 = FB[5][3];
+    var opcode = nib[NI] + 16 * (nib[NI + 1] - 8 * FB[0][3]);
+    var rdF = FB[0][3] + 2 * nib[NI + 2];
+    var f3 = nib[NI + 3] - 8 * FB[2][3];
+    var rs1F = FB[2][3] + 2 * nib[NI + 4];
+    var rs2F = nib[NI + 5] + 16 * FB[4][0];
+    var f7 = (nib[NI + 6] - FB[4][0]) / 2 + 8 * nib[NI + 7];
 
     var opc[50] = OPC();
     var tf3[50] = F3();
@@ -122,20 +182,17 @@ template Step2(LOGMEM, TB) {
     (instr - 0x73) * (f[47] + f[48] + f[49]) === 0;
     instr * f[0] === 0;
 
-    // Immediates as unsigned 32-bit values (sign-extended), linear in the instruction bits.
-    var immI = ib.out[31] * (TWO32 - 2048);
-    for (var i = 0; i < 11; i++) immI += ib.out[20 + i] * (1 << i);
-    var immS = ib.out[31] * (TWO32 - 2048);
-    for (var i = 0; i < 5; i++) immS += ib.out[7 + i] * (1 << i);
-    for (var i = 5; i < 11; i++) immS += ib.out[20 + i] * (1 << i);
-    var immBs = ib.out[7] * 2048 - ib.out[31] * 4096;   // signed
-    for (var i = 1; i < 5; i++) immBs += ib.out[7 + i] * (1 << i);
-    for (var i = 5; i < 11; i++) immBs += ib.out[20 + i] * (1 << i);
-    var immU = 0;
-    for (var i = 12; i < 32; i++) immU += ib.out[i] * (1 << i);
-    var immJs = ib.out[20] * 2048 - ib.out[31] * 1048576; // signed
-    for (var i = 1; i < 11; i++) immJs += ib.out[20 + i] * (1 << i);
-    for (var i = 12; i < 20; i++) immJs += ib.out[i] * (1 << i);
+    // Immediates as unsigned 32-bit values (sign-extended), linear in the instruction's
+    // nibbles and bits: bits 20..30 are nibbles 5, 6 and 7 without bit 31; bits 25..30 are
+    // nibble 6 without bit 24 and nibble 7 without bit 31; bits 21..23 nibble 5 without bit 20.
+    var hi25 = 16 * (nib[NI + 6] - FB[4][0]) + 256 * (nib[NI + 7] - 8 * i31); // bits 25..30 at 5..10
+    var immI = i31 * (TWO32 - 2048) + nib[NI + 5] + 16 * nib[NI + 6] + 256 * (nib[NI + 7] - 8 * i31);
+    var immS = i31 * (TWO32 - 2048) + FB[0][3] + 2 * nib[NI + 2] + hi25;
+    var immBs = FB[0][3] * 2048 - i31 * 4096 + 2 * nib[NI + 2] + hi25;          // signed
+    var immU = instr - nib[NI] - 16 * nib[NI + 1] - 256 * nib[NI + 2];
+    var immJs = FB[3][0] * 2048 - i31 * 1048576 + (nib[NI + 5] - FB[3][0])
+        + 16 * nib[NI + 6] + 256 * (nib[NI + 7] - 8 * i31)
+        + 4096 * nib[NI + 3] + 65536 * nib[NI + 4];                              // signed
 
     // Kind groups (linear).
     var branches = f[5] + f[6] + f[7] + f[8] + f[9] + f[10];
@@ -160,19 +217,35 @@ template Step2(LOGMEM, TB) {
     var rs2v = val[2];
     var memOld = val[3];
     var rdOld = val[4];
-    component ab = Num2Bits(32);
-    ab.in <== a;
+    var a0 = 0;
+    for (var k = 0; k < 8; k++) a0 += nib[NA + k] * (1 << (4 * k));
+    a === a0;
     signal pImmI <== isImm * immI;
     signal pImmU <== isU * immU;
     signal b <== rs2v + pImmI + pImmU;
     // rs2 is read only by kinds that use it (and SYSA's len); otherwise its slot reads x0.
     (1 - usesRs2 - f[48]) * rs2v === 0;
-    component bb = Num2Bits(32);
-    bb.in <== b;
-    component rdb = Num2Bits(32);
-    rdb.in <== rdOld;
-    var sa = ab.out[31];
-    var sb = bb.out[31];
+    for (var k = 0; k < 8; k++) {
+        nib[NBo + k] <-- (b >> (4 * k)) & 15;
+    }
+    for (var j = 7; j < 10; j++) {
+        fb[3 * j] <-- nib[feat[j]] & 1;
+        fb[3 * j + 1] <-- (nib[feat[j]] >> 1) & 1;
+        fb[3 * j + 2] <-- (nib[feat[j]] >> 3) & 1;
+        FB[j][0] = fb[3 * j];
+        FB[j][1] = fb[3 * j + 1];
+        FB[j][3] = fb[3 * j + 2];
+        FB[j][2] = (nib[feat[j]] - fb[3 * j] - 2 * fb[3 * j + 1] - 8 * fb[3 * j + 2]) * inv4;
+        for (var c = 0; c < 4; c++) FB[j][c] * (FB[j][c] - 1) === 0;
+    }
+    var b1 = 0;
+    for (var k = 0; k < 8; k++) b1 += nib[NBo + k] * (1 << (4 * k));
+    b === b1;
+    var rd1 = 0;
+    for (var k = 0; k < 8; k++) rd1 += nib[NRD + k] * (1 << (4 * k));
+    rdOld === rd1;
+    var sa = FB[6][3];
+    var sb = FB[9][3];
 
     // ---- division witness (q via the memory-word decomposition, r on its own) -------------
     signal q;
@@ -183,12 +256,33 @@ template Step2(LOGMEM, TB) {
     (1 - divlike) * r === 0;
     divlike * memOld === 0;
     signal divQ <== divlike * q;
-    component wb = Num2Bits(32);   // the memory word, or q for division
-    wb.in <== memOld + divQ;
-    component rb = Num2Bits(32);
-    rb.in <== r;
-    var sq = wb.out[31];
-    var sr = rb.out[31];
+    // the memory word, or q for division: bytes B[j] = nibbles 2j, 2j+1, each byte's top bit
+    for (var k = 0; k < 8; k++) {
+        nib[NW + k] <-- ((memOld + divQ) >> (4 * k)) & 15;
+    }
+    for (var k = 0; k < 8; k++) {
+        nib[NRm + k] <-- (r >> (4 * k)) & 15;
+    }
+    for (var j = 10; j < 15; j++) {
+        fb[3 * j] <-- nib[feat[j]] & 1;
+        fb[3 * j + 1] <-- (nib[feat[j]] >> 1) & 1;
+        fb[3 * j + 2] <-- (nib[feat[j]] >> 3) & 1;
+        FB[j][0] = fb[3 * j];
+        FB[j][1] = fb[3 * j + 1];
+        FB[j][3] = fb[3 * j + 2];
+        FB[j][2] = (nib[feat[j]] - fb[3 * j] - 2 * fb[3 * j + 1] - 8 * fb[3 * j + 2]) * inv4;
+        for (var c = 0; c < 4; c++) FB[j][c] * (FB[j][c] - 1) === 0;
+    }
+    var w1 = 0;
+    var r1v = 0;
+    for (var k = 0; k < 8; k++) {
+        w1 += nib[NW + k] * (1 << (4 * k));
+        r1v += nib[NRm + k] * (1 << (4 * k));
+    }
+    memOld + divQ === w1;
+    r === r1v;
+    var sq = FB[13][3];
+    var sr = FB[14][3];
     signal sqs <== sq * signedDiv;
     signal srs <== sr * signedDiv;
     signal sas <== sa * signedDiv;
@@ -211,11 +305,24 @@ template Step2(LOGMEM, TB) {
     signal pDivR <== divlike * absR;
     var A = a + pAuipc + pDivA;
     var addend = pAddB + subB * TWO32 - pSubB + pStoreS + divlike * (TWO32 - 1) - pDivR;
-    component sbits = Num2Bits(33);
-    sbits.in <== A + addend;
+    for (var k = 0; k < 8; k++) {
+        nib[NS + k] <-- ((A + addend) >> (4 * k)) & 15;
+    }
+    carry <-- ((A + addend) >> 32) & 1;
+    carry * (carry - 1) === 0;
+    for (var j = 15; j < 16; j++) {
+        fb[3 * j] <-- nib[feat[j]] & 1;
+        fb[3 * j + 1] <-- (nib[feat[j]] >> 1) & 1;
+        fb[3 * j + 2] <-- (nib[feat[j]] >> 3) & 1;
+        FB[j][0] = fb[3 * j];
+        FB[j][1] = fb[3 * j + 1];
+        FB[j][3] = fb[3 * j + 2];
+        FB[j][2] = (nib[feat[j]] - fb[3 * j] - 2 * fb[3 * j + 1] - 8 * fb[3 * j + 2]) * inv4;
+        for (var c = 0; c < 4; c++) FB[j][c] * (FB[j][c] - 1) === 0;
+    }
     var sum = 0;
-    for (var i = 0; i < 32; i++) sum += sbits.out[i] * (1 << i);
-    var carry = sbits.out[32];
+    for (var k = 0; k < 8; k++) sum += nib[NS + k] * (1 << (4 * k));
+    A + addend === sum + TWO32 * carry;
 
     // ---- comparisons and branches ----------------------------------------------------------
     var ltu = 1 - carry;
@@ -231,11 +338,11 @@ template Step2(LOGMEM, TB) {
     signal taken <== f[6] + tk1 + f[8] + tk2 + f[10] + tk3;
 
     // ---- bitwise -------------------------------------------------------------------------------
-    signal andb[32];
+    // a AND b, nibble by nibble: the chunk's AND lookups hold (a_k, b_k, andn_k)
     var andv = 0;
-    for (var i = 0; i < 32; i++) {
-        andb[i] <== ab.out[i] * bb.out[i];
-        andv += andb[i] * (1 << i);
+    for (var k = 0; k < 8; k++) {
+        andn[k] <-- nib[NA + k] & nib[NBo + k];
+        andv += andn[k] * (1 << (4 * k));
     }
     var xorv = a + b - 2 * andv;
     var orv = a + b - andv;
@@ -244,11 +351,12 @@ template Step2(LOGMEM, TB) {
     // shifts: SLL = low(a * 2^s), SRL = high(a * 2^(32-s)), SRA = SRL + sign fill.
     signal pw[5];
     signal pr[5];
-    pw[0] <== 1 + bb.out[0];
-    pr[0] <== 2 * (2 - bb.out[0]);
+    var sbit[5] = [FB[7][0], FB[7][1], FB[7][2], FB[7][3], FB[8][0]];  // b's bits 0..4
+    pw[0] <== 1 + sbit[0];
+    pr[0] <== 2 * (2 - sbit[0]);
     for (var i = 1; i < 5; i++) {
-        pw[i] <== pw[i - 1] * (1 + bb.out[i] * ((1 << (1 << i)) - 1));
-        pr[i] <== pr[i - 1] * (1 + (1 - bb.out[i]) * ((1 << (1 << i)) - 1));
+        pw[i] <== pw[i - 1] * (1 + sbit[i] * ((1 << (1 << i)) - 1));
+        pr[i] <== pr[i - 1] * (1 + (1 - sbit[i]) * ((1 << (1 << i)) - 1));
     }
     var pow = pw[4];
     var powR = pr[4];
@@ -263,24 +371,29 @@ template Step2(LOGMEM, TB) {
     signal pShR <== shR * (powR - b);
     signal Y <== b - TWO32 * sbMul + pShL + pShR;
     signal P <== X * Y;
-    component pb = Num2Bits(66);
-    pb.in <== P + 36893488147419103232; // + 2^65
+    var P65 = P + 36893488147419103232; // + 2^65
+    for (var k = 0; k < 16; k++) {
+        nib[NP + k] <-- (P65 >> (4 * k)) & 15;
+    }
+    ptop[0] <-- (P65 >> 64) & 1;
+    ptop[1] <-- (P65 >> 65) & 1;
+    ptop[0] * (ptop[0] - 1) === 0;
+    ptop[1] * (ptop[1] - 1) === 0;
     var lo = 0;
     var hi = 0;
-    for (var i = 0; i < 32; i++) {
-        lo += pb.out[i] * (1 << i);
-        hi += pb.out[32 + i] * (1 << i);
+    for (var k = 0; k < 8; k++) {
+        lo += nib[NP + k] * (1 << (4 * k));
+        hi += nib[NP + 8 + k] * (1 << (4 * k));
     }
+    P65 === lo + TWO32 * hi + 18446744073709551616 * (ptop[0] + 2 * ptop[1]);
 
     // ---- division constraints ------------------------------------------------------------------
-    var low31 = 0;
-    for (var i = 0; i < 31; i++) low31 += ab.out[i];
+    var low31 = nib[NA + 7] - 8 * sa;               // a's nibbles without bit 31: all 0?
+    for (var k = 0; k < 7; k++) low31 += nib[NA + k];
     component aLowZero = IsZero();
     aLowZero.in <== low31;
-    var bOnes = 0;
-    for (var i = 0; i < 32; i++) bOnes += bb.out[i];
     component bAllOnes = IsZero();
-    bAllOnes.in <== 32 - bOnes;
+    bAllOnes.in <== b - (TWO32 - 1);
     signal minA <== aLowZero.out * sa;
     signal ovf0 <== minA * bAllOnes.out;
     signal ovf <== ovf0 * signedDiv;
@@ -296,14 +409,14 @@ template Step2(LOGMEM, TB) {
     signedDiv * rSign === 0;                         // r = 0 or sign(r) = sign(a)
 
     // ---- loads and stores ----------------------------------------------------------------------
-    var l0 = sbits.out[0];
-    var l1 = sbits.out[1];
+    var l0 = FB[15][0];
+    var l1 = FB[15][1];
     signal L3 <== l0 * l1;
     var L[4] = [1 - l0 - l1 + L3, l0 - L3, l1 - L3, L3];
     var B[4];
     for (var j = 0; j < 4; j++) {
         B[j] = 0;
-        for (var i = 0; i < 8; i++) B[j] += wb.out[8 * j + i] * (1 << i);
+        B[j] = nib[NW + 2 * j] + 16 * nib[NW + 2 * j + 1];
     }
     signal selB[4];
     signal selS[4];
@@ -311,14 +424,14 @@ template Step2(LOGMEM, TB) {
     var byteSgn = 0;
     for (var j = 0; j < 4; j++) {
         selB[j] <== L[j] * B[j];
-        selS[j] <== L[j] * wb.out[8 * j + 7];
+        selS[j] <== L[j] * FB[10 + j][3];
         byteSel += selB[j];
         byteSgn += selS[j];
     }
     var H0 = B[0] + 256 * B[1];
     var H1 = B[2] + 256 * B[3];
     signal halfSel <== H0 + l1 * (H1 - H0);
-    signal halfSgn <== wb.out[15] + l1 * (wb.out[31] - wb.out[15]);
+    signal halfSgn <== FB[11][3] + l1 * (FB[13][3] - FB[11][3]);
     (f[12] + f[15] + f[17]) * l0 === 0;            // halfword alignment
     (f[13] + f[18]) * (l0 + l1) === 0;             // word alignment
     signal ld1 <== (f[11] + f[14]) * byteSel;
@@ -350,12 +463,11 @@ template Step2(LOGMEM, TB) {
     sysA <== f[48];
 
     inEvent <== prevIsRead * prevGo;
-    component inb = Num2Bits(9);
-    inb.in <== inVal;
+    valid * (valid - 1) === 0;
+    var inByte = nib[NIN] + 16 * nib[NIN + 1];
+    inVal === inByte + 256 * valid;
     (1 - inEvent) * inVal === 0;
-    var inByte = 0;
-    for (var i = 0; i < 8; i++) inByte += inb.out[i] * (1 << i);
-    signal nRead <== inEvent * inb.out[8];
+    signal nRead <== inEvent * valid;
     var wrGo = prevGo - inEvent;
     var n = nRead + wrGo;                          // bytes moved by this SYSB (0 or 1)
     outEvent <== prevFd1 * prevGo;
@@ -366,7 +478,7 @@ template Step2(LOGMEM, TB) {
     // ---- data address checks -----------------------------------------------------------------
     var memAct = loads + stores + n;
     var highBits = 0;
-    for (var i = LOGMEM; i < 32; i++) highBits += sbits.out[i];
+    for (var k = LOGMEM \ 4; k < 8; k++) highBits += nib[NS + k];
     memAct * highBits === 0;                       // below MEMORY_SIZE
     // RAM_START, the code range and the fetch range are not checked here: they are which
     // cells exist (see the header). A code word is read under its code cell: only by a load
@@ -375,7 +487,6 @@ template Step2(LOGMEM, TB) {
     isCodeLoad * (1 - loads - wrGo) === 0;
 
     // ---- fetch: the code cell at pc -----------------------------------------------------------
-    var inv4 = 1 / 4;
     signal ap <== active * pc;
 
     // ---- result and next pc ------------------------------------------------------------------
@@ -404,8 +515,8 @@ template Step2(LOGMEM, TB) {
     // store data
     var b0 = 0;
     var bh = 0;
-    for (var i = 0; i < 8; i++) b0 += bb.out[i] * (1 << i);
-    for (var i = 0; i < 16; i++) bh += bb.out[i] * (1 << i);
+    b0 = nib[NBo] + 16 * nib[NBo + 1];
+    bh = b0 + 256 * nib[NBo + 2] + 4096 * nib[NBo + 3];
     signal src1 <== f[16] * b0;
     signal src2 <== nRead * inByte;
     var shift8 = L[0] + 256 * L[1] + 65536 * L[2] + 16777216 * L[3];
@@ -417,12 +528,12 @@ template Step2(LOGMEM, TB) {
     var memNew = memOld + m1 + m2 + m3;
 
     // next pc: +4, JAL, taken branches, JALR (bit 0 cleared); idle, exit and SYSA stay.
-    ib.out[21] * f[3] === 0;                       // JAL target aligned
-    taken * ib.out[8] === 0;                       // taken branch target aligned
-    f[4] * sbits.out[1] === 0;                     // JALR target aligned
+    FB[3][1] * f[3] === 0;                         // JAL target aligned (instruction bit 21)
+    taken * FB[1][0] === 0;                        // taken branch target aligned (bit 8)
+    f[4] * l1 === 0;                               // JALR target aligned
     signal j1 <== f[3] * (immJs - 4);
     signal j2 <== taken * (immBs - 4);
-    signal j3 <== f[4] * (sum - sbits.out[0] - pc - 4);
+    signal j3 <== f[4] * (sum - l0 - pc - 4);
     nextPc <== pc + 4 * (active - f[47] - f[48]) + j1 + j2 + j3;
 
     halted * active === 0;                         // after the exit only idle steps
@@ -437,8 +548,9 @@ template Step2(LOGMEM, TB) {
     cell[1] <== c1 + 17 * (f[47] + f[48]) + 11 * f[49];
     signal c2 <== usesRs2 * rs2F;
     cell[2] <== c2 + 12 * f[48];
-    var wordAddr = 0;
-    for (var i = 2; i < LOGMEM; i++) wordAddr += sbits.out[i] * (1 << (i - 2));
+    var wordAddr = -l0 - 2 * l1;
+    for (var k = 0; k < LOGMEM \ 4; k++) wordAddr += nib[NS + k] * (1 << (4 * k));
+    wordAddr = wordAddr * inv4;
     signal c3 <== memAct * (32 + wordAddr);
     cell[3] <== c3 + (CODE - 32) * isCodeLoad;
     signal c4 <== hasRd * rdF;
@@ -449,15 +561,66 @@ template Step2(LOGMEM, TB) {
     newVal[3] <== memNew;
     newVal[4] <== rdNew;
 
-    // distances to the previous writes, and this step's transcript element
-    component db[5];
-    var dpack = 0;
+    // ---- distances to the previous writes: nibbles and top bits ----------------------------
     for (var s = 0; s < 5; s++) {
-        db[s] = Num2Bits(TB);
-        db[s].in <== d[s];
-        dpack += d[s] * (1 << (TB * s));
+        var dv = 0;
+        for (var k = 0; k < ND; k++) dv += nib[NDs + ND * s + k] * (1 << (4 * k));
+        for (var j = 0; j < NR; j++) {
+            dtop[NR * s + j] * (dtop[NR * s + j] - 1) === 0;
+            dv += dtop[NR * s + j] * (1 << (4 * ND + j));
+        }
+        d[s] === dv;
     }
-    e <== val[0] + val[1] * (1 << 32) + val[2] * (1 << 64) + val[3] * (1 << 96)
-        + val[4] * (1 << 128) + dpack * (1 << 160) + inVal * (1 << (160 + 5 * TB))
-        + isCodeLoad * (1 << (169 + 5 * TB));
+
+    // ---- lookups -----------------------------------------------------------------------------
+    // AND tuples (a_k, b_k, andn_k) compressed at theta; every other plain nibble alone.
+    var kk = 0;
+    signal tY[8];
+    signal tZ[8];
+    for (var k = 0; k < 8; k++) {
+        tY[k] <== theta[0] * nib[NBo + k];
+        tZ[k] <== theta[1] * andn[k];
+        key[kk] <== nib[NA + k] + tY[k] + tZ[k] + theta[2];
+        kk++;
+    }
+    var plain[128] = PLAIN(TB);
+    for (var i = 0; i < NPLAIN(TB); i++) {
+        key[kk] <== nib[plain[i]];
+        kk++;
+    }
+    assert(kk == NKEYS(TB));
+
+    // ---- the advice, packed for the transcript (every value the prover chose) -----------------
+    // The nibbles fix val, d, inVal, q and r through the equalities above; with the bits,
+    // the AND nibbles and isCodeLoad, every key and every memory element of the step follows.
+    var acc[NADV()];
+    for (var j = 0; j < NADV(); j++) acc[j] = 0;
+    var at = 0;
+    var pos = 0;
+    for (var k = 0; k < NNIB(TB); k++) {
+        if (pos + 4 > 252) { at++; pos = 0; }
+        acc[at] += nib[k] * (1 << pos);
+        pos += 4;
+    }
+    for (var k = 0; k < 8; k++) {
+        if (pos + 4 > 252) { at++; pos = 0; }
+        acc[at] += andn[k] * (1 << pos);
+        pos += 4;
+    }
+    var NBIT = 3 * NFEAT() + 5 + 5 * NR;
+    var bits[NBIT];
+    for (var j = 0; j < 3 * NFEAT(); j++) bits[j] = fb[j];
+    bits[3 * NFEAT()] = carry;
+    bits[3 * NFEAT() + 1] = ptop[0];
+    bits[3 * NFEAT() + 2] = ptop[1];
+    bits[3 * NFEAT() + 3] = valid;
+    bits[3 * NFEAT() + 4] = isCodeLoad;
+    for (var j = 0; j < 5 * NR; j++) bits[3 * NFEAT() + 5 + j] = dtop[j];
+    for (var k = 0; k < NBIT; k++) {
+        if (pos + 1 > 252) { at++; pos = 0; }
+        acc[at] += bits[k] * (1 << pos);
+        pos += 1;
+    }
+    assert(at < NADV());
+    for (var j = 0; j < NADV(); j++) adv[j] <== acc[j];
 }
