@@ -12,7 +12,12 @@
  *   hint replaced (instrumented build, as the mutation harness does): nibble pairs re-split
  *   with the value unchanged, nibbles moved, bits flipped, AND nibbles moved — each refused by
  *   the step's constraints or leaving a key outside the table, none accepted otherwise.
- * The table membership stands for the chunk's lookup argument, which is not built yet.
+ * - the chunk's side of the lookups (NibbleLookup in nibbles.circom, LogUp with committed
+ *   multiplicities): it costs one constraint per key plus a fixed share; the keys of real
+ *   8-step chunks balance; a key outside the table (a re-split nibble, a nibble of 16, a
+ *   wrong AND result) does not, with the honest counts, the original counts or the key left
+ *   uncounted; counts out of range (a count's nibble re-split, a NIB count past its bits) and
+ *   a forged inverse are refused.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -429,4 +434,160 @@ describe("the versioned-cells step (issue 12, alone)", () => {
     );
     expect(tally.step + tally.table).toBeGreaterThan(20_000);
   }, 900_000);
+});
+
+describe("the nibble lookup (issue 12, alone): a chunk's keys against the table", () => {
+  const NK = 8 * NKEYS(TB); // one K = 8 chunk of steps
+  const [MB, NM] = [16, 2];
+  const GAMMA = 0x0f1e2d3c_4b5a6978_8796a5b4_c3d2e1f0_0a1b2c3d_4e5f6071_82930415_26374859n % P;
+  let lookup: { wc: Wc; sym: Map<string, number>; sites: Record<string, number> };
+  const entryIndex = new Map<bigint, number>();
+
+  /** The keys of 8 consecutive honest steps of a guest, and their multiplicities. */
+  async function chunkKeys(guest: string): Promise<{ keys: bigint[]; m: bigint[] }> {
+    const steps = cases.filter((c) => c.where.startsWith(`${guest} chunk 3 `));
+    expect(steps).toHaveLength(8);
+    const keys = (await Promise.all(steps.map((c) => step2.run(c.step2)))).flatMap((r) => r!.keys);
+    return { keys, m: multiplicities(keys) };
+  }
+  /** What an honest prover counts: each key's entry, and each AND count's nibbles. */
+  function multiplicities(keys: bigint[]): bigint[] {
+    const m = new Array<bigint>(272).fill(0n);
+    for (const k of keys) {
+      const j = entryIndex.get(k);
+      if (j !== undefined) m[j]!++;
+    }
+    for (let j = 16; j < 272; j++)
+      for (let c = 0; c < NM; c++) m[Number((m[j]! >> BigInt(4 * c)) & 15n)]!++;
+    return m;
+  }
+  async function balance(keys: bigint[], m: bigint[], hov = HOV0): Promise<bigint | null> {
+    const { error, log } = console;
+    console.error = console.log = () => {};
+    try {
+      const w = await lookup.wc.calculateWitness(
+        { key: keys, theta: THETAS, gamma: GAMMA, m, hov } as never,
+        true,
+      );
+      return w[lookup.sym.get("main.balance")!]!;
+    } catch {
+      return null;
+    } finally {
+      console.error = error;
+      console.log = log;
+    }
+  }
+
+  beforeAll(async () => {
+    for (let x = 0n; x < 16n; x++) {
+      entryIndex.set(x, Number(x));
+      for (let y = 0n; y < 16n; y++)
+        entryIndex.set(
+          (x + THETAS[0]! * y + THETAS[1]! * (x & y) + THETAS[2]!) % P,
+          16 + Number(x + 16n * y),
+        );
+    }
+    const v = await compileVariant(
+      {
+        file: "circuits/zkvm/nibbles.circom",
+        template: "NibbleLookup",
+        params: [NK, MB, NM],
+        label: "nibble-lookup",
+        sym: true,
+        instrument: true,
+      },
+      { cacheDir: defaultCacheDir() },
+    );
+    const hints = v.templates.NibbleLookup!.hints;
+    lookup = {
+      wc: await loadWitnessCalculator(v.wasmPath),
+      sym: await readSymbols(v.symPath!),
+      sites: Object.fromEntries(Object.entries(hints).map(([n, i]) => [n, SITE_STRIDE * i])),
+    };
+  }, 600_000);
+
+  it("costs one constraint per key plus a fixed table share (printed)", async () => {
+    const count = async (nk: number) => {
+      const v = await compileVariant(
+        {
+          file: "circuits/zkvm/nibbles.circom",
+          template: "NibbleLookup",
+          params: [nk, MB, NM],
+          label: `nibble-lookup-o2-${nk}`,
+          r1cs: true,
+          optimization: "O2",
+        },
+        { cacheDir: defaultCacheDir() },
+      );
+      return ((await snarkjs.r1cs.info(v.r1csPath!)) as { nConstraints: number }).nConstraints;
+    };
+    const [a, b] = [await count(NK), await count(2 * NK)];
+    const fixed = a - NK;
+    console.log(
+      `NibbleLookup(${NK}) ${a}, (${2 * NK}) ${b} constraints: ${(b - a) / NK} per key + ${fixed} per chunk (table, counts); at K = 1,024 (NK = ${NKEYS(13) * 1024}, counts of 4 nibbles, 20 bits): about ${((fixed + 2 * 256 + 4 * 16) / 1024).toFixed(1)} per cycle for the table`,
+    );
+    expect(b - a).toBe(NK);
+  }, 600_000);
+
+  it("balances an honest chunk's keys, on every guest", async () => {
+    for (const g of ["allinsn", "sha256", "ledger"]) {
+      const { keys, m } = await chunkKeys(g);
+      expect(await balance(keys, m), g).toBe(0n);
+    }
+  }, 600_000);
+
+  it("does not balance a key outside the table, whatever counts are given", async () => {
+    const { keys, m } = await chunkKeys("sha256");
+    // A nibble re-split by a cheating prover (x + 16), a nibble beyond the table, an AND
+    // tuple with a wrong result nibble: each key is outside the table.
+    const nibAt = keys.findIndex((k) => k < 16n);
+    const andAt = keys.findIndex((k) => k >= 16n);
+    const bad: [string, number, bigint][] = [
+      ["nibble + 16", nibAt, keys[nibAt]! + 16n],
+      ["nibble 16", nibAt, 16n],
+      ["AND result + 1", andAt, (keys[andAt]! + THETAS[1]!) % P],
+    ];
+    for (const [what, at, k] of bad) {
+      const forged = keys.slice();
+      forged[at] = k;
+      // the honest counts of the other keys; the counts as if the key were its neighbour;
+      // and the bad key counted nowhere
+      for (const counts of [
+        multiplicities(forged),
+        m,
+        multiplicities(keys.filter((_, i) => i !== at)),
+      ]) {
+        const b = await balance(forged, counts);
+        expect(b, what).not.toBeNull();
+        expect(b, what).not.toBe(0n);
+      }
+    }
+  }, 600_000);
+
+  it("refuses counts given out of range: a count's nibbles re-split, a NIB count past its bits", async () => {
+    const { keys, m } = await chunkKeys("allinsn");
+    // An AND count with its low nibble x given as x - 16 and the next as one more: the same
+    // count, but a nibble key outside the table, so the balance fails.
+    const j = m.findIndex((v, i) => i >= 16 && v > 0n);
+    expect(j).toBeGreaterThan(0);
+    const at = NM * (j - 16);
+    const [x, y] = [m[j]! & 15n, (m[j]! >> 4n) & 15n];
+    const hov = [
+      1n,
+      BigInt(lookup.sites.mn! + at),
+      (x - 16n + P) % P,
+      1n,
+      BigInt(lookup.sites.mn! + at + 1),
+      y + 1n,
+    ];
+    const b = await balance(keys, m, hov);
+    expect(b === null || b !== 0n).toBe(true);
+    // A forged inverse for a key.
+    const inv = [1n, BigInt(lookup.sites.inv!), 12345n, 0n, 0n, 0n];
+    expect(await balance(keys, m, inv)).toBeNull();
+    // A NIB count of 2^MB does not fit its bits.
+    const big = m.slice();
+    big[3] = 1n << BigInt(MB);
+    expect(await balance(keys, big)).toBeNull();
+  }, 600_000);
 });

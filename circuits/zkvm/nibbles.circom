@@ -1,5 +1,7 @@
 pragma circom 2.2.0;
 
+include "circomlib/circuits/bitify.circom";
+
 // The nibble table of the versioned-cells step (step2.circom; issue 12, not wired into a
 // chunk yet). Every 32-bit quantity a step needs in range or in parts is given by the prover
 // as 8 nibbles (the 66-bit product window as 16 nibbles and 2 bits, the input byte as 2,
@@ -56,3 +58,89 @@ function NKEYS(TB) { return 8 + NPLAIN(TB); }
 
 // Field elements per step for the advice (446 bits at TB = 13, 411 at TB = 6).
 function NADV() { return 2; }
+
+// Transcript elements for the multiplicities (one spare: items are not split across elements).
+function NADVM(MB, NM) { return (16 * MB + 256 * 4 * NM + 251) \ 252 + 1; }
+
+// The chunk's side of the lookups: every key of its steps is in the table, as
+//   sum_i 1 / (gamma - key_i) = sum_j m_j / (gamma - T_j)
+// with the multiplicities m_j advice (LogUp). Entries: T_x = x (NIB, x < 16) at j = x, and
+// T = x + theta y + theta^2 (x & y) + theta^3 (AND) at j = 16 + x + 16 y.
+// The identity holds as rational functions in gamma only if every key is an entry (the field's
+// characteristic exceeds the number of keys), so with keys and multiplicities fixed before
+// gamma a key outside the table balances with probability below (NK + 272) / r. The
+// multiplicities need no bound for that, only to be committed injectively: the 16 NIB counts
+// are decomposed into MB bits; each AND count into NM nibbles, which are themselves NIB keys
+// (so counted in the NIB counts, which are bits: no cycle). `adv` packs them for the
+// transcript. Outputs the balance, which the chunk constrains to 0.
+template NibbleLookup(NK, MB, NM) {
+    signal input key[NK];
+    signal input theta[3];
+    signal input gamma;
+    signal input m[272];
+    signal output balance;
+    signal output adv[NADVM(MB, NM)];
+
+    // the AND counts' nibbles (advice) and the NIB counts' bits
+    signal mn[256 * NM];
+    for (var j = 0; j < 256; j++) {
+        var s = 0;
+        for (var c = 0; c < NM; c++) {
+            mn[NM * j + c] <-- (m[16 + j] >> (4 * c)) & 15;
+            s += mn[NM * j + c] * (1 << (4 * c));
+        }
+        m[16 + j] === s;
+    }
+    component mb[16];
+    for (var x = 0; x < 16; x++) {
+        mb[x] = Num2Bits(MB);
+        mb[x].in <== m[x];
+    }
+
+    // the keys' side: the steps' keys and the count nibbles
+    var NL = NK + 256 * NM;
+    signal inv[NL];
+    var lhs = 0;
+    for (var i = 0; i < NL; i++) {
+        var k = i < NK ? key[i] : mn[i - NK];
+        inv[i] <-- 1 / (gamma - k);
+        inv[i] * (gamma - k) === 1;
+        lhs += inv[i];
+    }
+
+    // the table's side
+    signal tinv[272];
+    signal tm[272];
+    var rhs = 0;
+    for (var j = 0; j < 272; j++) {
+        var t = j;
+        if (j >= 16) {
+            var x = (j - 16) % 16;
+            var y = (j - 16) \ 16;
+            t = x + theta[0] * y + theta[1] * (x & y) + theta[2];
+        }
+        tinv[j] <-- 1 / (gamma - t);
+        tinv[j] * (gamma - t) === 1;
+        tm[j] <== m[j] * tinv[j];
+        rhs += tm[j];
+    }
+    balance <== lhs - rhs;
+
+    // the multiplicities, packed for the transcript
+    var acc[NADVM(MB, NM)];
+    for (var j = 0; j < NADVM(MB, NM); j++) acc[j] = 0;
+    var at = 0;
+    var pos = 0;
+    for (var x = 0; x < 16; x++) {
+        if (pos + MB > 252) { at++; pos = 0; }
+        acc[at] += m[x] * (1 << pos);
+        pos += MB;
+    }
+    for (var i = 0; i < 256 * NM; i++) {
+        if (pos + 4 > 252) { at++; pos = 0; }
+        acc[at] += mn[i] * (1 << pos);
+        pos += 4;
+    }
+    assert(at < NADVM(MB, NM));
+    for (var j = 0; j < NADVM(MB, NM); j++) adv[j] <== acc[j];
+}
