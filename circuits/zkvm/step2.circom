@@ -54,7 +54,6 @@ template Step2(LOGMEM, TB) {
     signal input d[5];
     signal input inVal;
     signal input isCodeLoad;       // the MEM slot reads a code word (loads and writes only)
-    signal input theta[3];         // the chunk's lookup challenge: theta, theta^2, theta^3
 
     signal output nextPc;
     signal output nextHalted;
@@ -63,7 +62,8 @@ template Step2(LOGMEM, TB) {
     signal output cell[5];
     signal output newVal[5];
     signal output adv[NADV()];     // this step's advice, packed for the chunk's transcript
-    signal output key[NKEYS(TB)];  // this step's lookups into the nibble table (nibbles.circom)
+    signal output andT[24];        // this step's AND lookups: tuples (a_k, b_k, a_k & b_k)
+    signal output nibKey[NPLAIN(TB)]; // and its NIB lookups (nibbles.circom)
     signal output inEvent;
     signal output outEvent;
     signal output outByte;
@@ -573,22 +573,16 @@ template Step2(LOGMEM, TB) {
     }
 
     // ---- lookups -----------------------------------------------------------------------------
-    // AND tuples (a_k, b_k, andn_k) compressed at theta; every other plain nibble alone.
-    var kk = 0;
-    signal tY[8];
-    signal tZ[8];
+    // AND tuples (a_k, b_k, andn_k), which the chunk compresses at its challenge theta (the
+    // challenge comes from the transcript of adv below, so it cannot be an input here); every
+    // other plain nibble alone.
     for (var k = 0; k < 8; k++) {
-        tY[k] <== theta[0] * nib[NBo + k];
-        tZ[k] <== theta[1] * andn[k];
-        key[kk] <== nib[NA + k] + tY[k] + tZ[k] + theta[2];
-        kk++;
+        andT[3 * k] <== nib[NA + k];
+        andT[3 * k + 1] <== nib[NBo + k];
+        andT[3 * k + 2] <== andn[k];
     }
     var plain[128] = PLAIN(TB);
-    for (var i = 0; i < NPLAIN(TB); i++) {
-        key[kk] <== nib[plain[i]];
-        kk++;
-    }
-    assert(kk == NKEYS(TB));
+    for (var i = 0; i < NPLAIN(TB); i++) nibKey[i] <== nib[plain[i]];
 
     // ---- the advice, packed for the transcript (every value the prover chose) -----------------
     // The nibbles fix val, d, inVal, q and r through the equalities above; with the bits,
