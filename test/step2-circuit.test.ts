@@ -29,7 +29,12 @@ import type { ProgramImage } from "../prover/executor/index.ts";
 import { defaultCacheDir } from "../prover/setup/artifacts.ts";
 import { REPO_ROOT } from "../prover/setup/registry.ts";
 import { loadWitnessCalculator } from "../prover/zkvm/mutation.ts";
-import { compileVariant, readSymbols, SITE_STRIDE } from "../prover/zkvm/mutation-variants.ts";
+import {
+  compileVariant,
+  PATH_BASE,
+  readSymbols,
+  SITE_STRIDE,
+} from "../prover/zkvm/mutation-variants.ts";
 import { chunkLimits } from "../prover/zkvm/run.ts";
 import { chunkCircuitConfig, chunkWitness } from "../prover/zkvm/witness.ts";
 import { GUEST_INPUTS } from "./helpers/guests.ts";
@@ -514,11 +519,15 @@ describe("the nibble lookup (issue 12, alone): a chunk's keys against the table"
       },
       { cacheDir: defaultCacheDir() },
     );
-    const hints = v.templates.NibbleLookup!.hints;
+    // The hints sit in NibbleLookup's components: counts (declared first: route 2) and sums
+    // (route 3); an override names the route, then the hint's site.
     lookup = {
       wc: await loadWitnessCalculator(v.wasmPath),
       sym: await readSymbols(v.symPath!),
-      sites: Object.fromEntries(Object.entries(hints).map(([n, i]) => [n, SITE_STRIDE * i])),
+      sites: {
+        mn: SITE_STRIDE * v.templates.NibbleCounts!.hints.mn!,
+        inv: SITE_STRIDE * v.templates.NibbleSums!.hints.inv!,
+      },
     };
   }, 600_000);
 
@@ -588,18 +597,19 @@ describe("the nibble lookup (issue 12, alone): a chunk's keys against the table"
     expect(j).toBeGreaterThan(0);
     const at = NM * (j - 16);
     const [x, y] = [m[j]! & 15n, (m[j]! >> 4n) & 15n];
+    const COUNTS = PATH_BASE + 2n;
     const hov = [
-      1n,
+      COUNTS,
       BigInt(lookup.sites.mn! + at),
       (x - 16n + P) % P,
-      1n,
+      COUNTS,
       BigInt(lookup.sites.mn! + at + 1),
       y + 1n,
     ];
     const b = await balance(keys, m, hov);
     expect(b === null || b !== 0n).toBe(true);
     // A forged inverse for a key.
-    const inv = [1n, BigInt(lookup.sites.inv!), 12345n, 0n, 0n, 0n];
+    const inv = [PATH_BASE + 3n, BigInt(lookup.sites.inv!), 12345n, 0n, 0n, 0n];
     expect(await balance(keys, m, inv)).toBeNull();
     // A NIB count of 2^MB does not fit its bits.
     const big = m.slice();

@@ -81,8 +81,26 @@ template NibbleLookup(NK, MB, NM) {
     signal output balance;
     signal output adv[NADVM(MB, NM)];
 
+    component counts = NibbleCounts(MB, NM);
+    counts.m <== m;
+    adv <== counts.adv;
+    component sums = NibbleSums(NK, NM);
+    sums.key <== key;
+    sums.theta <== theta;
+    sums.gamma <== gamma;
+    sums.m <== m;
+    sums.mn <== counts.mn;
+    balance <== sums.balance;
+}
+
+// The multiplicities' decomposition and their packing for the transcript (the part of
+// NibbleLookup that comes before the challenges).
+template NibbleCounts(MB, NM) {
+    signal input m[272];
+    signal output mn[256 * NM];
+    signal output adv[NADVM(MB, NM)];
+
     // the AND counts' nibbles (advice) and the NIB counts' bits
-    signal mn[256 * NM];
     for (var j = 0; j < 256; j++) {
         var s = 0;
         for (var c = 0; c < NM; c++) {
@@ -96,6 +114,33 @@ template NibbleLookup(NK, MB, NM) {
         mb[x] = Num2Bits(MB);
         mb[x].in <== m[x];
     }
+
+    var acc[NADVM(MB, NM)];
+    for (var j = 0; j < NADVM(MB, NM); j++) acc[j] = 0;
+    var at = 0;
+    var pos = 0;
+    for (var x = 0; x < 16; x++) {
+        if (pos + MB > 252) { at++; pos = 0; }
+        acc[at] += m[x] * (1 << pos);
+        pos += MB;
+    }
+    for (var i = 0; i < 256 * NM; i++) {
+        if (pos + 4 > 252) { at++; pos = 0; }
+        acc[at] += mn[i] * (1 << pos);
+        pos += 4;
+    }
+    assert(at < NADVM(MB, NM));
+    for (var j = 0; j < NADVM(MB, NM); j++) adv[j] <== acc[j];
+}
+
+// The balance of the lookups (the part of NibbleLookup that uses the challenges).
+template NibbleSums(NK, NM) {
+    signal input key[NK];
+    signal input theta[3];
+    signal input gamma;
+    signal input m[272];
+    signal input mn[256 * NM];
+    signal output balance;
 
     // the keys' side: the steps' keys and the count nibbles
     var NL = NK + 256 * NM;
@@ -125,22 +170,4 @@ template NibbleLookup(NK, MB, NM) {
         rhs += tm[j];
     }
     balance <== lhs - rhs;
-
-    // the multiplicities, packed for the transcript
-    var acc[NADVM(MB, NM)];
-    for (var j = 0; j < NADVM(MB, NM); j++) acc[j] = 0;
-    var at = 0;
-    var pos = 0;
-    for (var x = 0; x < 16; x++) {
-        if (pos + MB > 252) { at++; pos = 0; }
-        acc[at] += m[x] * (1 << pos);
-        pos += MB;
-    }
-    for (var i = 0; i < 256 * NM; i++) {
-        if (pos + 4 > 252) { at++; pos = 0; }
-        acc[at] += mn[i] * (1 << pos);
-        pos += 4;
-    }
-    assert(at < NADVM(MB, NM));
-    for (var j = 0; j < NADVM(MB, NM); j++) adv[j] <== acc[j];
 }
