@@ -146,7 +146,9 @@ template Step2(LOGMEM, TB) {
         FB[j][1] = fb[3 * j + 1];
         FB[j][3] = fb[3 * j + 2];
         FB[j][2] = (nib[feat[j]] - fb[3 * j] - 2 * fb[3 * j + 1] - 8 * fb[3 * j + 2]) * inv4;
-        for (var c = 0; c < 4; c++) FB[j][c] * (FB[j][c] - 1) === 0;
+        for (var c = 0; c < 4; c++) {
+            FB[j][c] * (FB[j][c] - 1) === 0;
+        }
     }
 
     // the instruction: nibbles 1, 2, 3, 5, 6, 7 have their bits (features 0..5)
@@ -236,7 +238,9 @@ template Step2(LOGMEM, TB) {
         FB[j][1] = fb[3 * j + 1];
         FB[j][3] = fb[3 * j + 2];
         FB[j][2] = (nib[feat[j]] - fb[3 * j] - 2 * fb[3 * j + 1] - 8 * fb[3 * j + 2]) * inv4;
-        for (var c = 0; c < 4; c++) FB[j][c] * (FB[j][c] - 1) === 0;
+        for (var c = 0; c < 4; c++) {
+            FB[j][c] * (FB[j][c] - 1) === 0;
+        }
     }
     var b1 = 0;
     for (var k = 0; k < 8; k++) b1 += nib[NBo + k] * (1 << (4 * k));
@@ -271,7 +275,9 @@ template Step2(LOGMEM, TB) {
         FB[j][1] = fb[3 * j + 1];
         FB[j][3] = fb[3 * j + 2];
         FB[j][2] = (nib[feat[j]] - fb[3 * j] - 2 * fb[3 * j + 1] - 8 * fb[3 * j + 2]) * inv4;
-        for (var c = 0; c < 4; c++) FB[j][c] * (FB[j][c] - 1) === 0;
+        for (var c = 0; c < 4; c++) {
+            FB[j][c] * (FB[j][c] - 1) === 0;
+        }
     }
     var w1 = 0;
     var r1v = 0;
@@ -318,7 +324,9 @@ template Step2(LOGMEM, TB) {
         FB[j][1] = fb[3 * j + 1];
         FB[j][3] = fb[3 * j + 2];
         FB[j][2] = (nib[feat[j]] - fb[3 * j] - 2 * fb[3 * j + 1] - 8 * fb[3 * j + 2]) * inv4;
-        for (var c = 0; c < 4; c++) FB[j][c] * (FB[j][c] - 1) === 0;
+        for (var c = 0; c < 4; c++) {
+            FB[j][c] * (FB[j][c] - 1) === 0;
+        }
     }
     var sum = 0;
     for (var k = 0; k < 8; k++) sum += nib[NS + k] * (1 << (4 * k));

@@ -42,7 +42,7 @@ const A0 = 10,
   A7 = 17;
 
 /** One planned circuit step: the cell each slot accesses and what it writes (null: same). */
-interface PlannedStep {
+export interface PlannedStep {
   cells: [number, number, number, number, number];
   writes: (number | null)[];
   /** Input queue value for a read ecall's second step (byte + 256 * valid), else 0. */
@@ -64,7 +64,7 @@ const u32 = (v: number): number => v >>> 0;
 const wordCell = (byteAddress: number): number => 32 + (byteAddress >>> 2);
 
 /** Circuit steps of one retired instruction (two for a read/write ecall). */
-function planSteps(r: StepRecord, regs: (cell: number) => number): PlannedStep[] {
+export function planSteps(r: StepRecord, regs: (cell: number) => number): PlannedStep[] {
   const fetch = wordCell(r.pc);
   if (u32(r.instruction) === ECALL_WORD) {
     const a7 = regs(A7);

@@ -1,0 +1,287 @@
+pragma circom 2.2.0;
+
+include "circomlib/circuits/bitify.circom";
+include "circomlib/circuits/poseidon.circom";
+include "step2.circom";
+include "nibbles.circom";
+include "versions.circom";
+
+// The in-chunk part of the versioned-cells chunk (issue 12; not wired into the network yet:
+// no state digests, no I/O commitments — those come with item 5's I/O encoding). Built to be
+// measured at the production size and tested on real chunks (test/chunk2-circuit.test.ts).
+//
+// What it proves, given the chunk's paged cells: K steps of Step2 from (pcIn, haltedIn,
+// exitIn), every register and memory access consistent with the cells' values at the
+// chunk's start (vin) and end (vout), every nibble in range. Pieces:
+//
+// - Paging (versions.circom): CellVersions orders the cells (registers in slots 0..31, memory
+//   cells strictly increasing), range-checks vin and the version age, and gives this chunk's
+//   share of the job-wide sum at the verifier's gamma (gammaJob); CellCommitment gives C, the
+//   commitment gammaJob is derived from. vout is handed over range-checked (VOUT_CHECKED = 0):
+//   its nibbles are looked up here.
+// - The in-chunk memory check, LogUp at gammaMem: produced = each paged cell at time 0
+//   (cell, vin, 0) and each step slot's write (cell, newVal, tNow); consumed = each slot's
+//   read (cell, val, tNow - 1 - d) and each paged cell's last version (cell, vout, tlast);
+//   e = cell + 2^32 v + 2^64 t. Injective on what may match a produced element: cells below
+//   2^32 (Step2's header, CellVersions' order check), values below 2^32 (read values are
+//   nibbles; written values are built from nibbles; vin, vout range-checked), times below
+//   2^TB (d and tlast are nibbles; a negative read time packs to no produced element).
+//   Every access is a read then a write, tNow = 1 + 5k + slot increases, so each produced
+//   element is consumed once: the chain of a cell's versions is its accesses in order.
+// - Lookups (nibbles.circom): the steps' NIB keys and AND tuples, vout's and tlast's nibbles,
+//   the counts' own nibbles, against the table at theta, balanced at gammaLook.
+// - The transcript the challenges come from: Poseidon(16) over the state in, C, every step's
+//   advice (Step2's adv), the paged cells' last times, and the lookup counts; theta, gammaMem
+//   and gammaLook are Poseidon(transcript, 1 / 2 / 3). Nothing the prover chooses is left
+//   out: C covers (cell, vin, age, vout), adv covers every hint of a step, and the rest of
+//   every element follows from those by constraints.
+template Chunk2Core(K, NC, TB, LOGMEM, MB, NM) {
+    signal input gammaJob;
+    signal input t;                    // this chunk's version time (its number in the job + 1)
+    signal input pcIn;
+    signal input haltedIn;
+    signal input exitIn;
+    signal input val[K][5];
+    signal input d[K][5];
+    signal input inVal[K];
+    signal input isCodeLoad[K];
+    signal input used[NC];
+    signal input cell[NC];
+    signal input vin[NC];
+    signal input tin[NC];
+    signal input vout[NC];
+    signal input tlast[NC];
+    signal input m[272];
+
+    signal output pcOut;
+    signal output haltedOut;
+    signal output exitOut;
+    signal output cycles;              // instructions retired
+    signal output inCount;
+    signal output outCount;
+    signal output jobSum;              // this chunk's share of the job-wide sum
+    signal output c;                   // C, its commitment
+    signal output transcript;
+
+    assert(5 * K < (1 << TB));
+    var ND = TB \ 4;
+    var NR = TB % 4;
+    var NKS = 8 + NPLAIN(TB);          // keys per step
+    var NKC = 8 + ND;                  // keys per paged cell: vout and tlast nibbles
+    var NK = K * NKS + NC * NKC;
+    var T32 = 4294967296;
+    var T64 = 18446744073709551616;
+
+    // ---- paging ---------------------------------------------------------------------------
+    component ver = CellVersions(NC, 24, 24, 0);
+    ver.gamma <== gammaJob;
+    ver.t <== t;
+    ver.used <== used;
+    ver.cell <== cell;
+    ver.vin <== vin;
+    ver.tin <== tin;
+    ver.vout <== vout;
+    jobSum <== ver.sum;
+    component com = CellCommitment(NC, 24);
+    com.t <== t;
+    com.used <== used;
+    com.cell <== cell;
+    com.vin <== vin;
+    com.tin <== tin;
+    com.vout <== vout;
+    c <== com.c;
+
+    // vout and tlast as nibbles (tlast's top bits as bits); an unused slot's are 0
+    signal vn[NC][8];
+    signal tn[NC][ND];
+    signal tb[NC * NR + 1];
+    tb[NC * NR] <-- 0;
+    tb[NC * NR] === 0;
+    for (var i = 0; i < NC; i++) {
+        var sv = 0;
+        for (var k = 0; k < 8; k++) {
+            vn[i][k] <-- (vout[i] >> (4 * k)) & 15;
+            sv += vn[i][k] * (1 << (4 * k));
+        }
+        vout[i] === sv;
+        var st = 0;
+        for (var k = 0; k < ND; k++) {
+            tn[i][k] <-- (tlast[i] >> (4 * k)) & 15;
+            st += tn[i][k] * (1 << (4 * k));
+        }
+        for (var j = 0; j < NR; j++) {
+            tb[NR * i + j] <-- (tlast[i] >> (4 * ND + j)) & 1;
+            tb[NR * i + j] * (tb[NR * i + j] - 1) === 0;
+            st += tb[NR * i + j] * (1 << (4 * ND + j));
+        }
+        tlast[i] === st;
+    }
+
+    // ---- steps ----------------------------------------------------------------------------
+    component stp[K];
+    signal pcs[K + 1];
+    signal halts[K + 1];
+    signal exits[K + 1];
+    pcs[0] <== pcIn;
+    halts[0] <== haltedIn;
+    exits[0] <== exitIn;
+    var cyc = 0;
+    var nIn = 0;
+    var nOut = 0;
+    for (var k = 0; k < K; k++) {
+        stp[k] = Step2(LOGMEM, TB);
+        stp[k].t0 <== 1 + 5 * k;
+        stp[k].pc <== pcs[k];
+        stp[k].halted <== halts[k];
+        stp[k].exitIn <== exits[k];
+        if (k == 0) {
+            stp[k].prevSysA <== 0;
+            stp[k].prevIsRead <== 0;
+            stp[k].prevGo <== 0;
+            stp[k].prevFdOk <== 0;
+            stp[k].prevFd1 <== 0;
+        } else {
+            stp[k].prevSysA <== stp[k - 1].sysA;
+            stp[k].prevIsRead <== stp[k - 1].isRead;
+            stp[k].prevGo <== stp[k - 1].go;
+            stp[k].prevFdOk <== stp[k - 1].fdOk;
+            stp[k].prevFd1 <== stp[k - 1].fd1;
+        }
+        stp[k].val <== val[k];
+        stp[k].d <== d[k];
+        stp[k].inVal <== inVal[k];
+        stp[k].isCodeLoad <== isCodeLoad[k];
+        pcs[k + 1] <== stp[k].nextPc;
+        halts[k + 1] <== stp[k].nextHalted;
+        exits[k + 1] <== stp[k].nextExit;
+        cyc += stp[k].cycInc;
+        nIn += stp[k].inEvent;
+        nOut += stp[k].outEvent;
+    }
+    stp[K - 1].sysA === 0;             // an ecall's two steps stay in one chunk
+    pcOut <== pcs[K];
+    haltedOut <== halts[K];
+    exitOut <== exits[K];
+    cycles <== cyc;
+    inCount <== nIn;
+    outCount <== nOut;
+
+    // ---- lookup counts (before the challenges) ------------------------------------------------
+    component counts = NibbleCounts(MB, NM);
+    counts.m <== m;
+
+    // ---- transcript -------------------------------------------------------------------------
+    // elements: pcIn, haltedIn, exitIn, C, 2 per step, the paged cells' last times (16 bits,
+    // 15 per element), the counts
+    var NTL = (NC + 14) \ 15;
+    var NA = NADVM(MB, NM);
+    var NE = 4 + 2 * K + NTL + NA;
+    var NBLK = (NE + 14) \ 15;
+    signal el[NBLK * 15];
+    var o = 0;
+    el[o] <== pcIn; o++;
+    el[o] <== haltedIn; o++;
+    el[o] <== exitIn; o++;
+    el[o] <== c; o++;
+    for (var k = 0; k < K; k++) {
+        el[o] <== stp[k].adv[0]; o++;
+        el[o] <== stp[k].adv[1]; o++;
+    }
+    for (var b = 0; b < NTL; b++) {
+        var acc = 0;
+        for (var j = 0; j < 15; j++) {
+            if (15 * b + j < NC) acc += tlast[15 * b + j] * (1 << (16 * j));
+        }
+        el[o] <== acc; o++;
+    }
+    for (var j = 0; j < NA; j++) {
+        el[o] <== counts.adv[j]; o++;
+    }
+    var used0 = o;
+    for (var z = used0; z < NBLK * 15; z++) el[z] <== 0;
+    component h[NBLK];
+    for (var b = 0; b < NBLK; b++) {
+        h[b] = Poseidon(16);
+        if (b == 0) h[b].inputs[0] <== 0;
+        else h[b].inputs[0] <== h[b - 1].out;
+        for (var j = 0; j < 15; j++) h[b].inputs[1 + j] <== el[15 * b + j];
+    }
+    transcript <== h[NBLK - 1].out;
+    component ch[3];
+    for (var j = 0; j < 3; j++) {
+        ch[j] = Poseidon(2);
+        ch[j].inputs[0] <== transcript;
+        ch[j].inputs[1] <== j + 1;
+    }
+    signal theta[3];
+    theta[0] <== ch[0].out;
+    theta[1] <== theta[0] * theta[0];
+    theta[2] <== theta[1] * theta[0];
+    var gammaMem = ch[1].out;
+    var gammaLook = ch[2].out;
+
+    // ---- the in-chunk memory check, LogUp at gammaMem ---------------------------------------
+    signal ir[K][5];
+    signal iw[K][5];
+    signal ii[NC];
+    signal ifin[NC];
+    var bal = 0;
+    for (var k = 0; k < K; k++) {
+        for (var s = 0; s < 5; s++) {
+            var tNow = 1 + 5 * k + s;
+            var er = stp[k].cell[s] + T32 * val[k][s] + T64 * (tNow - 1 - d[k][s]);
+            var ew = stp[k].cell[s] + T32 * stp[k].newVal[s] + T64 * tNow;
+            ir[k][s] <-- 1 / (gammaMem - er);
+            ir[k][s] * (gammaMem - er) === 1;
+            iw[k][s] <-- 1 / (gammaMem - ew);
+            iw[k][s] * (gammaMem - ew) === 1;
+            bal += iw[k][s] - ir[k][s];
+        }
+    }
+    signal eI[NC];
+    signal eF[NC];
+    for (var i = 0; i < NC; i++) {
+        eI[i] <== used[i] * (cell[i] + T32 * vin[i]);
+        eF[i] <== used[i] * (cell[i] + T32 * vout[i] + T64 * tlast[i]);
+        ii[i] <-- used[i] == 1 ? 1 / (gammaMem - eI[i]) : 0;
+        ii[i] * (gammaMem - eI[i]) === used[i];
+        ifin[i] <-- used[i] == 1 ? 1 / (gammaMem - eF[i]) : 0;
+        ifin[i] * (gammaMem - eF[i]) === used[i];
+        bal += ii[i] - ifin[i];
+    }
+    bal === 0;
+
+    // ---- lookups at theta, gammaLook -------------------------------------------------------
+    component look = NibbleSums(NK, NM);
+    look.theta <== theta;
+    look.gamma <== gammaLook;
+    look.m <== m;
+    look.mn <== counts.mn;
+    signal tY[K][8];
+    signal tZ[K][8];
+    var kk = 0;
+    for (var k = 0; k < K; k++) {
+        for (var j = 0; j < 8; j++) {
+            tY[k][j] <== theta[0] * stp[k].andT[3 * j + 1];
+            tZ[k][j] <== theta[1] * stp[k].andT[3 * j + 2];
+            look.key[kk] <== stp[k].andT[3 * j] + tY[k][j] + tZ[k][j] + theta[2];
+            kk++;
+        }
+        for (var j = 0; j < NPLAIN(TB); j++) {
+            look.key[kk] <== stp[k].nibKey[j];
+            kk++;
+        }
+    }
+    for (var i = 0; i < NC; i++) {
+        for (var j = 0; j < 8; j++) {
+            look.key[kk] <== vn[i][j];
+            kk++;
+        }
+        for (var j = 0; j < ND; j++) {
+            look.key[kk] <== tn[i][j];
+            kk++;
+        }
+    }
+    assert(kk == NK);
+    look.balance === 0;
+}

@@ -1,0 +1,183 @@
+/**
+ * Inputs of the versioned-cells chunk core (circuits/zkvm/chunk2.circom, `Chunk2Core`; issue 12,
+ * not wired into the network yet) for one chunk record.
+ *
+ * The steps are planned as for today's chunk (witness.ts's `planSteps`: the same slots, values
+ * and writes), with memory named as Step2 names it: a word inside the code range is the code
+ * cell CODE + w, every other word the data cell 32 + w. A cell's in-chunk time starts at 0 when
+ * it is paged in; each slot access reads at its last time and writes at tNow = 1 + 5k + slot,
+ * so the distances are those of today's chunk. The paged cells are the registers (slots 0..31)
+ * and every memory cell the chunk touches, in increasing order; each carries its value at the
+ * chunk's start and end, its last in-chunk time, and its version time in the job (`tin`: from
+ * the versioned executor, or 0 for the image).
+ *
+ * The lookup multiplicities depend on values only the circuit computes (the adder's sum, the
+ * product window, the quotient), so they are counted from a first witness of a build without
+ * its constraints (`countLookups`), as a prover would.
+ */
+import type { ChunkRecord } from "../executor/index.ts";
+import { planSteps, WitnessError, type PlannedStep } from "./witness.ts";
+
+/** The cell of code word w. */
+export const CODE_CELL = 1 << 23;
+
+export interface Chunk2CoreConfig {
+  K: number;
+  /** Paged cell slots (32 registers included). */
+  NC: number;
+  /** Bits of an in-chunk time (5K < 2^TB). */
+  TB: number;
+  /** log2 of the memory size. */
+  M: number;
+  /** Bits of a NIB count; nibbles of an AND count. */
+  MB: number;
+  NM: number;
+}
+
+export interface CodeRange {
+  codeStart: number;
+  codeEnd: number;
+}
+
+const dec = (v: number | bigint) => BigInt(v).toString();
+/** A stand-in for the verifier's job-wide challenge when none is given (tests, benches). */
+const DEV_GAMMA = 0x1d6b2f04_93c8e57a_206f4b19_c3e8d275_5a0f9c63_e1b74d28_8c35f0a1_6d2e9b47n;
+
+/**
+ * The core's inputs for `chunk`, with every multiplicity 0 (see `countLookups`).
+ * @throws WitnessError when the chunk needs more steps or cells than the configuration has.
+ */
+export function chunk2CoreInputs(
+  cfg: Chunk2CoreConfig,
+  code: CodeRange,
+  chunk: ChunkRecord,
+  version: { t: number; tin: (cell: number) => number; gammaJob?: bigint } = {
+    t: 1,
+    tin: () => 0,
+  },
+): Record<string, unknown> {
+  const { K, NC } = cfg;
+  const rename = (old: number): number => {
+    if (old < 32) return old;
+    const w = old - 32;
+    return w * 4 >= code.codeStart && w * 4 < code.codeEnd ? CODE_CELL + w : old;
+  };
+  // values by the planner's (old) cell names; times and first values by the new names
+  const value = new Map<number, number>();
+  chunk.stateIn.registers.forEach((v, c) => value.set(c, v >>> 0));
+  for (const pg of chunk.pages)
+    for (let i = 0; i < 16; i++) value.set(32 + 16 * pg.index + i, pg.before[i]!);
+  const read = (cell: number): number => {
+    const v = value.get(cell);
+    if (v === undefined) throw new WitnessError(`chunk ${chunk.index}: cell ${cell} not paged`);
+    return v;
+  };
+  const first = new Map<number, number>(); // new cell -> value at the chunk's start
+  const time = new Map<number, number>(); // new cell -> last in-chunk time
+  for (let c = 0; c < 32; c++) {
+    first.set(c, read(c));
+    time.set(c, 0);
+  }
+
+  const val: string[][] = [];
+  const d: string[][] = [];
+  const inVal: string[] = [];
+  const isCodeLoad: string[] = [];
+  const push = (s: PlannedStep) => {
+    const k = val.length;
+    if (k >= K) throw new WitnessError(`chunk ${chunk.index} needs more than K=${K} steps`);
+    const vs: string[] = [];
+    const ds: string[] = [];
+    for (let slot = 0; slot < 5; slot++) {
+      const old = s.cells[slot]!;
+      const cell = rename(old);
+      const v = read(old);
+      if (!first.has(cell)) {
+        first.set(cell, v);
+        time.set(cell, 0);
+      }
+      const tNow = 1 + 5 * k + slot;
+      vs.push(dec(v));
+      ds.push(dec(tNow - 1 - time.get(cell)!));
+      const w = s.writes[slot];
+      if (w !== null && w !== undefined && old !== 0) value.set(old, w);
+      time.set(cell, tNow);
+    }
+    val.push(vs);
+    d.push(ds);
+    inVal.push(dec(s.inVal));
+    isCodeLoad.push(dec(rename(s.cells[3]!) >= CODE_CELL ? 1 : 0));
+  };
+  for (const r of chunk.stepRecords) for (const s of planSteps(r, read)) push(s);
+  while (val.length < K)
+    push({
+      cells: [0, 0, 0, 0, 0],
+      writes: [null, null, null, null, null],
+      inVal: 0,
+      inEvent: false,
+      outByte: null,
+      expect: [],
+    });
+
+  const old = (cell: number) => (cell >= CODE_CELL ? 32 + cell - CODE_CELL : cell);
+  const memory = [...first.keys()].filter((c) => c >= 32).sort((a, b) => a - b);
+  if (32 + memory.length > NC)
+    throw new WitnessError(
+      `chunk ${chunk.index} touches ${memory.length} memory cells > ${NC - 32}`,
+    );
+  const cells = [...Array(32).keys(), ...memory];
+  const slot = (i: number) => cells[i];
+  const pad = <T>(f: (c: number) => T, none: T) =>
+    Array.from({ length: NC }, (_, i) => (slot(i) === undefined ? none : f(slot(i)!)));
+  return {
+    gammaJob: dec(version.gammaJob ?? DEV_GAMMA),
+    t: dec(version.t),
+    pcIn: dec(chunk.stateIn.pc >>> 0),
+    haltedIn: dec(chunk.stateIn.halted ? 1 : 0),
+    exitIn: dec(chunk.stateIn.exitCode >>> 0),
+    val,
+    d,
+    inVal,
+    isCodeLoad,
+    used: pad(() => "1", "0"),
+    cell: pad((c) => dec(c), "0"),
+    vin: pad((c) => dec(first.get(c)!), "0"),
+    tin: pad((c) => dec(version.tin(c)), "0"),
+    vout: pad((c) => dec(read(old(c))), "0"),
+    tlast: pad((c) => dec(time.get(c)!), "0"),
+    m: Array<string>(272).fill("0"),
+  };
+}
+
+/**
+ * The lookup multiplicities of a core witness computed without constraints: the steps' AND
+ * tuples by (x, y), every NIB key (the steps', vout's and tlast's nibbles) by value, then the
+ * AND counts' own nibbles.
+ * @param signal a signal's value in that witness by name (without `main.`)
+ */
+export function countLookups(
+  cfg: Chunk2CoreConfig,
+  nPlain: number,
+  signal: (name: string) => bigint,
+): string[] {
+  const m = new Array<number>(272).fill(0);
+  const nib = (v: bigint) => {
+    if (v < 0n || v > 15n) throw new WitnessError(`a nibble of ${v}`);
+    return Number(v);
+  };
+  for (let k = 0; k < cfg.K; k++) {
+    for (let j = 0; j < 8; j++) {
+      const x = nib(signal(`stp[${k}].andT[${3 * j}]`));
+      const y = nib(signal(`stp[${k}].andT[${3 * j + 1}]`));
+      m[16 + x + 16 * y]!++;
+    }
+    for (let j = 0; j < nPlain; j++) m[nib(signal(`stp[${k}].nibKey[${j}]`))]!++;
+  }
+  const nd = Math.floor(cfg.TB / 4);
+  for (let i = 0; i < cfg.NC; i++) {
+    for (let j = 0; j < 8; j++) m[nib(signal(`vn[${i}][${j}]`))]!++;
+    for (let j = 0; j < nd; j++) m[nib(signal(`tn[${i}][${j}]`))]!++;
+  }
+  for (let j = 16; j < 272; j++) for (let c = 0; c < cfg.NM; c++) m[(m[j]! >> (4 * c)) & 15]!++;
+  return m.map(String);
+}

@@ -1,0 +1,261 @@
+/**
+ * circuits/zkvm/chunk2.circom (`Chunk2Core`: issue 12's in-chunk part of the versioned-cells
+ * chunk, not wired into the network yet) on real chunks: K = 8 steps of Step2, the LogUp
+ * memory check over the paged cells, the nibble lookups at the transcript's challenges,
+ * CellVersions and CellCommitment. Inputs from prover/zkvm/witness2.ts, multiplicities counted
+ * from a first witness without constraints.
+ * - every chunk of four programs (allinsn: every instruction kind; sha256, ledger: reads and
+ *   writes; a program that loads and writes code words) is accepted and ends where the
+ *   executor's chunk ends (pc, halted, exit code, instructions retired);
+ * - what a cheating prover would change is refused: a paged-in value nobody wrote, a read
+ *   claiming another write (its distance moved), a last value or last time that is not the
+ *   cell's, a cell paged twice, a code load named as data, a count that is not the count;
+ * - the constraint count per step at two sizes (printed).
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import * as snarkjs from "snarkjs";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { ChunkRecord, ProgramImage } from "../prover/executor/index.ts";
+import { executeChunked, imageOpening, loadElf } from "../prover/executor/index.ts";
+import { buildElf, ECALL, encI, encR, encS, li, words } from "../prover/executor/testing.ts";
+import { defaultCacheDir } from "../prover/setup/artifacts.ts";
+import { REPO_ROOT } from "../prover/setup/registry.ts";
+import { loadWitnessCalculator } from "../prover/zkvm/mutation.ts";
+import { compileVariant, readSymbols } from "../prover/zkvm/mutation-variants.ts";
+import { chunkLimits } from "../prover/zkvm/run.ts";
+import { chunkCircuitConfig } from "../prover/zkvm/witness.ts";
+import {
+  chunk2CoreInputs,
+  countLookups,
+  CODE_CELL,
+  type Chunk2CoreConfig,
+} from "../prover/zkvm/witness2.ts";
+import { GUEST_INPUTS } from "./helpers/guests.ts";
+
+const limits = chunkLimits(chunkCircuitConfig("rv32im_K8_P4_IO4_M20"));
+const CFG: Chunk2CoreConfig = { K: 8, NC: 96, TB: 6, M: 20, MB: 16, NM: 2 };
+const NPLAIN = 46 + 5 * Math.floor(CFG.TB / 4);
+const params = (c: Chunk2CoreConfig) => [c.K, c.NC, c.TB, c.M, c.MB, c.NM];
+type Wc = Awaited<ReturnType<typeof loadWitnessCalculator>>;
+
+interface Build {
+  wc: Wc;
+  sym: Map<string, number>;
+}
+let probe: Build;
+let checked: Build;
+interface Case {
+  where: string;
+  chunk: ChunkRecord;
+  inputs: Record<string, unknown>;
+}
+const cases: Case[] = [];
+
+async function build(label: string, noAsserts: boolean): Promise<Build> {
+  const v = await compileVariant(
+    {
+      file: "circuits/zkvm/chunk2.circom",
+      template: "Chunk2Core",
+      params: params(CFG),
+      label,
+      sym: true,
+      noAsserts,
+    },
+    { cacheDir: defaultCacheDir() },
+  );
+  return { wc: await loadWitnessCalculator(v.wasmPath), sym: await readSymbols(v.symPath!) };
+}
+
+async function witness(b: Build, inputs: Record<string, unknown>): Promise<bigint[] | null> {
+  const { error, log } = console;
+  console.error = console.log = () => {};
+  try {
+    return await b.wc.calculateWitness(inputs as never, true);
+  } catch {
+    return null;
+  } finally {
+    console.error = error;
+    console.log = log;
+  }
+}
+
+/** The inputs with the multiplicities an honest prover counts for them. */
+async function withCounts(inputs: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const w = await witness(probe, inputs);
+  if (!w) throw new Error("the probe build failed");
+  const signal = (n: string) => {
+    const i = probe.sym.get(`main.${n}`);
+    if (i === undefined) throw new Error(`no signal ${n}`);
+    return w[i]!;
+  };
+  return { ...inputs, m: countLookups(CFG, NPLAIN, signal) };
+}
+
+const accepted = async (inputs: Record<string, unknown>) =>
+  (await witness(checked, await withCounts(inputs))) !== null;
+
+/** A program on the code's edges: loads and a write from code words, a store past the code. */
+function codeEdges(): { name: string; image: ProgramImage; input: Uint8Array } {
+  const BASE = 0x2000;
+  const [t0, t1, t2, s5, s6] = [5, 6, 7, 21, 22];
+  const [a0, a1, a2, a7] = [10, 11, 12, 17];
+  const program = (codeEnd: number) => [
+    ...li(s5, BASE),
+    encI(0, s5, 2, t0, 0x03), // LW t0, 0(code start)
+    encI(7, s5, 4, t1, 0x03), // LBU t1, 7(code start)
+    encR(0, t1, t0, 0, t2, 0x33), // ADD
+    ...li(s6, codeEnd),
+    encS(0, t0, s6, 2), // SW just past the code
+    encI(0, s6, 2, t1, 0x03), // LW it back
+    ...li(a7, 64),
+    ...li(a0, 1),
+    ...li(a1, BASE),
+    ...li(a2, 3),
+    ECALL, // write(1, code start, 3)
+    ...li(a0, 0),
+    ...li(a7, 93),
+    ECALL,
+  ];
+  const n = program(0).length;
+  const elf = buildElf([{ vaddr: BASE, data: words(program(BASE + 4 * n)), flags: 5 }], BASE);
+  return { name: "code-edges", image: loadElf(elf), input: new Uint8Array() };
+}
+
+async function collect(g: { name: string; image: ProgramImage; input: Uint8Array }, max = 1e9) {
+  const opening = await imageOpening(g.image);
+  const { chunks } = await executeChunked(g.image, g.input, limits);
+  for (const chunk of chunks.slice(0, max))
+    cases.push({
+      where: `${g.name} chunk ${chunk.index}`,
+      chunk,
+      inputs: chunk2CoreInputs(CFG, opening, chunk),
+    });
+}
+
+beforeAll(async () => {
+  probe = await build("chunk2-core-probe", true);
+  checked = await build("chunk2-core", false);
+  const elf = (n: string) => loadElf(readFileSync(join(REPO_ROOT, "guests", "elf", `${n}.elf`)));
+  await collect({ name: "allinsn", image: elf("allinsn"), input: GUEST_INPUTS.allinsn! });
+  for (const name of ["sha256", "ledger"])
+    await collect({ name, image: elf(name), input: GUEST_INPUTS[name]! }, 60);
+  await collect(codeEdges());
+}, 900_000);
+
+describe("the versioned-cells chunk core (issue 12, alone)", () => {
+  it("accepts every chunk of real programs and ends where the executor ends", async () => {
+    for (const c of cases) {
+      const inputs = await withCounts(c.inputs);
+      const w = await witness(checked, inputs);
+      expect(w, c.where).not.toBeNull();
+      const out = (n: string) => w![checked.sym.get(`main.${n}`)!]!;
+      const s = c.chunk.stateOut;
+      expect(out("pcOut"), c.where).toBe(BigInt(s.pc >>> 0));
+      expect(out("haltedOut"), c.where).toBe(s.halted ? 1n : 0n);
+      expect(out("exitOut"), c.where).toBe(BigInt(s.exitCode >>> 0));
+      expect(out("cycles"), c.where).toBe(BigInt(c.chunk.steps));
+    }
+    expect(cases.length).toBeGreaterThan(600);
+    // code words were loaded under their code cells
+    expect(cases.some((c) => (c.inputs.isCodeLoad as string[]).includes("1"))).toBe(true);
+  }, 900_000);
+
+  it("refuses what a cheating prover would change", async () => {
+    const sample = cases.filter((_, i) => i % 50 === 0);
+    let tried = 0;
+    for (const c of sample) {
+      const x = c.inputs;
+      const used = (x.used as string[]).map(Number);
+      const memSlots = used.map((u, i) => (u && i >= 32 ? i : -1)).filter((i) => i >= 0);
+      const change = (key: string, at: number, f: (v: string) => string) => {
+        const arr = (x[key] as string[]).slice();
+        arr[at] = f(arr[at]!);
+        return { ...x, [key]: arr };
+      };
+      const plus1 = (v: string) => String(BigInt(v) + 1n);
+      const tries: [string, Record<string, unknown>][] = [];
+      for (const i of memSlots.slice(0, 3)) {
+        tries.push([`vin of slot ${i} + 1 (a value nobody wrote)`, change("vin", i, plus1)]);
+        tries.push([`vout of slot ${i} + 1`, change("vout", i, plus1)]);
+        tries.push([`tlast of slot ${i} + 1`, change("tlast", i, plus1)]);
+      }
+      tries.push([`vin of x5 + 1`, change("vin", 5, plus1)]);
+      if (memSlots.length > 0) {
+        const i = memSlots[0]!;
+        const cell = (x.cell as string[]).slice();
+        const dup = [...cell];
+        dup.splice(i + 1, 0, cell[i]!);
+        dup.length = cell.length;
+        const dupOf = (key: string) => {
+          const a = (x[key] as string[]).slice();
+          a.splice(i + 1, 0, a[i]!);
+          a.length = cell.length;
+          return a;
+        };
+        tries.push([
+          `cell of slot ${i} paged twice`,
+          {
+            ...x,
+            cell: dup,
+            used: dupOf("used"),
+            vin: dupOf("vin"),
+            vout: dupOf("vout"),
+            tlast: dupOf("tlast"),
+            tin: dupOf("tin"),
+          },
+        ]);
+      }
+      // a read claiming another write: each non-zero distance of the first step moved
+      const d = x.d as string[][];
+      for (let s = 0; s < 5; s++) {
+        const moved = d.map((r) => r.slice());
+        moved[0]![s] = String(BigInt(moved[0]![s]!) + 1n);
+        tries.push([`step 0 slot ${s} distance + 1`, { ...x, d: moved }]);
+      }
+      const codeAt = (x.isCodeLoad as string[]).indexOf("1");
+      if (codeAt >= 0)
+        tries.push([
+          `code load at step ${codeAt} named as data`,
+          change("isCodeLoad", codeAt, () => "0"),
+        ]);
+      for (const [what, bad] of tries) {
+        expect(await accepted(bad), `${c.where}: ${what}`).toBe(false);
+        tried++;
+      }
+      // honest counts, one moved: refused
+      const honest = await withCounts(x);
+      const m = (honest.m as string[]).slice();
+      m[0] = plus1(m[0]!);
+      expect(await witness(checked, { ...honest, m }), `${c.where}: count + 1`).toBeNull();
+      tried++;
+    }
+    expect(tried).toBeGreaterThan(100);
+  }, 900_000);
+
+  it("costs per step what the budget says (printed)", async () => {
+    const count = async (c: Chunk2CoreConfig) => {
+      const v = await compileVariant(
+        {
+          file: "circuits/zkvm/chunk2.circom",
+          template: "Chunk2Core",
+          params: params(c),
+          label: `chunk2-core-o2-${c.K}`,
+          r1cs: true,
+          optimization: "O2",
+        },
+        { cacheDir: defaultCacheDir() },
+      );
+      return ((await snarkjs.r1cs.info(v.r1csPath!)) as { nConstraints: number }).nConstraints;
+    };
+    const a = await count({ ...CFG, K: 8, TB: 7 });
+    const b = await count({ ...CFG, K: 24, TB: 7 });
+    const perStep = (b - a) / 16;
+    console.log(
+      `Chunk2Core(K = 8, NC = 96, TB = 7) ${a}, (K = 24) ${b} constraints: ${perStep} per step, ${a - 8 * perStep} per chunk`,
+    );
+    expect(perStep).toBeLessThan(450);
+  }, 600_000);
+});
+
+void CODE_CELL;
