@@ -10,6 +10,9 @@
  * - what a cheating prover would change is refused: a paged-in value nobody wrote, a read
  *   claiming another write (its distance moved), a last value or last time that is not the
  *   cell's, a cell paged twice, a code load named as data, a count that is not the count;
+ * - no wire of its constraint system is free: each wire perturbed alone (+1, −1) on honest
+ *   witnesses breaks a constraint (the mutation harness's layer 2), and deleting the
+ *   constraint that binds a lookup nibble makes that wire show up;
  * - the constraint count per step at two sizes (printed).
  */
 import { readFileSync } from "node:fs";
@@ -23,6 +26,13 @@ import { defaultCacheDir } from "../prover/setup/artifacts.ts";
 import { REPO_ROOT } from "../prover/setup/registry.ts";
 import { loadWitnessCalculator } from "../prover/zkvm/mutation.ts";
 import { compileVariant, readSymbols } from "../prover/zkvm/mutation-variants.ts";
+import {
+  readR1cs,
+  WireCheck,
+  wireIndex,
+  wireNames,
+  withoutConstraints,
+} from "../prover/zkvm/mutation-r1cs.ts";
 import { chunkLimits } from "../prover/zkvm/run.ts";
 import { chunkCircuitConfig } from "../prover/zkvm/witness.ts";
 import {
@@ -231,6 +241,58 @@ describe("the versioned-cells chunk core (issue 12, alone)", () => {
       tried++;
     }
     expect(tried).toBeGreaterThan(100);
+  }, 900_000);
+
+  it("leaves no wire unconstrained (R1CS perturbation on honest witnesses)", async () => {
+    const v = await compileVariant(
+      {
+        file: "circuits/zkvm/chunk2.circom",
+        template: "Chunk2Core",
+        params: params(CFG),
+        label: "chunk2-core-r1cs",
+        r1cs: true,
+        sym: true,
+        optimization: "O2",
+      },
+      { cacheDir: defaultCacheDir() },
+    );
+    const r1cs = await readR1cs(v.r1csPath!);
+    const c = {
+      r1cs,
+      index: wireIndex(r1cs),
+      names: await wireNames(v.symPath!),
+      wc: await loadWitnessCalculator(v.wasmPath),
+    };
+    const witnesses: bigint[][] = [];
+    for (const k of [0, 1, 40, 200, cases.length - 1])
+      witnesses.push(
+        await c.wc.calculateWitness((await withCounts(cases[k]!.inputs)) as never, true),
+      );
+    const check = new WireCheck(c);
+    for (const w of witnesses) check.add(w);
+    const r = check.report();
+    console.log(
+      `Chunk2Core R1CS: ${r.wires} wires, ${r.constraints} constraints, ${r.witnesses} witnesses: ${r.unconstrained.length} unconstrained; free at some witnesses: ${[...r.sometimesFree.keys()].join(", ") || "none"}`,
+    );
+    expect(r.violated).toBe(0);
+    const patterns = new Map<string, number>();
+    for (const u of r.unconstrained) {
+      const p = u.names[0]!.replace(/\[\d+\]/g, "[*]");
+      patterns.set(p, (patterns.get(p) ?? 0) + 1);
+    }
+    expect(Object.fromEntries(patterns)).toEqual({});
+    // What may be free at some witnesses is an inverse of 0 (IsZero's), pinned elsewhere.
+    for (const p of r.sometimesFree.keys()) expect(p).toMatch(/\.inv$/);
+    // Deleting the constraints on one nibble of vout makes its wire free: the layer sees it.
+    const wire = [...c.names].find(([, n]) => n.includes("main.vn[40][3]"))![0];
+    const binding = r1cs.constraints.flatMap((lcs, i) =>
+      lcs.some((l) => l.wires.includes(wire)) ? [i] : [],
+    );
+    expect(binding.length).toBeGreaterThan(0);
+    const weak = withoutConstraints(r1cs, binding);
+    const check2 = new WireCheck({ ...c, r1cs: weak, index: wireIndex(weak) });
+    check2.add(witnesses[0]!);
+    expect(check2.report().unconstrained.map((u) => u.wire)).toContain(wire);
   }, 900_000);
 
   it("costs per step what the budget says (printed)", async () => {

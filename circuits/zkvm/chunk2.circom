@@ -91,6 +91,16 @@ template Chunk2Core(K, NC, TB, LOGMEM, MB, NM) {
     com.vout <== vout;
     c <== com.c;
 
+    // An unused slot holds zeros (it contributes nothing either way; pinned so that no input
+    // is free: the R1CS perturbation layer reports any wire no constraint binds).
+    for (var i = 32; i < NC; i++) {
+        (1 - used[i]) * cell[i] === 0;
+        (1 - used[i]) * vin[i] === 0;
+        (1 - used[i]) * tin[i] === 0;
+        (1 - used[i]) * vout[i] === 0;
+        (1 - used[i]) * tlast[i] === 0;
+    }
+
     // vout and tlast as nibbles (tlast's top bits as bits); an unused slot's are 0
     signal vn[NC][8];
     signal tn[NC][ND];
