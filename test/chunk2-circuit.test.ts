@@ -10,6 +10,10 @@
  * - what a cheating prover would change is refused: a paged-in value nobody wrote, a read
  *   claiming another write (its distance moved), a last value or last time that is not the
  *   cell's, a cell paged twice, a code load named as data, a count that is not the count;
+ * - the mutation harness's wrong executors (DIV rounding toward −∞, SRA as SRL, SB in the
+ *   neighbouring lane, a read returning one byte more, …): the chunk holding the wrong step,
+ *   with every input derived from the wrong execution, is refused — except a write emitting
+ *   another byte, which needs the output commitment the core does not have yet (item 5);
  * - no wire of its constraint system is free: each wire perturbed alone (+1, −1) on honest
  *   witnesses breaks a constraint (the mutation harness's layer 2), and deleting the
  *   constraint that binds a lookup nibble makes that wire show up;
@@ -20,7 +24,13 @@ import { join } from "node:path";
 import * as snarkjs from "snarkjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ChunkRecord, ProgramImage } from "../prover/executor/index.ts";
-import { executeChunked, imageOpening, loadElf } from "../prover/executor/index.ts";
+import {
+  execute,
+  executeChunked,
+  imageId,
+  imageOpening,
+  loadElf,
+} from "../prover/executor/index.ts";
 import { buildElf, ECALL, encI, encR, encS, li, words } from "../prover/executor/testing.ts";
 import { defaultCacheDir } from "../prover/setup/artifacts.ts";
 import { REPO_ROOT } from "../prover/setup/registry.ts";
@@ -33,6 +43,11 @@ import {
   wireNames,
   withoutConstraints,
 } from "../prover/zkvm/mutation-r1cs.ts";
+import {
+  runWrongExecutors,
+  WRONG_EXECUTORS,
+  type GuestRun,
+} from "../prover/zkvm/mutation-wrong.ts";
 import { chunkLimits } from "../prover/zkvm/run.ts";
 import { chunkCircuitConfig } from "../prover/zkvm/witness.ts";
 import {
@@ -241,6 +256,53 @@ describe("the versioned-cells chunk core (issue 12, alone)", () => {
       tried++;
     }
     expect(tried).toBeGreaterThan(100);
+  }, 900_000);
+
+  it("refuses the chunk of every wrong executor (a coherent wrong execution)", async () => {
+    const elf = (n: string) => loadElf(readFileSync(join(REPO_ROOT, "guests", "elf", `${n}.elf`)));
+    const runs: GuestRun[] = [];
+    for (const name of ["allinsn", "sha256", "ledger"]) {
+      const image = elf(name);
+      const input = GUEST_INPUTS[name]!;
+      runs.push({
+        name,
+        image,
+        input,
+        opening: await imageOpening(image),
+        cycles: execute(image, input).cycles,
+      });
+    }
+    const ids = await Promise.all(runs.map((r) => imageId(r.image)));
+    const config = chunkCircuitConfig("rv32im_K8_P4_IO4_M20");
+    // Every input is derived from the wrong run's records (a division's q and r are the
+    // circuit's own hints here, not the cheating prover's: the harness gives those to today's
+    // chunk only).
+    const { outcomes, neverFired } = await runWrongExecutors(config, runs, async (c) => {
+      const at = ids.indexOf(c.chunk.stateIn.imageId);
+      expect(at).toBeGreaterThanOrEqual(0);
+      // accepted: the constraints hold and the chunk ends in the state the wrong run claims
+      const inputs = await withCounts(chunk2CoreInputs(CFG, runs[at]!.opening, c.chunk));
+      const w = await witness(checked, inputs);
+      if (!w) return false;
+      const out = (n: string) => w[checked.sym.get(`main.${n}`)!]!;
+      const s = c.chunk.stateOut;
+      return (
+        out("pcOut") === BigInt(s.pc >>> 0) &&
+        out("haltedOut") === (s.halted ? 1n : 0n) &&
+        out("exitOut") === BigInt(s.exitCode >>> 0) &&
+        out("cycles") === BigInt(c.chunk.steps)
+      );
+    });
+    console.log(
+      `wrong executors: ${outcomes.length} chunks, ${outcomes.filter((o) => o.refused).length} refused`,
+    );
+    expect(neverFired).toEqual([]);
+    expect(outcomes).toHaveLength(WRONG_EXECUTORS.length);
+    // The core has no output commitment yet (item 5's I/O encoding adds it): a byte written
+    // other than the program's is the one wrong execution it cannot see.
+    expect(outcomes.filter((o) => !o.refused).map((o) => o.wrong)).toEqual([
+      "write emits another byte",
+    ]);
   }, 900_000);
 
   it("leaves no wire unconstrained (R1CS perturbation on honest witnesses)", async () => {
