@@ -14,6 +14,9 @@
  *   neighbouring lane, a read returning one byte more, …): the chunk holding the wrong step,
  *   with every input derived from the wrong execution, is refused — except a write emitting
  *   another byte, which needs the output commitment the core does not have yet (item 5);
+ * - every hint of it replaced as a cheating prover would (instrumented build, as the mutation
+ *   harness makes them): the last values' and times' nibbles re-split or moved, the LogUp
+ *   inverses moved, the counts' nibbles re-split, the steps' nibbles re-split — each refused;
  * - no wire of its constraint system is free: each wire perturbed alone (+1, −1) on honest
  *   witnesses breaks a constraint (the mutation harness's layer 2), and deleting the
  *   constraint that binds a lookup nibble makes that wire show up;
@@ -35,7 +38,13 @@ import { buildElf, ECALL, encI, encR, encS, li, words } from "../prover/executor
 import { defaultCacheDir } from "../prover/setup/artifacts.ts";
 import { REPO_ROOT } from "../prover/setup/registry.ts";
 import { loadWitnessCalculator } from "../prover/zkvm/mutation.ts";
-import { compileVariant, readSymbols } from "../prover/zkvm/mutation-variants.ts";
+import {
+  compileVariant,
+  PATH_BASE,
+  readSymbols,
+  SITE_STRIDE,
+} from "../prover/zkvm/mutation-variants.ts";
+import { FIELD } from "../prover/zkvm/mutation-replay.ts";
 import {
   readR1cs,
   WireCheck,
@@ -305,6 +314,113 @@ describe("the versioned-cells chunk core (issue 12, alone)", () => {
     ]);
   }, 900_000);
 
+  it("refuses every hint a cheating prover would change (hint overrides)", async () => {
+    const v = await compileVariant(
+      {
+        file: "circuits/zkvm/chunk2.circom",
+        template: "Chunk2Core",
+        params: params(CFG),
+        label: "chunk2-core-hints",
+        sym: true,
+        instrument: true,
+      },
+      { cacheDir: defaultCacheDir() },
+    );
+    const wc = await loadWitnessCalculator(v.wasmPath);
+    const sym = await readSymbols(v.symPath!);
+    const T = v.templates;
+    const site = (tmpl: string, hint: string) => SITE_STRIDE * T[tmpl]!.hints[hint]!;
+    // a component's route: 2 + its declaration index + 64 * its array index
+    const route = (name: string, idx = 0) =>
+      BigInt(PATH_BASE) * 1n + BigInt(2 + T.Chunk2Core!.components[name]!.decl + 64 * idx);
+    type Alt = [path: bigint, site: number, signal: string, delta: bigint];
+    let refused = 0;
+    let accepted = 0;
+    const ND = Math.floor(CFG.TB / 4);
+    for (const c of cases.filter((_, i) => i % 200 === 7)) {
+      const inputs = await withCounts(c.inputs);
+      const honest = await wc.calculateWitness(
+        { ...inputs, hov: [0, 0, 0, 0, 0, 0] } as never,
+        true,
+      );
+      const val = (n: string) => honest[sym.get(`main.${n}`)!]!;
+      const run = async (alts: Alt[]) => {
+        const hov = [0n, 0n, 0n, 0n, 0n, 0n];
+        alts.forEach(([path, st, signal, dv], j) => {
+          hov[3 * j] = path;
+          hov[3 * j + 1] = BigInt(st);
+          hov[3 * j + 2] = (((val(signal) + dv) % FIELD) + FIELD) % FIELD;
+        });
+        const { error, log } = console;
+        console.error = console.log = () => {};
+        try {
+          await wc.calculateWitness({ ...inputs, hov } as never, true);
+          accepted++;
+          return true;
+        } catch {
+          refused++;
+          return false;
+        } finally {
+          console.error = error;
+          console.log = log;
+        }
+      };
+      const tries: Alt[][] = [];
+      const self = 1n;
+      const used = (inputs.used as string[]).map(Number);
+      for (let i = 0; i < CFG.NC; i += used[i] ? 7 : 23) {
+        for (let k = 0; k < 8; k++) {
+          const at = 8 * i + k;
+          for (const dv of [1n, -1n, 16n])
+            tries.push([[self, site("Chunk2Core", "vn") + at, `vn[${at}]`, dv]]);
+          if (k < 7)
+            tries.push([
+              [self, site("Chunk2Core", "vn") + at, `vn[${at}]`, 16n],
+              [self, site("Chunk2Core", "vn") + at + 1, `vn[${at + 1}]`, -1n],
+            ]);
+        }
+        for (let k = 0; k < ND; k++) {
+          const at = ND * i + k;
+          for (const dv of [1n, 16n])
+            tries.push([[self, site("Chunk2Core", "tn") + at, `tn[${at}]`, dv]]);
+        }
+        const ii = `ii[${i}]`;
+        tries.push([[self, site("Chunk2Core", "ii") + i, ii, 1n]]);
+        tries.push([[self, site("Chunk2Core", "ifin") + i, `ifin[${i}]`, 1n]]);
+      }
+      for (let j = 0; j < 5 * CFG.K; j += 3) {
+        tries.push([[self, site("Chunk2Core", "ir") + j, `ir[${j}]`, 1n]]);
+        tries.push([[self, site("Chunk2Core", "iw") + j, `iw[${j}]`, -1n]]);
+      }
+      // the counts' nibbles, re-split (x - 16, y + 1): the same count
+      const m = (inputs.m as string[]).map(BigInt);
+      for (let j = 16; j < 272; j += 1) {
+        if (m[j] === 0n) continue;
+        const at = CFG.NM * (j - 16);
+        tries.push([
+          [route("counts"), site("NibbleCounts", "mn") + at, `counts.mn[${at}]`, -16n],
+          [route("counts"), site("NibbleCounts", "mn") + at + 1, `counts.mn[${at + 1}]`, 1n],
+        ]);
+        if (tries.length > 400) break;
+      }
+      // the steps' nibbles, re-split (x + 16, y - 1) inside each 32-bit quantity
+      for (let k = 0; k < CFG.K; k++)
+        for (const at of [0, 9, 17, 26, 34, 41, 50, 60, 72]) {
+          const sig = (n: number) => `stp[${k}].nib[${n}]`;
+          tries.push([
+            [route("stp", k), site("Step2", "nib") + at, sig(at), 16n],
+            [route("stp", k), site("Step2", "nib") + at + 1, sig(at + 1), -1n],
+          ]);
+        }
+      for (const alts of tries) {
+        const ok = await run(alts);
+        expect(ok, `${c.where}: ${alts.map((a) => `${a[2]} ${a[3]}`).join(", ")}`).toBe(false);
+      }
+    }
+    console.log(`Chunk2Core hint alternatives: ${refused} refused, ${accepted} accepted`);
+    expect(refused).toBeGreaterThan(1500);
+  }, 900_000);
+
   it("leaves no wire unconstrained (R1CS perturbation on honest witnesses)", async () => {
     const v = await compileVariant(
       {
@@ -346,7 +462,7 @@ describe("the versioned-cells chunk core (issue 12, alone)", () => {
     // What may be free at some witnesses is an inverse of 0 (IsZero's), pinned elsewhere.
     for (const p of r.sometimesFree.keys()) expect(p).toMatch(/\.inv$/);
     // Deleting the constraints on one nibble of vout makes its wire free: the layer sees it.
-    const wire = [...c.names].find(([, n]) => n.includes("main.vn[40][3]"))![0];
+    const wire = [...c.names].find(([, n]) => n.includes("main.vn[323]"))![0];
     const binding = r1cs.constraints.flatMap((lcs, i) =>
       lcs.some((l) => l.wires.includes(wire)) ? [i] : [],
     );

@@ -102,22 +102,24 @@ template Chunk2Core(K, NC, TB, LOGMEM, MB, NM) {
     }
 
     // vout and tlast as nibbles (tlast's top bits as bits); an unused slot's are 0
-    signal vn[NC][8];
-    signal tn[NC][ND];
+    signal vn[NC * 8];
+    signal tn[NC * ND + 1];       // (+1: never empty)
     signal tb[NC * NR + 1];
     tb[NC * NR] <-- 0;
     tb[NC * NR] === 0;
+    tn[NC * ND] <-- 0;
+    tn[NC * ND] === 0;
     for (var i = 0; i < NC; i++) {
         var sv = 0;
         for (var k = 0; k < 8; k++) {
-            vn[i][k] <-- (vout[i] >> (4 * k)) & 15;
-            sv += vn[i][k] * (1 << (4 * k));
+            vn[8 * i + k] <-- (vout[i] >> (4 * k)) & 15;
+            sv += vn[8 * i + k] * (1 << (4 * k));
         }
         vout[i] === sv;
         var st = 0;
         for (var k = 0; k < ND; k++) {
-            tn[i][k] <-- (tlast[i] >> (4 * k)) & 15;
-            st += tn[i][k] * (1 << (4 * k));
+            tn[ND * i + k] <-- (tlast[i] >> (4 * k)) & 15;
+            st += tn[ND * i + k] * (1 << (4 * k));
         }
         for (var j = 0; j < NR; j++) {
             tb[NR * i + j] <-- (tlast[i] >> (4 * ND + j)) & 1;
@@ -231,8 +233,8 @@ template Chunk2Core(K, NC, TB, LOGMEM, MB, NM) {
     var gammaLook = ch[2].out;
 
     // ---- the in-chunk memory check, LogUp at gammaMem ---------------------------------------
-    signal ir[K][5];
-    signal iw[K][5];
+    signal ir[K * 5];
+    signal iw[K * 5];
     signal ii[NC];
     signal ifin[NC];
     var bal = 0;
@@ -241,11 +243,11 @@ template Chunk2Core(K, NC, TB, LOGMEM, MB, NM) {
             var tNow = 1 + 5 * k + s;
             var er = stp[k].cell[s] + T32 * val[k][s] + T64 * (tNow - 1 - d[k][s]);
             var ew = stp[k].cell[s] + T32 * stp[k].newVal[s] + T64 * tNow;
-            ir[k][s] <-- 1 / (gammaMem - er);
-            ir[k][s] * (gammaMem - er) === 1;
-            iw[k][s] <-- 1 / (gammaMem - ew);
-            iw[k][s] * (gammaMem - ew) === 1;
-            bal += iw[k][s] - ir[k][s];
+            ir[5 * k + s] <-- 1 / (gammaMem - er);
+            ir[5 * k + s] * (gammaMem - er) === 1;
+            iw[5 * k + s] <-- 1 / (gammaMem - ew);
+            iw[5 * k + s] * (gammaMem - ew) === 1;
+            bal += iw[5 * k + s] - ir[5 * k + s];
         }
     }
     signal eI[NC];
@@ -284,11 +286,11 @@ template Chunk2Core(K, NC, TB, LOGMEM, MB, NM) {
     }
     for (var i = 0; i < NC; i++) {
         for (var j = 0; j < 8; j++) {
-            look.key[kk] <== vn[i][j];
+            look.key[kk] <== vn[8 * i + j];
             kk++;
         }
         for (var j = 0; j < ND; j++) {
-            look.key[kk] <== tn[i][j];
+            look.key[kk] <== tn[ND * i + j];
             kk++;
         }
     }

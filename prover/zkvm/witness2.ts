@@ -175,8 +175,8 @@ export function countLookups(
   }
   const nd = Math.floor(cfg.TB / 4);
   for (let i = 0; i < cfg.NC; i++) {
-    for (let j = 0; j < 8; j++) m[nib(signal(`vn[${i}][${j}]`))]!++;
-    for (let j = 0; j < nd; j++) m[nib(signal(`tn[${i}][${j}]`))]!++;
+    for (let j = 0; j < 8; j++) m[nib(signal(`vn[${8 * i + j}]`))]!++;
+    for (let j = 0; j < nd; j++) m[nib(signal(`tn[${nd * i + j}]`))]!++;
   }
   for (let j = 16; j < 272; j++) for (let c = 0; c < cfg.NM; c++) m[(m[j]! >> (4 * c)) & 15]!++;
   return m.map(String);
