@@ -34,7 +34,6 @@ import {
   imageOpening,
   loadElf,
 } from "../prover/executor/index.ts";
-import { buildElf, ECALL, encI, encR, encS, li, words } from "../prover/executor/testing.ts";
 import { defaultCacheDir } from "../prover/setup/artifacts.ts";
 import { REPO_ROOT } from "../prover/setup/registry.ts";
 import { loadWitnessCalculator } from "../prover/zkvm/mutation.ts";
@@ -65,6 +64,7 @@ import {
   CODE_CELL,
   type Chunk2CoreConfig,
 } from "../prover/zkvm/witness2.ts";
+import { codeEdges } from "./helpers/code-edges.ts";
 import { GUEST_INPUTS } from "./helpers/guests.ts";
 
 const limits = chunkLimits(chunkCircuitConfig("rv32im_K8_P4_IO4_M20"));
@@ -128,33 +128,6 @@ async function withCounts(inputs: Record<string, unknown>): Promise<Record<strin
 
 const accepted = async (inputs: Record<string, unknown>) =>
   (await witness(checked, await withCounts(inputs))) !== null;
-
-/** A program on the code's edges: loads and a write from code words, a store past the code. */
-function codeEdges(): { name: string; image: ProgramImage; input: Uint8Array } {
-  const BASE = 0x2000;
-  const [t0, t1, t2, s5, s6] = [5, 6, 7, 21, 22];
-  const [a0, a1, a2, a7] = [10, 11, 12, 17];
-  const program = (codeEnd: number) => [
-    ...li(s5, BASE),
-    encI(0, s5, 2, t0, 0x03), // LW t0, 0(code start)
-    encI(7, s5, 4, t1, 0x03), // LBU t1, 7(code start)
-    encR(0, t1, t0, 0, t2, 0x33), // ADD
-    ...li(s6, codeEnd),
-    encS(0, t0, s6, 2), // SW just past the code
-    encI(0, s6, 2, t1, 0x03), // LW it back
-    ...li(a7, 64),
-    ...li(a0, 1),
-    ...li(a1, BASE),
-    ...li(a2, 3),
-    ECALL, // write(1, code start, 3)
-    ...li(a0, 0),
-    ...li(a7, 93),
-    ECALL,
-  ];
-  const n = program(0).length;
-  const elf = buildElf([{ vaddr: BASE, data: words(program(BASE + 4 * n)), flags: 5 }], BASE);
-  return { name: "code-edges", image: loadElf(elf), input: new Uint8Array() };
-}
 
 async function collect(g: { name: string; image: ProgramImage; input: Uint8Array }, max = 1e9) {
   const opening = await imageOpening(g.image);

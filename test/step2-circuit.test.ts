@@ -24,11 +24,11 @@ import { join } from "node:path";
 import * as snarkjs from "snarkjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { executeChunked, imageOpening, loadElf } from "../prover/executor/index.ts";
-import { buildElf, ECALL, encI, encR, encS, li, words } from "../prover/executor/testing.ts";
 import type { ProgramImage } from "../prover/executor/index.ts";
 import { defaultCacheDir } from "../prover/setup/artifacts.ts";
 import { REPO_ROOT } from "../prover/setup/registry.ts";
 import { loadWitnessCalculator } from "../prover/zkvm/mutation.ts";
+import { STEP_OUTPUTS } from "../prover/zkvm/mutation-replay.ts";
 import {
   compileVariant,
   PATH_BASE,
@@ -37,35 +37,14 @@ import {
 } from "../prover/zkvm/mutation-variants.ts";
 import { chunkLimits } from "../prover/zkvm/run.ts";
 import { chunkCircuitConfig, chunkWitness } from "../prover/zkvm/witness.ts";
+import { codeEdges } from "./helpers/code-edges.ts";
 import { GUEST_INPUTS } from "./helpers/guests.ts";
 
 const config = chunkCircuitConfig("rv32im_K8_P4_IO4_M20");
 const TB = 6; // the K = 8 configuration's distance bits
 const CODE = 1n << 23n;
-const OUT = [
-  "nextPc",
-  "nextHalted",
-  "nextExit",
-  "cycInc",
-  "cell[0]",
-  "cell[1]",
-  "cell[2]",
-  "cell[3]",
-  "cell[4]",
-  "newVal[0]",
-  "newVal[1]",
-  "newVal[2]",
-  "newVal[3]",
-  "newVal[4]",
-  "inEvent",
-  "outEvent",
-  "outByte",
-  "sysA",
-  "isRead",
-  "go",
-  "fdOk",
-  "fd1",
-] as const;
+/** Step's outputs but its transcript element (Step2 has two, compared separately). */
+const OUT = STEP_OUTPUTS.filter((n) => n !== "e");
 type Outputs = Record<(typeof OUT)[number], bigint>;
 type Wc = Awaited<ReturnType<typeof loadWitnessCalculator>>;
 interface Run {
@@ -178,44 +157,6 @@ async function constraintsOf(file: string, template: string, tb: number): Promis
     { cacheDir: defaultCacheDir() },
   );
   return ((await snarkjs.r1cs.info(v.r1csPath!)) as { nConstraints: number }).nConstraints;
-}
-
-/** A program on the code's edges: loads and a write from code words, stores and a read
- *  just outside the code. */
-function codeEdges(): { name: string; image: ProgramImage; input: Uint8Array } {
-  const BASE = 0x2000;
-  const [t0, t1, t2, s5, s6] = [5, 6, 7, 21, 22];
-  const [a0, a1, a2, a7] = [10, 11, 12, 17];
-  const program = (codeEnd: number) => [
-    ...li(s5, BASE),
-    encI(0, s5, 2, t0, 0x03), // LW t0, 0(code start)
-    encI(7, s5, 4, t1, 0x03), // LBU t1, 7(code start)
-    encI(2, s5, 1, t2, 0x03), // LH t2, 2(code start)
-    encR(0, t1, t0, 0, t2, 0x33), // ADD
-    ...li(s6, codeEnd),
-    encS(0, t0, s6, 2), // SW just past the code
-    encI(0, s6, 2, t1, 0x03), // LW it back
-    ...li(s6, BASE - 4),
-    encS(0, t0, s6, 0), // SB just below the code
-    // write(1, code start, 5): bytes of the code itself
-    ...li(a7, 64),
-    ...li(a0, 1),
-    ...li(a1, BASE),
-    ...li(a2, 5),
-    ECALL,
-    // read(0, codeEnd + 8, 1)
-    ...li(a7, 63),
-    ...li(a0, 0),
-    ...li(a1, codeEnd + 8),
-    ...li(a2, 1),
-    ECALL,
-    ...li(a0, 0),
-    ...li(a7, 93),
-    ECALL,
-  ];
-  const n = program(0).length;
-  const elf = buildElf([{ vaddr: BASE, data: words(program(BASE + 4 * n)), flags: 5 }], BASE);
-  return { name: "code-edges", image: loadElf(elf), input: new TextEncoder().encode("Z") };
 }
 
 interface StepCase {

@@ -43,7 +43,7 @@ import { chunkWitness, type ChunkCircuitConfig, type ChunkWitnessInput } from ".
 export const FIELD = 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001n;
 
 /** The outputs of one Step, in the template's declaration order. */
-const OUTPUTS = [
+export const STEP_OUTPUTS = [
   "nextPc",
   "nextHalted",
   "nextExit",
@@ -68,6 +68,7 @@ const OUTPUTS = [
   "fdOk",
   "fd1",
 ] as const;
+const OUTPUTS = STEP_OUTPUTS;
 type OutputName = (typeof OUTPUTS)[number];
 export type StepOutputs = Record<OutputName, bigint>;
 
