@@ -36,7 +36,7 @@ import {
 } from "../prover/executor/index.ts";
 import { defaultCacheDir } from "../prover/setup/artifacts.ts";
 import { REPO_ROOT } from "../prover/setup/registry.ts";
-import { loadWitnessCalculator } from "../prover/zkvm/mutation.ts";
+import { loadWitnessCalculator, witnessOrNull } from "../prover/zkvm/mutation.ts";
 import {
   compileVariant,
   PATH_BASE,
@@ -101,18 +101,7 @@ async function build(label: string, noAsserts: boolean): Promise<Build> {
   return { wc: await loadWitnessCalculator(v.wasmPath), sym: await readSymbols(v.symPath!) };
 }
 
-async function witness(b: Build, inputs: Record<string, unknown>): Promise<bigint[] | null> {
-  const { error, log } = console;
-  console.error = console.log = () => {};
-  try {
-    return await b.wc.calculateWitness(inputs as never, true);
-  } catch {
-    return null;
-  } finally {
-    console.error = error;
-    console.log = log;
-  }
-}
+const witness = (b: Build, inputs: Record<string, unknown>) => witnessOrNull(b.wc, inputs);
 
 /** The inputs with the multiplicities an honest prover counts for them. */
 async function withCounts(inputs: Record<string, unknown>): Promise<Record<string, unknown>> {
@@ -324,19 +313,10 @@ describe("the versioned-cells chunk core (issue 12, alone)", () => {
           hov[3 * j + 1] = BigInt(st);
           hov[3 * j + 2] = (((val(signal) + dv) % FIELD) + FIELD) % FIELD;
         });
-        const { error, log } = console;
-        console.error = console.log = () => {};
-        try {
-          await wc.calculateWitness({ ...inputs, hov } as never, true);
-          accepted++;
-          return true;
-        } catch {
-          refused++;
-          return false;
-        } finally {
-          console.error = error;
-          console.log = log;
-        }
+        const ok = (await witnessOrNull(wc, { ...inputs, hov })) !== null;
+        if (ok) accepted++;
+        else refused++;
+        return ok;
       };
       const tries: Alt[][] = [];
       const self = 1n;

@@ -59,6 +59,20 @@ function NKEYS(TB) { return 8 + NPLAIN(TB); }
 // Field elements per step for the advice (446 bits at TB = 13, 411 at TB = 6).
 function NADV() { return 2; }
 
+// A nibble whose bits a step uses, split into them: bits 0, 1 and 3 are hints, bit 2 is what
+// they leave, and all four are boolean, so x < 16 without a lookup (4 constraints).
+template NibbleBits() {
+    signal input x;
+    signal output b[4];
+    b[0] <-- x & 1;
+    b[1] <-- (x >> 1) & 1;
+    b[3] <-- (x >> 3) & 1;
+    b[2] <== (x - b[0] - 2 * b[1] - 8 * b[3]) / 4;
+    for (var c = 0; c < 4; c++) {
+        b[c] * (b[c] - 1) === 0;
+    }
+}
+
 // Transcript elements for the multiplicities (one spare: items are not split across elements).
 function NADVM(MB, NM) { return (16 * MB + 256 * 4 * NM + 251) \ 252 + 1; }
 

@@ -84,7 +84,7 @@ template Step2(LOGMEM, TB) {
     var ND = TB \ 4;
     var NR = TB % 4;
     signal nib[NNIB(TB)];
-    signal fb[3 * NFEAT()];        // bits 0, 1 and 3 of the nibbles FEAT() lists (bit 2 follows)
+    component nb[NFEAT()];         // the bits of the nibbles FEAT() lists
     signal andn[8];                // nibble k of a AND b
     signal carry;                  // bit 32 of the adder's sum
     signal ptop[2];                // bits 64, 65 of the multiplier's window
@@ -136,19 +136,12 @@ template Step2(LOGMEM, TB) {
     }
     dtop[5 * NR] <-- 0;
     dtop[5 * NR] === 0;
-    // bit c of the feature nibble FEAT()[j] (bit 2 is what the other three leave)
+    // bit c of the feature nibble FEAT()[j], set as each quantity's nibbles are known
     var FB[NFEAT()][4];
     for (var j = 0; j < 7; j++) {
-        fb[3 * j] <-- nib[feat[j]] & 1;
-        fb[3 * j + 1] <-- (nib[feat[j]] >> 1) & 1;
-        fb[3 * j + 2] <-- (nib[feat[j]] >> 3) & 1;
-        FB[j][0] = fb[3 * j];
-        FB[j][1] = fb[3 * j + 1];
-        FB[j][3] = fb[3 * j + 2];
-        FB[j][2] = (nib[feat[j]] - fb[3 * j] - 2 * fb[3 * j + 1] - 8 * fb[3 * j + 2]) * inv4;
-        for (var c = 0; c < 4; c++) {
-            FB[j][c] * (FB[j][c] - 1) === 0;
-        }
+        nb[j] = NibbleBits();
+        nb[j].x <== nib[feat[j]];
+        for (var c = 0; c < 4; c++) FB[j][c] = nb[j].b[c];
     }
 
     // the instruction: nibbles 1, 2, 3, 5, 6, 7 have their bits (features 0..5)
@@ -231,16 +224,9 @@ template Step2(LOGMEM, TB) {
         nib[NBo + k] <-- (b >> (4 * k)) & 15;
     }
     for (var j = 7; j < 10; j++) {
-        fb[3 * j] <-- nib[feat[j]] & 1;
-        fb[3 * j + 1] <-- (nib[feat[j]] >> 1) & 1;
-        fb[3 * j + 2] <-- (nib[feat[j]] >> 3) & 1;
-        FB[j][0] = fb[3 * j];
-        FB[j][1] = fb[3 * j + 1];
-        FB[j][3] = fb[3 * j + 2];
-        FB[j][2] = (nib[feat[j]] - fb[3 * j] - 2 * fb[3 * j + 1] - 8 * fb[3 * j + 2]) * inv4;
-        for (var c = 0; c < 4; c++) {
-            FB[j][c] * (FB[j][c] - 1) === 0;
-        }
+        nb[j] = NibbleBits();
+        nb[j].x <== nib[feat[j]];
+        for (var c = 0; c < 4; c++) FB[j][c] = nb[j].b[c];
     }
     var b1 = 0;
     for (var k = 0; k < 8; k++) b1 += nib[NBo + k] * (1 << (4 * k));
@@ -268,16 +254,9 @@ template Step2(LOGMEM, TB) {
         nib[NRm + k] <-- (r >> (4 * k)) & 15;
     }
     for (var j = 10; j < 15; j++) {
-        fb[3 * j] <-- nib[feat[j]] & 1;
-        fb[3 * j + 1] <-- (nib[feat[j]] >> 1) & 1;
-        fb[3 * j + 2] <-- (nib[feat[j]] >> 3) & 1;
-        FB[j][0] = fb[3 * j];
-        FB[j][1] = fb[3 * j + 1];
-        FB[j][3] = fb[3 * j + 2];
-        FB[j][2] = (nib[feat[j]] - fb[3 * j] - 2 * fb[3 * j + 1] - 8 * fb[3 * j + 2]) * inv4;
-        for (var c = 0; c < 4; c++) {
-            FB[j][c] * (FB[j][c] - 1) === 0;
-        }
+        nb[j] = NibbleBits();
+        nb[j].x <== nib[feat[j]];
+        for (var c = 0; c < 4; c++) FB[j][c] = nb[j].b[c];
     }
     var w1 = 0;
     var r1v = 0;
@@ -317,16 +296,9 @@ template Step2(LOGMEM, TB) {
     carry <-- ((A + addend) >> 32) & 1;
     carry * (carry - 1) === 0;
     for (var j = 15; j < 16; j++) {
-        fb[3 * j] <-- nib[feat[j]] & 1;
-        fb[3 * j + 1] <-- (nib[feat[j]] >> 1) & 1;
-        fb[3 * j + 2] <-- (nib[feat[j]] >> 3) & 1;
-        FB[j][0] = fb[3 * j];
-        FB[j][1] = fb[3 * j + 1];
-        FB[j][3] = fb[3 * j + 2];
-        FB[j][2] = (nib[feat[j]] - fb[3 * j] - 2 * fb[3 * j + 1] - 8 * fb[3 * j + 2]) * inv4;
-        for (var c = 0; c < 4; c++) {
-            FB[j][c] * (FB[j][c] - 1) === 0;
-        }
+        nb[j] = NibbleBits();
+        nb[j].x <== nib[feat[j]];
+        for (var c = 0; c < 4; c++) FB[j][c] = nb[j].b[c];
     }
     var sum = 0;
     for (var k = 0; k < 8; k++) sum += nib[NS + k] * (1 << (4 * k));
@@ -611,7 +583,11 @@ template Step2(LOGMEM, TB) {
     }
     var NBIT = 3 * NFEAT() + 5 + 5 * NR;
     var bits[NBIT];
-    for (var j = 0; j < 3 * NFEAT(); j++) bits[j] = fb[j];
+    for (var j = 0; j < NFEAT(); j++) {
+        bits[3 * j] = nb[j].b[0];       // bit 2 follows from the other three and the nibble
+        bits[3 * j + 1] = nb[j].b[1];
+        bits[3 * j + 2] = nb[j].b[3];
+    }
     bits[3 * NFEAT()] = carry;
     bits[3 * NFEAT() + 1] = ptop[0];
     bits[3 * NFEAT() + 2] = ptop[1];

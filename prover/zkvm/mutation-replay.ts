@@ -36,7 +36,7 @@ import {
   type ImageOpening,
   type ProgramImage,
 } from "../executor/index.ts";
-import { accepts } from "./mutation.ts";
+import { accepts, witnessOrNull } from "./mutation.ts";
 import { chunkWitness, type ChunkCircuitConfig, type ChunkWitnessInput } from "./witness.ts";
 
 /** BN254 scalar field order r. */
@@ -126,17 +126,8 @@ export class StepCircuit {
 
   /** The Step's witness, or null when a constraint fails. */
   async run(inputs: StepInputs): Promise<{ witness: bigint[]; outputs: StepOutputs } | null> {
-    const { error, log } = console;
-    console.error = console.log = () => {};
-    try {
-      const w = await this.check.calculateWitness(inputs as never, true);
-      return { witness: w, outputs: StepCircuit.outputs(w, this.checkOut) };
-    } catch {
-      return null;
-    } finally {
-      console.error = error;
-      console.log = log;
-    }
+    const w = await witnessOrNull(this.check, inputs);
+    return w && { witness: w, outputs: StepCircuit.outputs(w, this.checkOut) };
   }
 }
 

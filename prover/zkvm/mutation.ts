@@ -71,20 +71,27 @@ export async function loadWitnessCalculator(wasmPath: string): Promise<WitnessCa
   return WitnessCalculatorBuilder(new Uint8Array(readFileSync(wasmPath)));
 }
 
-/** True when the witness calculator accepts `w` (every constraint it checks holds). */
-export async function accepts(wc: WitnessCalculator, w: ChunkWitnessInput): Promise<boolean> {
+/** The witness of `inputs`, or null when a constraint it checks fails. */
+export async function witnessOrNull(
+  wc: WitnessCalculator,
+  inputs: object,
+): Promise<bigint[] | null> {
   // circom's runtime prints the failing template to the console; a rejection is expected here.
   const { error, log } = console;
   console.error = console.log = () => {};
   try {
-    await wc.calculateWitness(w, true);
-    return true;
+    return await wc.calculateWitness(inputs as never, true);
   } catch {
-    return false;
+    return null;
   } finally {
     console.error = error;
     console.log = log;
   }
+}
+
+/** True when the witness calculator accepts `w` (every constraint it checks holds). */
+export async function accepts(wc: WitnessCalculator, w: ChunkWitnessInput): Promise<boolean> {
+  return (await witnessOrNull(wc, w)) !== null;
 }
 
 /** The input paths the harness mutates by default: everything except the public prover tag. */
