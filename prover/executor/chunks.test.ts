@@ -271,8 +271,9 @@ describe("chunked execution", () => {
       [0, 0], // exit
     ]);
     const [bad, empty] = run.chunks[0]!.stepRecords.filter((s) => s.io);
-    expect(bad!.io).toEqual({ kind: "read", fd: 3, address: 0, byte: 0, n: 0 });
-    expect(empty!.io).toEqual({ kind: "write", fd: 1, address: 0, byte: 0, n: 0 });
+    const none = { byte: 0, n: 0, done: 0, bytes: [], last: true };
+    expect(bad!.io).toEqual({ kind: "read", fd: 3, address: 0, ...none });
+    expect(empty!.io).toEqual({ kind: "write", fd: 1, address: 0, ...none });
     expect(bad!.memory).toBeUndefined();
   });
 

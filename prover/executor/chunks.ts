@@ -70,10 +70,19 @@ export interface SyscallIo {
   fd: number;
   /** The buffer address passed in a1 (unsigned). */
   address: number;
-  /** The byte transferred, or 0 when nothing was. */
+  /** The byte transferred, or 0 when nothing was (word mode: the first byte moved). */
   byte: number;
-  /** Bytes transferred: at most one per call (0 for len 0, end of input or a refused fd). */
-  n: 0 | 1;
+  /**
+   * Bytes transferred by this step: at most one per call in byte mode, at most one word's in
+   * word mode (0 for len 0, end of input or a refused fd).
+   */
+  n: number;
+  /** Word mode: bytes the call had moved before this step (byte mode: 0). */
+  done: number;
+  /** The bytes moved by this step, in order (n of them). */
+  bytes: number[];
+  /** This step ends the call: it writes a0 and retires the ecall (byte mode: always). */
+  last: boolean;
 }
 
 /** What one retired instruction read and wrote. Register values are signed 32-bit. */
@@ -183,12 +192,17 @@ const ECALL_WORD = 0x00000073;
 const OPCODE_LOAD = 0x03;
 const OPCODE_STORE = 0x23;
 
-/** The byte a read or write syscall at the machine's pc will move, if it is one. */
+/** The bytes a read or write syscall step at the machine's pc will move, if it is one. */
 interface PendingSyscall {
   kind: "read" | "write";
   fd: number;
+  /** The buffer (a1). */
   address: number;
-  n: 0 | 1;
+  /** Where this step's bytes start: address + done. */
+  at: number;
+  done: number;
+  n: number;
+  last: boolean;
 }
 
 /** Decides, before an ecall runs, whether it is a read/write and whether it moves a byte. */
@@ -198,11 +212,20 @@ function pendingSyscall(m: Machine): PendingSyscall | undefined {
   const fd = m.x[10]!;
   const address = m.x[11]! >>> 0;
   const len = m.x[12]! >>> 0;
-  if (num === SYS_READ) {
-    const n = fd === 0 && len > 0 && m.inputPos < m.input.length ? 1 : 0;
-    return { kind: "read", fd, address, n };
+  const kind = num === SYS_READ ? "read" : "write";
+  const ok = kind === "read" ? fd === 0 : fd === 1 || fd === 2;
+  const left = m.input.length - m.inputPos;
+  if (m.io === "byte") {
+    const n = ok && len > 0 && (kind === "write" || left > 0) ? 1 : 0;
+    return { kind, fd, address, at: address, done: 0, n, last: true };
   }
-  return { kind: "write", fd, address, n: (fd === 1 || fd === 2) && len > 0 ? 1 : 0 };
+  // word mode (execute's doc): the bytes of one word, from address + done
+  const done = m.ioDone;
+  const at = (address + done) >>> 0;
+  if (!ok || len === 0) return { kind, fd, address, at, done, n: 0, last: true };
+  const want = Math.min(4 - (at & 3), len - done);
+  const n = kind === "read" ? Math.min(want, left) : want;
+  return { kind, fd, address, at, done, n, last: n < want || done + n === len };
 }
 
 /** The instruction word at the machine's pc (0 outside memory: the step will trap). */
@@ -235,12 +258,13 @@ function footprint(m: Machine, view: DataView): Footprint {
     dataPage = ((m.x[rs1]! + imm) >>> 0) >>> PAGE_SHIFT;
   } else if (w === ECALL_WORD) {
     const s = pendingSyscall(m);
-    if (s) circuitSteps = 2;
-    if (s?.kind === "read" && s.fd === 0 && m.x[12] !== 0) inputReads = 1;
-    if (s?.n === 1) {
-      dataPage = s.address >>> PAGE_SHIFT;
-      if (s.kind === "read") inputBytes = 1;
-      else if (s.fd === 1) outputBytes = 1;
+    // SYSA and SYSB; word mode: SYSA once per call, then one step per transfer step
+    if (s) circuitSteps = s.done === 0 ? 2 : 1;
+    if (s?.kind === "read" && s.fd === 0 && m.x[12] !== 0) inputReads = m.io === "word" ? s.n : 1;
+    if (s && s.n > 0) {
+      dataPage = s.at >>> PAGE_SHIFT;
+      if (s.kind === "read") inputBytes = s.n;
+      else if (s.fd === 1) outputBytes = s.n;
     }
   }
   return {
@@ -277,10 +301,12 @@ function recordStep(m: Machine, view: DataView): () => StepRecord {
     const s = pendingSyscall(m);
     if (s) {
       rd = 10;
-      const byte =
-        s.n === 0 ? 0 : s.kind === "read" ? m.input[m.inputPos]! : (m.mem[s.address] ?? 0);
-      io = { kind: s.kind, fd: s.fd, address: s.address, byte, n: s.n };
-      if (s.n === 1) memory = access(s.address, s.kind === "read");
+      const bytes: number[] = [];
+      for (let j = 0; j < s.n; j++)
+        bytes.push(s.kind === "read" ? m.input[m.inputPos + j]! : (m.mem[s.at + j] ?? 0));
+      const { kind, fd, address, n, done, last } = s;
+      io = { kind, fd, address, byte: bytes[0] ?? 0, n, done, bytes, last };
+      if (s.n > 0) memory = access(s.at, s.kind === "read");
     }
   }
   return () => {
@@ -327,10 +353,12 @@ export async function executeChunked(
   const K = options.chunkSize;
   if (!Number.isInteger(K) || K < 1)
     throw new RangeError(`chunkSize must be a positive integer, got ${K}`);
-  // A step touches at most 2 pages and moves at most 1 byte, so every chunk makes progress.
+  // A step touches at most 2 pages and moves at most 1 byte (word mode: 4), so every chunk
+  // makes progress.
+  const most = options.io === "word" ? 4 : 1;
   const maxPages = chunkLimit("maxPages", options.maxPages, 2);
-  const maxInputBytes = chunkLimit("maxInputBytes", options.maxInputBytes, 1);
-  const maxOutputBytes = chunkLimit("maxOutputBytes", options.maxOutputBytes, 1);
+  const maxInputBytes = chunkLimit("maxInputBytes", options.maxInputBytes, most);
+  const maxOutputBytes = chunkLimit("maxOutputBytes", options.maxOutputBytes, most);
   const circuit = options.circuitAccounting ?? false;
   const records = options.records ?? true;
   const fault = options.stepFault;
@@ -364,6 +392,7 @@ export async function executeChunked(
     cycles: m.cycles,
     halted: m.halted,
     exitCode: m.exitCode,
+    ...(m.io === "word" ? { ioDone: m.ioDone } : {}),
   });
 
   /**
@@ -405,7 +434,8 @@ export async function executeChunked(
       const touched = new Map<number, Uint32Array>();
       let inputBytes = 0;
       let outputBytes = 0;
-      for (let k = 0; k < K && !m.halted;) {
+      let k = 0;
+      while (k < K && !m.halted) {
         const f = footprint(m, view);
         const fresh = f.pages.filter((g) => !touched.has(g));
         const cost = circuit ? f.circuitSteps : 1;
@@ -430,7 +460,7 @@ export async function executeChunked(
           runSteps(m, 1);
         }
       }
-      if (m.cycles === startCycle) throw new Error("executeChunked: no step fits a chunk");
+      if (k === 0) throw new Error("executeChunked: no step fits a chunk");
       const recorded = commitPages(touched);
       if (records) pages = recorded;
     }

@@ -277,6 +277,12 @@ export interface VmState {
   cycles: number;
   halted: boolean;
   exitCode: number;
+  /**
+   * Word-mode I/O only (execute's `io: "word"`, the versioned-cells chunk of issue 12): bytes
+   * the ecall at pc has moved so far when a chunk ends inside a transfer. Not in this module's
+   * digest: today's chunk proves byte mode, where it is always 0.
+   */
+  ioDone?: number;
 }
 
 /** Poseidon(Poseidon(x1..x16), Poseidon(x17..x31)) over unsigned register values. */

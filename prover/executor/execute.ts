@@ -10,7 +10,16 @@ export const SYS_EXIT = 93;
 export interface ExecuteOptions {
   /** Maximum instructions retired before a cycle-limit trap (default 1e9). */
   maxCycles?: number;
+  /**
+   * How read and write move bytes. "byte" (default; what today's chunk circuit proves): at
+   * most one byte per call. "word" (the versioned-cells chunk of issue 12, not wired into the
+   * network yet): the whole buffer, in transfer steps of at most one memory word each (see
+   * {@link execute}).
+   */
+  io?: IoMode;
 }
+
+export type IoMode = "byte" | "word";
 
 /** The outcome of a run that reached its exit ecall. */
 export interface ExecutionResult {
@@ -276,6 +285,16 @@ export class ByteSink {
  *   ("store-to-code"). A call that transfers nothing (len 0, end of input, a refused fd)
  *   touches no memory and checks no buffer. a0 receives the return value.
  * - Any other a7 traps ("unknown-syscall").
+ *
+ * With `io: "word"` read and write move whole buffers instead: write(fd, buf, len) appends
+ * all len bytes and returns len; read(0, buf, len) moves min(len, input bytes left) and
+ * returns that count. The call runs as transfer steps: each moves the bytes of the buffer
+ * that lie in one memory word (from buf + done to the word's end or the buffer's), and the
+ * pc stays on the ecall until the last one, which writes a0 and retires the instruction
+ * (one cycle, as before). A read step that finds the input ended moves what is left and
+ * ends the call; a read whose input ends exactly at a word's end ends with a step that moves
+ * nothing. `Machine.ioDone` carries the bytes moved so far between steps. Every byte moved is
+ * checked as in byte mode, in order, so a fault traps at the first bad byte.
  * @throws Trap when the guest faults or exceeds maxCycles.
  */
 export function execute(
@@ -306,6 +325,9 @@ export interface Machine {
   readonly dirty: Set<number> | null;
   /** Memory words (address >>> 2) touched, read or written, fetches included (null: off). */
   touch: WordTouch | null;
+  readonly io: IoMode;
+  /** Word mode: bytes the read/write ecall at pc has moved so far (0 outside a transfer). */
+  ioDone: number;
 }
 
 /**
@@ -344,6 +366,8 @@ export function createMachine(
     exitCode: 0,
     dirty: trackDirty ? new Set() : null,
     touch: null,
+    io: options.io ?? "byte",
+    ioDone: 0,
   };
 }
 
@@ -383,11 +407,16 @@ export function runSteps(m: Machine, budget: number): void {
   let inputPos = m.inputPos;
   let pc = m.pc;
   let cycles = m.cycles;
+  const words = m.io === "word";
+  let ioDone = m.ioDone;
+  // Transfer steps that did not retire their ecall count against the budget as steps.
+  let transferSteps = 0;
   const stop = cycles + budget;
   const save = (): void => {
     m.pc = pc;
     m.cycles = cycles;
     m.inputPos = inputPos;
+    m.ioDone = ioDone;
   };
 
   const trap = (cause: Trap["cause"], detail = ""): never => {
@@ -429,7 +458,7 @@ export function runSteps(m: Machine, budget: number): void {
   };
 
   for (;;) {
-    if (cycles >= stop) {
+    if (cycles + transferSteps >= stop) {
       save();
       return;
     }
@@ -648,6 +677,34 @@ export function runSteps(m: Machine, budget: number): void {
           m.exitCode = a0;
           save();
           return;
+        } else if (words && (num === SYS_READ || num === SYS_WRITE)) {
+          // one transfer step: the bytes of buf + done .. in one word (see execute's doc)
+          const read = num === SYS_READ;
+          if (read ? a0 !== 0 : a0 !== 1 && a0 !== 2) {
+            v = -1;
+          } else if (len === 0) {
+            v = 0;
+          } else {
+            const at = (buf + ioDone) >>> 0;
+            const want = Math.min(4 - (at & 3), len - ioDone);
+            const n = read ? Math.min(want, input.length - inputPos) : want;
+            for (let j = 0; j < n; j++) checkSyscallByte((at + j) >>> 0, read);
+            if (n > 0) {
+              if (touch !== null) touchWord(at >>> 2);
+              if (read && dirty !== null) dirty.add(at >>> PAGE_SHIFT);
+            }
+            for (let j = 0; j < n; j++) {
+              if (read) mem[at + j] = input[inputPos++]!;
+              else (a0 === 1 ? output : debug).pushByte(mem[at + j]!);
+            }
+            ioDone += n;
+            if (n === want && ioDone < len) {
+              transferSteps++;
+              continue;
+            }
+            v = ioDone;
+            ioDone = 0;
+          }
         } else if (num === SYS_READ) {
           if (a0 !== 0) {
             v = -1;

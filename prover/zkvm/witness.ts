@@ -82,6 +82,10 @@ export function planSteps(r: StepRecord, regs: (cell: number) => number): Planne
       ];
     }
     const io = r.io;
+    if (io.n > 1 || !io.last)
+      throw new WitnessError(
+        `ecall at pc 0x${r.pc.toString(16)}: word-mode I/O (execute's io: "word") is not what this chunk proves`,
+      );
     const fd = regs(A0);
     const len = regs(A2);
     const sysA: PlannedStep = {
