@@ -241,7 +241,7 @@ if (layers.has("wrong") && shardIndex === 0) {
     config,
     guests,
     // The wrong step's hints as a cheating prover gives them (the division's q and r).
-    (w) => chunkAccepts(circuits.chunk.wc, w.witness, stepHintInputs(circuits, w.step, w.hints)),
+    (w) => chunkAccepts(circuits.chunk.wc, w.witness!, stepHintInputs(circuits, w.step, w.hints)),
     { allGuests: true },
   );
   const refused = outcomes.filter((o) => o.refused).length;

@@ -239,7 +239,7 @@ describe("R1CS wire perturbation", () => {
 
 describe("wrong executors", () => {
   const judge = (c: () => HintCircuits) => (w: WrongChunk) =>
-    chunkAccepts(c().chunk.wc, w.witness, stepHintInputs(c(), w.step, w.hints));
+    chunkAccepts(c().chunk.wc, w.witness!, stepHintInputs(c(), w.step, w.hints));
   const runs = () => ["allinsn", "sort", "ledger", "edges"].map((g) => guests[g]!);
 
   it("has every coherent wrong execution refused by the committed circuit", async () => {

@@ -7,12 +7,14 @@ include "nibbles.circom";
 include "versions.circom";
 
 // The in-chunk part of the versioned-cells chunk (issue 12; not wired into the network yet:
-// no state digests, no I/O commitments — those come with item 5's I/O encoding). Built to be
-// measured at the production size and tested on real chunks (test/chunk2-circuit.test.ts).
+// no state digests, no input or output commitment yet: it hands the steps' I/O bytes out
+// unbound). Built to be measured at the production size and tested on real chunks
+// (test/chunk2-circuit.test.ts).
 //
 // What it proves, given the chunk's paged cells: K steps of Step2 from (pcIn, haltedIn,
-// exitIn), every register and memory access consistent with the cells' values at the
-// chunk's start (vin) and end (vout), every nibble in range. Pieces:
+// exitIn, ioIn: the io state, which lets a chunk end inside a read or write), every register
+// and memory access consistent with the cells' values at the chunk's start (vin) and end
+// (vout), every nibble in range. Pieces:
 //
 // - Paging (versions.circom): CellVersions orders the cells (registers in slots 0..31, memory
 //   cells strictly increasing), range-checks vin and the version age, and gives this chunk's
@@ -41,9 +43,11 @@ template Chunk2Core(K, NC, TB, LOGMEM, MB, NM) {
     signal input pcIn;
     signal input haltedIn;
     signal input exitIn;
+    signal input ioIn[6];              // ioOn, ioRead, ioGo, ioFdOk, ioFd1, ioDone (Step2)
     signal input val[K][5];
     signal input d[K][5];
-    signal input inVal[K];
+    signal input ioN[K];
+    signal input ioNew[K];
     signal input isCodeLoad[K];
     signal input used[NC];
     signal input cell[NC];
@@ -56,9 +60,11 @@ template Chunk2Core(K, NC, TB, LOGMEM, MB, NM) {
     signal output pcOut;
     signal output haltedOut;
     signal output exitOut;
+    signal output ioOut[6];
     signal output cycles;              // instructions retired
-    signal output inCount;
-    signal output outCount;
+    signal output inCount;             // input bytes read
+    signal output outCount;            // public output bytes written
+    signal output ioEnd;               // a read found the input's end
     signal output jobSum;              // this chunk's share of the job-wide sum
     signal output c;                   // C, its commitment
     signal output transcript;
@@ -140,6 +146,7 @@ template Chunk2Core(K, NC, TB, LOGMEM, MB, NM) {
     var cyc = 0;
     var nIn = 0;
     var nOut = 0;
+    var nEnd = 0;
     for (var k = 0; k < K; k++) {
         stp[k] = Step2(LOGMEM, TB);
         stp[k].t0 <== 1 + 5 * k;
@@ -147,30 +154,49 @@ template Chunk2Core(K, NC, TB, LOGMEM, MB, NM) {
         stp[k].halted <== halts[k];
         stp[k].exitIn <== exits[k];
         if (k == 0) {
-            stp[k].prevSysA <== 0;
-            stp[k].prevIsRead <== 0;
-            stp[k].prevGo <== 0;
-            stp[k].prevFdOk <== 0;
-            stp[k].prevFd1 <== 0;
+            stp[k].ioOn <== ioIn[0];
+            stp[k].ioRead <== ioIn[1];
+            stp[k].ioGo <== ioIn[2];
+            stp[k].ioFdOk <== ioIn[3];
+            stp[k].ioFd1 <== ioIn[4];
+            stp[k].ioDone <== ioIn[5];
         } else {
-            stp[k].prevSysA <== stp[k - 1].sysA;
-            stp[k].prevIsRead <== stp[k - 1].isRead;
-            stp[k].prevGo <== stp[k - 1].go;
-            stp[k].prevFdOk <== stp[k - 1].fdOk;
-            stp[k].prevFd1 <== stp[k - 1].fd1;
+            stp[k].ioOn <== stp[k - 1].ioOnOut;
+            stp[k].ioRead <== stp[k - 1].ioReadOut;
+            stp[k].ioGo <== stp[k - 1].ioGoOut;
+            stp[k].ioFdOk <== stp[k - 1].ioFdOkOut;
+            stp[k].ioFd1 <== stp[k - 1].ioFd1Out;
+            stp[k].ioDone <== stp[k - 1].ioDoneOut;
         }
         stp[k].val <== val[k];
         stp[k].d <== d[k];
-        stp[k].inVal <== inVal[k];
+        stp[k].ioN <== ioN[k];
+        stp[k].ioNew <== ioNew[k];
         stp[k].isCodeLoad <== isCodeLoad[k];
         pcs[k + 1] <== stp[k].nextPc;
         halts[k + 1] <== stp[k].nextHalted;
         exits[k + 1] <== stp[k].nextExit;
         cyc += stp[k].cycInc;
-        nIn += stp[k].inEvent;
-        nOut += stp[k].outEvent;
+        nEnd += stp[k].ioEnd;
     }
-    stp[K - 1].sysA === 0;             // an ecall's two steps stay in one chunk
+    // bytes read and written: the steps' masks where they read or write (the commitments to
+    // the bytes themselves come with the full chunk)
+    signal inN[K];
+    signal outN[K];
+    for (var k = 0; k < K; k++) {
+        var nk = stp[k].ioMask[0] + stp[k].ioMask[1] + stp[k].ioMask[2] + stp[k].ioMask[3];
+        inN[k] <== stp[k].ioInput * nk;
+        outN[k] <== stp[k].ioOutput * nk;
+        nIn += inN[k];
+        nOut += outN[k];
+    }
+    ioOut[0] <== stp[K - 1].ioOnOut;
+    ioOut[1] <== stp[K - 1].ioReadOut;
+    ioOut[2] <== stp[K - 1].ioGoOut;
+    ioOut[3] <== stp[K - 1].ioFdOkOut;
+    ioOut[4] <== stp[K - 1].ioFd1Out;
+    ioOut[5] <== stp[K - 1].ioDoneOut;
+    ioEnd <== nEnd;
     pcOut <== pcs[K];
     haltedOut <== halts[K];
     exitOut <== exits[K];
@@ -183,17 +209,20 @@ template Chunk2Core(K, NC, TB, LOGMEM, MB, NM) {
     counts.m <== m;
 
     // ---- transcript -------------------------------------------------------------------------
-    // elements: pcIn, haltedIn, exitIn, C, 2 per step, the paged cells' last times (16 bits,
-    // 15 per element), the counts
+    // elements: pcIn, haltedIn, exitIn, the io state in, C, 2 per step, the paged cells' last
+    // times (16 bits, 15 per element), the counts
     var NTL = (NC + 14) \ 15;
     var NA = NADVM(MB, NM);
-    var NE = 4 + 2 * K + NTL + NA;
+    var NE = 10 + 2 * K + NTL + NA;
     var NBLK = (NE + 14) \ 15;
     signal el[NBLK * 15];
     var o = 0;
     el[o] <== pcIn; o++;
     el[o] <== haltedIn; o++;
     el[o] <== exitIn; o++;
+    for (var j = 0; j < 6; j++) {
+        el[o] <== ioIn[j]; o++;
+    }
     el[o] <== c; o++;
     for (var k = 0; k < K; k++) {
         el[o] <== stp[k].adv[0]; o++;

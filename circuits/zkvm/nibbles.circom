@@ -4,7 +4,7 @@ include "circomlib/circuits/bitify.circom";
 
 // The nibble table of the versioned-cells step (step2.circom; issue 12, not wired into a
 // chunk yet). Every 32-bit quantity a step needs in range or in parts is given by the prover
-// as 8 nibbles (the 66-bit product window as 16 nibbles and 2 bits, the input byte as 2,
+// as 8 nibbles (the 66-bit product window as 16 nibbles and 2 bits,
 // each access distance as TB \ 4 nibbles and TB % 4 bits), and the chunk proves them below 16
 // with log-derivative lookups into one fixed table, at the chunk's challenges theta:
 //
@@ -27,8 +27,8 @@ include "circomlib/circuits/bitify.circom";
 // table's multiplicities).
 
 // Offsets in nib[]: instruction 0, a 8, b 16, rdOld 24, memory word / q 32, r 40, sum 48,
-// product window 56 (16), input byte 72 (2), distances 74 (5 * (TB \ 4)).
-function NNIB(TB) { return 74 + 5 * (TB \ 4); }
+// product window 56 (16), the word after a SYSB 72 (8), distances 80 (5 * (TB \ 4)).
+function NNIB(TB) { return 80 + 5 * (TB \ 4); }
 
 // The nibbles decomposed into bits: instruction 1, 2, 3, 5, 6, 7; a 7; b 0, 1, 7; memory
 // word 1, 3, 5, 7; r 7; sum 0.
@@ -38,7 +38,7 @@ function FEAT() {
 }
 
 // The nibbles looked up in NIB: all but a's and b's (in AND) and those decomposed into bits.
-function NPLAIN(TB) { return 46 + 5 * (TB \ 4); }
+function NPLAIN(TB) { return 52 + 5 * (TB \ 4); }
 function PLAIN(TB) {
     var p[128];
     var n = 0;
@@ -56,7 +56,7 @@ function PLAIN(TB) {
 // Lookups per step: 8 AND, one NIB per plain nibble.
 function NKEYS(TB) { return 8 + NPLAIN(TB); }
 
-// Field elements per step for the advice (446 bits at TB = 13, 411 at TB = 6).
+// Field elements per step for the advice (478 bits at TB = 13, 443 at TB = 6).
 function NADV() { return 2; }
 
 // A nibble whose bits a step uses, split into them: bits 0, 1 and 3 are hints, bit 2 is what

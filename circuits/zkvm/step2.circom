@@ -34,25 +34,58 @@ include "nibbles.circom";
 // This moves about 60 constraints per step (two fetch range checks, the store side check,
 // the RAM_START test) to one comparison per touched cell in the boundary proof.
 //
+// Read and write ecalls move whole buffers (executor's io: "word"): SYSA reads a7, a2 and a0
+// (the fd) and decides whether the call transfers (fd valid, len > 0); then SYSB steps follow,
+// each moving the buffer's bytes that lie in one memory word, from buf + done (done: bytes
+// moved before it, carried in the io state) to the word's end or the buffer's. The pc stays on
+// the ecall until the last SYSB, which writes a0 and retires the instruction. A read step
+// moves a prefix of the bytes it asks for; moving fewer says the input ended (the chunk ties
+// that to the input's length), and ends the call. Every SYSB re-reads a1 and a2, so the io
+// state carried from step to step (and across chunk boundaries) is only: the next step is a
+// SYSB (ioOn), the call is a read (ioRead), transfers (ioGo), has a valid fd (ioFdOk), writes
+// the public output (ioFd1), and done (ioDone).
+//
 // Inputs from the prover: the five values read (val) and the distances to the timestamps of
-// their previous writes (d: t_prev = t_now - 1 - d), the input byte of a read ecall
-// (inVal = byte + 256 * valid, valid = 0 at end of input) and isCodeLoad. Every other signal
-// is computed here and constrained; `<--` lines are only hints.
+// their previous writes (d: t_prev = t_now - 1 - d), for a SYSB the bytes it moves (ioN) and
+// the memory word after it (ioNew; the input bytes of a read are in it), and isCodeLoad.
+// Every other signal is computed here and constrained; `<--` lines are only hints.
+// A transfer step's xD (below), as the prover computes it before the step's other hints: the
+// bytes left after it, minus 1 unless it is its call's last (0 for any other step).
+function xferLeft(go, buf, done, len, n) {
+    var o = (buf + done) % 4;
+    var rem = len - done;
+    var ask = 4 - o;
+    if (rem < ask) {
+        ask = rem;
+    }
+    var more = 0;
+    if (rem > ask && n == ask) {
+        more = 1;
+    }
+    var out = 0;
+    if (go == 1) {
+        out = rem - ask - more;
+    }
+    return out;
+}
+
 template Step2(LOGMEM, TB) {
     assert(LOGMEM == 16 || LOGMEM == 20);   // whole nibbles of the address; cells below 2^23
-    assert(TB <= 16);              // the transcript element holds 170 + 5 TB bits
+    assert(TB <= 16);              // the advice fits NADV() elements (checked at the end)
     signal input t0;               // timestamp of slot 0 in this step (1 + 5k)
     signal input pc;
     signal input halted;
     signal input exitIn;
-    signal input prevSysA;         // the previous step was SYSA
-    signal input prevIsRead;       // ... a read ecall
-    signal input prevGo;           // ... whose fd was valid and len > 0
-    signal input prevFdOk;         // ... whose fd was valid
-    signal input prevFd1;          // ... a write to fd 1 (public output)
+    signal input ioOn;             // io state (see the header): this step is a SYSB
+    signal input ioRead;           // ... of a read
+    signal input ioGo;             // ... that transfers (fd valid, len > 0)
+    signal input ioFdOk;           // ... whose fd is valid
+    signal input ioFd1;            // ... a write to fd 1 (public output)
+    signal input ioDone;           // ... which has moved ioDone bytes so far
     signal input val[5];
     signal input d[5];
-    signal input inVal;
+    signal input ioN;              // SYSB: bytes moved (0 otherwise)
+    signal input ioNew;            // SYSB that transfers: the word after it (0 otherwise)
     signal input isCodeLoad;       // the MEM slot reads a code word (loads and writes only)
 
     signal output nextPc;
@@ -64,14 +97,16 @@ template Step2(LOGMEM, TB) {
     signal output adv[NADV()];     // this step's advice, packed for the chunk's transcript
     signal output andT[24];        // this step's AND lookups: tuples (a_k, b_k, a_k & b_k)
     signal output nibKey[NPLAIN(TB)]; // and its NIB lookups (nibbles.circom)
-    signal output inEvent;
-    signal output outEvent;
-    signal output outByte;
-    signal output sysA;
-    signal output isRead;
-    signal output go;
-    signal output fdOk;
-    signal output fd1;
+    signal output ioOnOut;         // the io state after this step
+    signal output ioReadOut;
+    signal output ioGoOut;
+    signal output ioFdOkOut;
+    signal output ioFd1Out;
+    signal output ioDoneOut;
+    signal output ioMask[4];       // the bytes of the word this step moves (a SYSB), ...
+    signal output ioInput;         // ... from the input (a read) ...
+    signal output ioOutput;        // ... or to the public output (a write to fd 1),
+    signal output ioEnd;           // ... and a read found the input's end
 
     var TWO32 = 4294967296;
     var CODE = 1 << 23;            // cell of the code word w: CODE + w
@@ -79,8 +114,8 @@ template Step2(LOGMEM, TB) {
 
     // ---- nibbles (advice; the chunk's lookups prove each one below 16) ---------------------
     // Every 32-bit quantity the step needs in range or in parts is given as 8 nibbles, the
-    // 66-bit product window as 16 nibbles and 2 bits, the input byte as 2 nibbles, each
-    // distance as ND nibbles and NR bits. nib[] holds them at the offsets of nibbles.circom.
+    // 66-bit product window as 16 nibbles and 2 bits, the word after a SYSB (ioNew) as 8,
+    // each distance as ND nibbles and NR bits. nib[] holds them at the offsets of nibbles.circom.
     var ND = TB \ 4;
     var NR = TB % 4;
     signal nib[NNIB(TB)];
@@ -88,13 +123,16 @@ template Step2(LOGMEM, TB) {
     signal andn[8];                // nibble k of a AND b
     signal carry;                  // bit 32 of the adder's sum
     signal ptop[2];                // bits 64, 65 of the multiplier's window
-    signal valid;                  // the input byte is a byte of input (not the end)
+    signal xE[4];                  // SYSB: the requested bytes end at byte 1 + j of the word
+    signal xV[4];                  // SYSB: byte j of the word moves
+    signal xLast;                  // SYSB: the last step of its call
+    signal xD;                     // SYSB: bytes left after it, minus 1 unless it is the last
     signal dtop[5 * NR + 1];       // the distances' bits above their nibbles (+1: never empty)
     var feat[NFEAT()] = FEAT();
 
     // ---- decode -----------------------------------------------------------------------
     signal f[50];
-    var kind = kindOf(val[0], val[1], prevSysA);
+    var kind = kindOf(val[0], val[1], ioOn);
     var fsum = 0;
     for (var k = 0; k < 50; k++) {
         f[k] <-- k == kind ? 1 : 0;
@@ -112,7 +150,7 @@ template Step2(LOGMEM, TB) {
     var NS = 48;
     var NP = 56;
     var NIN = 72;
-    var NDs = 74;
+    var NDs = 80;
     // The quantities' nibbles, as hints where each is known; then the feature bits.
     for (var k = 0; k < 8; k++) {
         nib[NI + k] <-- (val[0] >> (4 * k)) & 15;
@@ -123,9 +161,9 @@ template Step2(LOGMEM, TB) {
     for (var k = 0; k < 8; k++) {
         nib[NRD + k] <-- (val[4] >> (4 * k)) & 15;
     }
-    nib[NIN] <-- inVal & 15;
-    nib[NIN + 1] <-- (inVal >> 4) & 15;
-    valid <-- (inVal >> 8) & 1;
+    for (var k = 0; k < 8; k++) {
+        nib[NIN + k] <-- (ioNew >> (4 * k)) & 15;
+    }
     for (var s = 0; s < 5; s++) {
         for (var k = 0; k < ND; k++) {
             nib[NDs + ND * s + k] <-- (d[s] >> (4 * k)) & 15;
@@ -218,8 +256,9 @@ template Step2(LOGMEM, TB) {
     signal pImmI <== isImm * immI;
     signal pImmU <== isU * immU;
     signal b <== rs2v + pImmI + pImmU;
-    // rs2 is read only by kinds that use it (and SYSA's len); otherwise its slot reads x0.
-    (1 - usesRs2 - f[48]) * rs2v === 0;
+    // rs2 is read only by kinds that use it (and SYSA's and SYSB's len); otherwise its slot
+    // reads x0.
+    (1 - usesRs2 - f[48] - f[49]) * rs2v === 0;
     for (var k = 0; k < 8; k++) {
         nib[NBo + k] <-- (b >> (4 * k)) & 15;
     }
@@ -251,7 +290,7 @@ template Step2(LOGMEM, TB) {
         nib[NW + k] <-- ((memOld + divQ) >> (4 * k)) & 15;
     }
     for (var k = 0; k < 8; k++) {
-        nib[NRm + k] <-- (r >> (4 * k)) & 15;
+        nib[NRm + k] <-- ((r + xferLeft(ioGo, val[1], ioDone, b, ioN)) >> (4 * k)) & 15;
     }
     for (var j = 10; j < 15; j++) {
         nb[j] = NibbleBits();
@@ -265,7 +304,7 @@ template Step2(LOGMEM, TB) {
         r1v += nib[NRm + k] * (1 << (4 * k));
     }
     memOld + divQ === w1;
-    r === r1v;
+    // r's nibbles: r === r1v, or in a SYSB the range check on xD (below)
     var sq = FB[13][3];
     var sr = FB[14][3];
     signal sqs <== sq * signedDiv;
@@ -288,8 +327,9 @@ template Step2(LOGMEM, TB) {
     signal pSubB <== subB * b;
     signal pStoreS <== stores * immS;
     signal pDivR <== divlike * absR;
+    signal pIo <== f[49] * ioDone;                 // SYSB: the address buf + done
     var A = a + pAuipc + pDivA;
-    var addend = pAddB + subB * TWO32 - pSubB + pStoreS + divlike * (TWO32 - 1) - pDivR;
+    var addend = pAddB + subB * TWO32 - pSubB + pStoreS + divlike * (TWO32 - 1) - pDivR + pIo;
     for (var k = 0; k < 8; k++) {
         nib[NS + k] <-- ((A + addend) >> (4 * k)) & 15;
     }
@@ -422,8 +462,9 @@ template Step2(LOGMEM, TB) {
     var loadVal = ld1 + ld2 * (TWO32 - 256) + ld3 + ld4 * (TWO32 - 65536) + ld5;
 
     // ---- ecalls ----------------------------------------------------------------------------------
-    f[49] === prevSysA;                            // SYSB follows SYSA, always
+    f[49] === ioOn;                                // SYSB exactly where the io state says
     f[47] * (a - 93) === 0;                        // exit
+    signal isRead;
     isRead <-- (f[48] == 1 && a == 63) ? 1 : 0;
     isRead * (isRead - 1) === 0;
     isRead * (1 - f[48]) === 0;
@@ -436,35 +477,117 @@ template Step2(LOGMEM, TB) {
     fd12.in <== fdm;
     signal fo1 <== isRead * fd0.out;
     signal fo2 <== wr * fd12.out;
-    fdOk <== fo1 + fo2;
-    signal fd1a <== fo2 * (2 - rdOld);
-    fd1 <== fd1a;
-    go <== fdOk * (1 - bz);                        // a2 = len is b in SYSA
-    sysA <== f[48];
+    var fdOk = fo1 + fo2;
+    signal fd1 <== fo2 * (2 - rdOld);
+    signal go <== fdOk * (1 - bz);                 // a2 = len is b in SYSA
 
-    inEvent <== prevIsRead * prevGo;
-    valid * (valid - 1) === 0;
-    var inByte = nib[NIN] + 16 * nib[NIN + 1];
-    inVal === inByte + 256 * valid;
-    (1 - inEvent) * inVal === 0;
-    signal nRead <== inEvent * valid;
-    var wrGo = prevGo - inEvent;
-    var n = nRead + wrGo;                          // bytes moved by this SYSB (0 or 1)
-    outEvent <== prevFd1 * prevGo;
-    outByte <== outEvent * byteSel;
-    signal pRet <== prevFdOk * n;
-    var ret = f[49] * (TWO32 - 1) + pRet - prevFdOk * (TWO32 - 1);
+    // A SYSB that transfers (xfer = ioGo: only a SYSA or an unfinished SYSB sets it) asks for
+    // the bytes o .. e - 1 of the word at buf + done (o = that address mod 4, o < e <= 4) and
+    // moves a prefix of them: xV. Writes move all they ask for.
+    var xfer = ioGo;
+    ioGo * (1 - f[49]) === 0;
+    signal rx <== ioRead * ioGo;                   // a read's transfer step
+    var wx = xfer - rx;
+    var o = l0 + 2 * l1;
+    for (var j = 0; j < 4; j++) {
+        xE[j] <-- (xfer == 1 && (j + 1 == o + b - ioDone || (j == 3 && o + b - ioDone > 4))) ? 1 : 0;
+        xE[j] * (xE[j] - 1) === 0;
+    }
+    xE[0] + xE[1] + xE[2] + xE[3] === xfer;
+    var e = xE[0] + 2 * xE[1] + 3 * xE[2] + 4 * xE[3];
+    signal xm[3];                                  // byte j asked for (byte 3: xE[3])
+    xm[0] <== L[0] * xfer;
+    xm[1] <== (L[0] + L[1]) * (xE[1] + xE[2] + xE[3]);
+    xm[2] <== (1 - L[3]) * (xE[2] + xE[3]);
+    var mk[4];
+    mk[0] = xm[0];
+    mk[1] = xm[1];
+    mk[2] = xm[2];
+    mk[3] = xE[3];
+    var ask = mk[0] + mk[1] + mk[2] + mk[3];
+    signal xo <== xfer * o;
+    ask === e - xo;                                // e >= o: the mask is o .. e - 1 ...
+    signal askInv;
+    askInv <-- 1 / (ask + 1 - xfer);
+    askInv * (ask + 1 - xfer) === 1;               // ... and not empty in a transfer step
+    for (var j = 0; j < 4; j++) {
+        xV[j] <-- (mk[j] == 1 && j - o < ioN) ? 1 : 0;
+        xV[j] * (xV[j] - 1) === 0;
+        xV[j] * (1 - mk[j]) === 0;                 // moves only bytes it asks for,
+    }
+    for (var j = 0; j < 3; j++) {
+        xV[j + 1] * (mk[j] - xV[j]) === 0;         // a prefix of them
+    }
+    var n = xV[0] + xV[1] + xV[2] + xV[3];
+    ioN === n;
+    wx * (ask - n) === 0;                          // all of them for a write
+    // A read moved fewer: the input ended. (The IsZero inputs below are 1 outside a transfer
+    // step, so that their inverses are fixed there too.)
+    component shortZ = IsZero();
+    shortZ.in <== ask - n + 1 - xfer;
+    ioEnd <== xfer - shortZ.out;
+
+    // With rem = len - done: a transfer step asks for min(4 - o, rem) bytes (so ask <= rem:
+    // the range check on xD), and is the last of its call when it moves them all and nothing
+    // is left (rem = ask) or when a read finds the input's end (n < ask); a SYSB that does
+    // not transfer is the only step of its call. An unfinished step asks for the word's rest
+    // and moves all of it, and leaves rem - ask >= 1.
+    xLast <-- f[49] == 1 && (xfer == 0 || b - ioDone - n == 0 || ask > n) ? 1 : 0;
+    xLast * (xLast - 1) === 0;
+    xLast * (1 - f[49]) === 0;
+    var more = f[49] - xLast;                      // an unfinished SYSB
+    (f[49] - xfer) * (1 - xLast) === 0;            // no transfer: one step
+    more * (1 - xE[3]) === 0;
+    more * (ask - n) === 0;
+    (xfer - xE[3]) * (b - ioDone - ask) === 0;     // it asks for min(4 - o, rem) bytes
+    xD <== xfer * (b - ioDone - ask - more);
+    r + xD === r1v;                                // so xD is below 2^32 (r = 0 here)
+    signal remLast <== xLast * xD;
+    remLast * shortZ.out === 0;                    // the last moved everything it had to
+
+    // what the step moves: the word after it is ioNew (its nibbles), equal to the word before
+    // except in the bytes a read moves
+    var newW = 0;
+    for (var k = 0; k < 8; k++) newW += nib[NIN + k] * (1 << (4 * k));
+    ioNew === newW;
+    (1 - xfer) * ioNew === 0;
+    signal xd <== xfer * (ioNew - memOld);
+    signal wd <== wx * (ioNew - memOld);
+    wd === 0;
+    for (var j = 0; j < 4; j++) {
+        var nbj = nib[NIN + 2 * j] + 16 * nib[NIN + 2 * j + 1];
+        (xfer - xV[j]) * (nbj - B[j]) === 0;
+        ioMask[j] <== xV[j];
+    }
+    ioInput <== rx;
+    ioOutput <== ioFd1 * ioGo;
+    component nZero = IsZero();
+    nZero.in <== n + 1 - xfer;
+    var moved = xfer - nZero.out;                  // a SYSB accesses memory only if it moves
+
+    // the a0 it returns, and the io state after it
+    signal pRet <== ioFdOk * (ioDone + n);
+    var ret = f[49] * (TWO32 - 1) + pRet - ioFdOk * (TWO32 - 1);
+    ioOnOut <== f[48] + more;
+    signal moreRead <== more * ioRead;
+    signal moreFd1 <== more * ioFd1;
+    ioReadOut <== isRead + moreRead;
+    ioGoOut <== go + more;
+    ioFdOkOut <== fdOk + more;
+    ioFd1Out <== fd1 + moreFd1;
+    signal moreDone <== more * (ioDone + n);
+    ioDoneOut <== moreDone;
 
     // ---- data address checks -----------------------------------------------------------------
-    var memAct = loads + stores + n;
+    var memAct = loads + stores + moved;
     var highBits = 0;
     for (var k = LOGMEM \ 4; k < 8; k++) highBits += nib[NS + k];
     memAct * highBits === 0;                       // below MEMORY_SIZE
     // RAM_START, the code range and the fetch range are not checked here: they are which
     // cells exist (see the header). A code word is read under its code cell: only by a load
-    // or by a write ecall's byte, never by a store or a read ecall's byte.
+    // or by a write's transfer step, never by a store or a read's.
     isCodeLoad * (isCodeLoad - 1) === 0;
-    isCodeLoad * (1 - loads - wrGo) === 0;
+    isCodeLoad * (1 - loads - wx) === 0;
 
     // ---- fetch: the code cell at pc -----------------------------------------------------------
     signal ap <== active * pc;
@@ -489,7 +612,7 @@ template Step2(LOGMEM, TB) {
     component rdZero = IsZero();
     rdZero.in <== rdF;
     signal hasRdNZ <== hasRd * (1 - rdZero.out);
-    signal rdW <== (hasRdNZ + f[49]) * (res - rdOld);
+    signal rdW <== (hasRdNZ + xLast) * (res - rdOld);
     var rdNew = rdOld + rdW;
 
     // store data
@@ -498,14 +621,13 @@ template Step2(LOGMEM, TB) {
     b0 = nib[NBo] + 16 * nib[NBo + 1];
     bh = b0 + 256 * nib[NBo + 2] + 4096 * nib[NBo + 3];
     signal src1 <== f[16] * b0;
-    signal src2 <== nRead * inByte;
     var shift8 = L[0] + 256 * L[1] + 65536 * L[2] + 16777216 * L[3];
-    signal delta8 <== (src1 + src2 - byteSel) * shift8;
-    signal m1 <== (f[16] + nRead) * delta8;
+    signal delta8 <== (src1 - byteSel) * shift8;
+    signal m1 <== f[16] * delta8;
     signal delta16 <== (bh - halfSel) * (1 + 65535 * l1);
     signal m2 <== f[17] * delta16;
     signal m3 <== f[18] * (b - memOld);
-    var memNew = memOld + m1 + m2 + m3;
+    var memNew = memOld + m1 + m2 + m3 + xd;
 
     // next pc: +4, JAL, taken branches, JALR (bit 0 cleared); idle, exit and SYSA stay.
     FB[3][1] * f[3] === 0;                         // JAL target aligned (instruction bit 21)
@@ -514,20 +636,20 @@ template Step2(LOGMEM, TB) {
     signal j1 <== f[3] * (immJs - 4);
     signal j2 <== taken * (immBs - 4);
     signal j3 <== f[4] * (sum - l0 - pc - 4);
-    nextPc <== pc + 4 * (active - f[47] - f[48]) + j1 + j2 + j3;
+    nextPc <== pc + 4 * (active - f[47] - f[48] - more) + j1 + j2 + j3;
 
     halted * active === 0;                         // after the exit only idle steps
     nextHalted <== halted + f[47];
     signal ex <== f[47] * (rdOld - exitIn);
     nextExit <== exitIn + ex;
-    cycInc <== active - f[48];
+    cycInc <== active - f[48] - more;
 
     // ---- access slots ------------------------------------------------------------------------
     cell[0] <== active * CODE + ap * inv4;
     signal c1 <== usesRs1 * rs1F;
     cell[1] <== c1 + 17 * (f[47] + f[48]) + 11 * f[49];
     signal c2 <== usesRs2 * rs2F;
-    cell[2] <== c2 + 12 * f[48];
+    cell[2] <== c2 + 12 * (f[48] + f[49]);
     var wordAddr = -l0 - 2 * l1;
     for (var k = 0; k < LOGMEM \ 4; k++) wordAddr += nib[NS + k] * (1 << (4 * k));
     wordAddr = wordAddr * inv4;
@@ -565,7 +687,7 @@ template Step2(LOGMEM, TB) {
     for (var i = 0; i < NPLAIN(TB); i++) nibKey[i] <== nib[plain[i]];
 
     // ---- the advice, packed for the transcript (every value the prover chose) -----------------
-    // The nibbles fix val, d, inVal, q and r through the equalities above; with the bits,
+    // The nibbles fix val, d, ioNew, q and r through the equalities above; with the bits,
     // the AND nibbles and isCodeLoad, every key and every memory element of the step follows.
     var acc[NADV()];
     for (var j = 0; j < NADV(); j++) acc[j] = 0;
@@ -581,7 +703,7 @@ template Step2(LOGMEM, TB) {
         acc[at] += andn[k] * (1 << pos);
         pos += 4;
     }
-    var NBIT = 3 * NFEAT() + 5 + 5 * NR;
+    var NBIT = 3 * NFEAT() + 13 + 5 * NR;
     var bits[NBIT];
     for (var j = 0; j < NFEAT(); j++) {
         bits[3 * j] = nb[j].b[0];       // bit 2 follows from the other three and the nibble
@@ -591,9 +713,13 @@ template Step2(LOGMEM, TB) {
     bits[3 * NFEAT()] = carry;
     bits[3 * NFEAT() + 1] = ptop[0];
     bits[3 * NFEAT() + 2] = ptop[1];
-    bits[3 * NFEAT() + 3] = valid;
-    bits[3 * NFEAT() + 4] = isCodeLoad;
-    for (var j = 0; j < 5 * NR; j++) bits[3 * NFEAT() + 5 + j] = dtop[j];
+    bits[3 * NFEAT() + 3] = isCodeLoad;
+    for (var j = 0; j < 4; j++) {
+        bits[3 * NFEAT() + 4 + j] = xE[j];
+        bits[3 * NFEAT() + 8 + j] = xV[j];
+    }
+    bits[3 * NFEAT() + 12] = xLast;
+    for (var j = 0; j < 5 * NR; j++) bits[3 * NFEAT() + 13 + j] = dtop[j];
     for (var k = 0; k < NBIT; k++) {
         if (pos + 1 > 252) { at++; pos = 0; }
         acc[at] += bits[k] * (1 << pos);

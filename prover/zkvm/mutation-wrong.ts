@@ -19,11 +19,13 @@ import {
   Trap,
   type ChunkRecord,
   type ImageOpening,
+  type IoMode,
   type Machine,
   type ProgramImage,
   type StepRecord,
 } from "../executor/index.ts";
 import { chunkLimits } from "./run.ts";
+import { chunk2Limits } from "./witness2.ts";
 import {
   chunkWitness,
   circuitStepCount,
@@ -89,8 +91,10 @@ function applyEffect(r: StepRecord, m: Machine, e: WrongEffect): StepRecord {
     out.nextPc = e.pc;
   }
   if (e.outputByte !== undefined) {
+    // the step's last byte (its only one in byte mode)
     m.output.buf[m.output.len - 1] = e.outputByte;
-    out.io = { ...r.io!, byte: e.outputByte };
+    const bytes = [...r.io!.bytes.slice(0, -1), e.outputByte];
+    out.io = { ...r.io!, bytes, byte: bytes[0]! };
   }
   if (e.exitCode !== undefined) m.exitCode = e.exitCode;
   return out;
@@ -191,13 +195,13 @@ export const WRONG_EXECUTORS: readonly WrongExecutor[] = [
   },
   {
     name: "read returns one byte more",
-    wrong: (r) => (r.io?.kind === "read" && r.io.n === 1 ? rd(r, 2) : null),
+    wrong: (r) => (r.io?.kind === "read" && r.io.last && r.io.n > 0 ? rd(r, r.rdValue + 1) : null),
   },
   {
     name: "write emits another byte",
     wrong: (r) =>
-      r.io?.kind === "write" && r.io.n === 1 && r.io.fd === 1
-        ? { outputByte: r.io.byte ^ 1 }
+      r.io?.kind === "write" && r.io.n > 0 && r.io.fd === 1
+        ? { outputByte: r.io.bytes[r.io.n - 1]! ^ 1 }
         : null,
   },
   {
@@ -237,7 +241,8 @@ export interface WrongChunk {
   step: number;
   /** Hints of that step a cheating prover gives (Step signal name -> value). */
   hints: Record<string, bigint>;
-  witness: ChunkWitnessInput;
+  /** Today's chunk witness (null for a word-mode run: today's chunk does not prove those). */
+  witness: ChunkWitnessInput | null;
 }
 
 /**
@@ -250,10 +255,12 @@ export async function wrongChunk(
   guest: GuestRun,
   wrong: WrongExecutor,
   tries = 8,
+  io: IoMode = "byte",
 ): Promise<WrongChunk | null> {
   for (let n = 1; n <= tries; n++) {
     let seen = 0;
     let cycle = -1;
+    let faulted: StepRecord | null = null;
     let hints: Record<string, bigint> = {};
     const stepFault = (r: StepRecord, m: Machine): StepRecord => {
       if (cycle >= 0) return r;
@@ -261,12 +268,13 @@ export async function wrongChunk(
       if (!e || ++seen < n) return r;
       cycle = m.cycles - 1;
       hints = wrong.hints?.(r, e) ?? {};
-      return applyEffect(r, m, e);
+      faulted = applyEffect(r, m, e);
+      return faulted;
     };
     let chunks: ChunkRecord[];
     try {
       ({ chunks } = await executeChunked(guest.image, guest.input, {
-        ...chunkLimits(config),
+        ...(io === "word" ? chunk2Limits(config.K) : chunkLimits(config)),
         maxCycles: 2 * guest.cycles + 10_000,
         stepFault,
       }));
@@ -275,8 +283,9 @@ export async function wrongChunk(
       throw e;
     }
     if (cycle < 0) return null;
-    const chunk = chunks.find((c) => c.startCycle <= cycle && cycle < c.startCycle + c.steps)!;
-    const step = circuitStepCount(chunk.stepRecords.slice(0, cycle - chunk.startCycle));
+    const chunk = chunks.find((c) => c.stepRecords.includes(faulted!))!;
+    const step = circuitStepCount(chunk.stepRecords.slice(0, chunk.stepRecords.indexOf(faulted!)));
+    if (io === "word") return { chunk, cycle, step, hints, witness: null };
     try {
       const witness = chunkWitness(config, guest.opening, chunk, 0xc0ffeen);
       return { chunk, cycle, step, hints, witness };
@@ -300,14 +309,15 @@ export async function runWrongExecutors(
   {
     wrongs = WRONG_EXECUTORS,
     allGuests = false,
-  }: { wrongs?: readonly WrongExecutor[]; allGuests?: boolean } = {},
+    io = "byte",
+  }: { wrongs?: readonly WrongExecutor[]; allGuests?: boolean; io?: IoMode } = {},
 ): Promise<{ outcomes: WrongOutcome[]; neverFired: string[] }> {
   const outcomes: WrongOutcome[] = [];
   const neverFired: string[] = [];
   for (const wrong of wrongs) {
     let fired = false;
     for (const g of guests) {
-      const c = await wrongChunk(config, g, wrong);
+      const c = await wrongChunk(config, g, wrong, 8, io);
       if (!c) continue;
       fired = true;
       outcomes.push({

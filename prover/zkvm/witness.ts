@@ -136,7 +136,8 @@ export function planSteps(r: StepRecord, regs: (cell: number) => number): Planne
 /** Circuit steps needed by a chunk record (read/write ecalls take two). */
 export function circuitStepCount(records: readonly StepRecord[]): number {
   let n = 0;
-  for (const r of records) n += u32(r.instruction) === ECALL_WORD && r.io ? 2 : 1;
+  // a read/write ecall: SYSA and SYSB (word mode: SYSA only on a call's first transfer step)
+  for (const r of records) n += u32(r.instruction) === ECALL_WORD && r.io?.done === 0 ? 2 : 1;
   return n;
 }
 

@@ -2,8 +2,10 @@
  * Inputs of the versioned-cells chunk core (circuits/zkvm/chunk2.circom, `Chunk2Core`; issue 12,
  * not wired into the network yet) for one chunk record.
  *
- * The steps are planned as for today's chunk (witness.ts's `planSteps`: the same slots, values
- * and writes), with memory named as Step2 names it: a word inside the code range is the code
+ * The chunk comes from a word-mode run (`chunk2Limits`: whole-buffer I/O, cut by K only). Its
+ * steps are planned as for today's chunk (witness.ts's `planSteps`: the same slots, values and
+ * writes) except reads and writes, which are SYSA then one SYSB per transfer step
+ * (`planSteps2`), with memory named as Step2 names it: a word inside the code range is the code
  * cell CODE + w, every other word the data cell 32 + w. A cell's in-chunk time starts at 0 when
  * it is paged in; each slot access reads at its last time and writes at tNow = 1 + 5k + slot,
  * so the distances are those of today's chunk. The paged cells are the registers (slots 0..31)
@@ -15,8 +17,72 @@
  * product window, the quotient), so they are counted from a first witness of a build without
  * its constraints (`countLookups`), as a prover would.
  */
-import type { ChunkRecord } from "../executor/index.ts";
+import type { ChunkRecord, StepRecord } from "../executor/index.ts";
 import { planSteps, WitnessError, type PlannedStep } from "./witness.ts";
+
+/** A step as Step2 takes it: the slots as today's planner names them, and a SYSB's I/O. */
+interface Planned2 extends Pick<PlannedStep, "cells" | "writes"> {
+  /** SYSB: bytes moved; the word after it when the call transfers (else 0). */
+  ioN: number;
+  ioNew: number;
+}
+
+const A0 = 10,
+  A1 = 11,
+  A2 = 12,
+  A7 = 17;
+const u32 = (v: number): number => v >>> 0;
+
+/**
+ * Step2's steps for one record of a word-mode run (executeChunked with io: "word"): a read or
+ * write ecall's first transfer step is SYSA then SYSB, every later one a SYSB; other records
+ * as today's planner plans them.
+ */
+export function planSteps2(r: StepRecord, regs: (cell: number) => number): Planned2[] {
+  if (!r.io) return planSteps(r, regs).map((s) => ({ ...s, ioN: 0, ioNew: 0 }));
+  const { io } = r;
+  const fetch = 32 + (r.pc >>> 2);
+  const go = (io.kind === "read" ? io.fd === 0 : io.fd === 1 || io.fd === 2) && regs(A2) !== 0;
+  const moved = io.n > 0;
+  const sysB: Planned2 = {
+    cells: [fetch, A1, A2, moved ? 32 + (r.memory!.wordAddress >>> 2) : 0, A0],
+    writes: [
+      null,
+      null,
+      null,
+      moved ? u32(r.memory!.after) : null,
+      io.last ? u32(r.rdValue) : null,
+    ],
+    ioN: io.n,
+    ioNew: go && moved ? u32(r.memory!.after) : 0,
+  };
+  if (io.done > 0) return [sysB];
+  const sysA: Planned2 = {
+    cells: [fetch, A7, A2, 0, A0],
+    writes: [null, null, null, null, null],
+    ioN: 0,
+    ioNew: 0,
+  };
+  return [sysA, sysB];
+}
+
+/** Step2's io state at the start of a chunk: zeros, or the transfer a chunk ends inside. */
+export function ioStateIn(chunk: ChunkRecord): number[] {
+  const done = chunk.stateIn.ioDone ?? 0;
+  if (done === 0) return [0, 0, 0, 0, 0, 0];
+  const regs = chunk.stateIn.registers;
+  const read = regs[A7] === 63 ? 1 : 0;
+  return [1, read, 1, 1, read === 0 && regs[A0] === 1 ? 1 : 0, done];
+}
+
+/**
+ * How the orchestrator cuts a job for this chunk: K circuit steps, whole-buffer I/O, and no
+ * page or I/O limit (the paged cells are counted by NC, which K bounds: at most 32 registers
+ * and 2 memory words a step). Cut only by K, a chunk that ends inside a transfer ends on its
+ * last step; the steps after a job's exit are idle.
+ */
+export const chunk2Limits = (K: number) =>
+  ({ chunkSize: K, circuitAccounting: true, io: "word" }) as const;
 
 /** The cell of code word w. */
 export const CODE_CELL = 1 << 23;
@@ -81,9 +147,10 @@ export function chunk2CoreInputs(
 
   const val: string[][] = [];
   const d: string[][] = [];
-  const inVal: string[] = [];
+  const ioN: string[] = [];
+  const ioNew: string[] = [];
   const isCodeLoad: string[] = [];
-  const push = (s: PlannedStep) => {
+  const push = (s: Planned2) => {
     const k = val.length;
     if (k >= K) throw new WitnessError(`chunk ${chunk.index} needs more than K=${K} steps`);
     const vs: string[] = [];
@@ -105,19 +172,13 @@ export function chunk2CoreInputs(
     }
     val.push(vs);
     d.push(ds);
-    inVal.push(dec(s.inVal));
+    ioN.push(dec(s.ioN));
+    ioNew.push(dec(s.ioNew));
     isCodeLoad.push(dec(rename(s.cells[3]!) >= CODE_CELL ? 1 : 0));
   };
-  for (const r of chunk.stepRecords) for (const s of planSteps(r, read)) push(s);
+  for (const r of chunk.stepRecords) for (const s of planSteps2(r, read)) push(s);
   while (val.length < K)
-    push({
-      cells: [0, 0, 0, 0, 0],
-      writes: [null, null, null, null, null],
-      inVal: 0,
-      inEvent: false,
-      outByte: null,
-      expect: [],
-    });
+    push({ cells: [0, 0, 0, 0, 0], writes: [null, null, null, null, null], ioN: 0, ioNew: 0 });
 
   const old = (cell: number) => (cell >= CODE_CELL ? 32 + cell - CODE_CELL : cell);
   const memory = [...first.keys()].filter((c) => c >= 32).sort((a, b) => a - b);
@@ -135,9 +196,11 @@ export function chunk2CoreInputs(
     pcIn: dec(chunk.stateIn.pc >>> 0),
     haltedIn: dec(chunk.stateIn.halted ? 1 : 0),
     exitIn: dec(chunk.stateIn.exitCode >>> 0),
+    ioIn: ioStateIn(chunk).map(dec),
     val,
     d,
-    inVal,
+    ioN,
+    ioNew,
     isCodeLoad,
     used: pad(() => "1", "0"),
     cell: pad((c) => dec(c), "0"),
