@@ -13,7 +13,8 @@ pragma circom 2.2.0;
 // 46 FENCE
 // 47 EXIT  ecall with a7 = 93
 // 48 SYSA  first step of a read/write ecall (reads a7, a0 = fd, a2 = len)
-// 49 SYSB  second step of that ecall (reads a1 = buf, moves at most one byte, writes a0)
+// 49 SYSB  second step of that ecall (reads a1 = buf, moves at most one byte, writes a0;
+//          in step2.circom: a transfer step of a whole-buffer call, see its header)
 
 function NKINDS() { return 50; }
 
