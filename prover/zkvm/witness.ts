@@ -36,7 +36,8 @@ export function chunkCircuitConfig(name: string): ChunkCircuitConfig {
 }
 
 const ECALL_WORD = 0x73;
-const A0 = 10,
+/** The registers an ecall names: a0 (fd, result), a1 (buffer), a2 (length), a7 (call). */
+export const A0 = 10,
   A1 = 11,
   A2 = 12,
   A7 = 17;
@@ -61,7 +62,8 @@ export class WitnessError extends Error {
 }
 
 const u32 = (v: number): number => v >>> 0;
-const wordCell = (byteAddress: number): number => 32 + (byteAddress >>> 2);
+/** The memory cell (today's naming) of the word holding a byte address. */
+export const wordCell = (byteAddress: number): number => 32 + (byteAddress >>> 2);
 
 /** Circuit steps of one retired instruction (two for a read/write ecall). */
 export function planSteps(r: StepRecord, regs: (cell: number) => number): PlannedStep[] {

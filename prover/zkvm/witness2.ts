@@ -17,8 +17,8 @@
  * product window, the quotient), so they are counted from a first witness of a build without
  * its constraints (`countLookups`), as a prover would.
  */
-import type { ChunkRecord, StepRecord } from "../executor/index.ts";
-import { planSteps, WitnessError, type PlannedStep } from "./witness.ts";
+import { SYS_READ, type ChunkRecord, type StepRecord } from "../executor/index.ts";
+import { A0, A1, A2, A7, planSteps, wordCell, WitnessError, type PlannedStep } from "./witness.ts";
 
 /** A step as Step2 takes it: the slots as today's planner names them, and a SYSB's I/O. */
 interface Planned2 extends Pick<PlannedStep, "cells" | "writes"> {
@@ -27,10 +27,6 @@ interface Planned2 extends Pick<PlannedStep, "cells" | "writes"> {
   ioNew: number;
 }
 
-const A0 = 10,
-  A1 = 11,
-  A2 = 12,
-  A7 = 17;
 const u32 = (v: number): number => v >>> 0;
 
 /**
@@ -41,11 +37,10 @@ const u32 = (v: number): number => v >>> 0;
 export function planSteps2(r: StepRecord, regs: (cell: number) => number): Planned2[] {
   if (!r.io) return planSteps(r, regs).map((s) => ({ ...s, ioN: 0, ioNew: 0 }));
   const { io } = r;
-  const fetch = 32 + (r.pc >>> 2);
-  const go = (io.kind === "read" ? io.fd === 0 : io.fd === 1 || io.fd === 2) && regs(A2) !== 0;
-  const moved = io.n > 0;
+  const fetch = wordCell(r.pc);
+  const moved = io.n > 0; // only a call that transfers moves bytes
   const sysB: Planned2 = {
-    cells: [fetch, A1, A2, moved ? 32 + (r.memory!.wordAddress >>> 2) : 0, A0],
+    cells: [fetch, A1, A2, moved ? wordCell(r.memory!.wordAddress) : 0, A0],
     writes: [
       null,
       null,
@@ -54,7 +49,7 @@ export function planSteps2(r: StepRecord, regs: (cell: number) => number): Plann
       io.last ? u32(r.rdValue) : null,
     ],
     ioN: io.n,
-    ioNew: go && moved ? u32(r.memory!.after) : 0,
+    ioNew: moved ? u32(r.memory!.after) : 0,
   };
   if (io.done > 0) return [sysB];
   const sysA: Planned2 = {
@@ -71,7 +66,7 @@ export function ioStateIn(chunk: ChunkRecord): number[] {
   const done = chunk.stateIn.ioDone ?? 0;
   if (done === 0) return [0, 0, 0, 0, 0, 0];
   const regs = chunk.stateIn.registers;
-  const read = regs[A7] === 63 ? 1 : 0;
+  const read = regs[A7] === SYS_READ ? 1 : 0;
   return [1, read, 1, 1, read === 0 && regs[A0] === 1 ? 1 : 0, done];
 }
 
