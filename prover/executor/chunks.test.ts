@@ -271,7 +271,7 @@ describe("chunked execution", () => {
       [0, 0], // exit
     ]);
     const [bad, empty] = run.chunks[0]!.stepRecords.filter((s) => s.io);
-    const none = { byte: 0, n: 0, done: 0, bytes: [], last: true };
+    const none = { byte: 0, n: 0, done: 0, bytes: [], last: true, ended: false };
     expect(bad!.io).toEqual({ kind: "read", fd: 3, address: 0, ...none });
     expect(empty!.io).toEqual({ kind: "write", fd: 1, address: 0, ...none });
     expect(bad!.memory).toBeUndefined();

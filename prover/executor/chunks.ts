@@ -83,6 +83,8 @@ export interface SyscallIo {
   bytes: number[];
   /** This step ends the call: it writes a0 and retires the ecall (byte mode: always). */
   last: boolean;
+  /** A read that moved fewer bytes than it asked for: it found the input's end. */
+  ended: boolean;
 }
 
 /** What one retired instruction read and wrote. Register values are signed 32-bit. */
@@ -203,6 +205,7 @@ interface PendingSyscall {
   done: number;
   n: number;
   last: boolean;
+  ended: boolean;
 }
 
 /** Decides, before an ecall runs, whether it is a read/write and whether it moves a byte. */
@@ -217,15 +220,16 @@ function pendingSyscall(m: Machine): PendingSyscall | undefined {
   const left = m.input.length - m.inputPos;
   if (m.io === "byte") {
     const n = ok && len > 0 && (kind === "write" || left > 0) ? 1 : 0;
-    return { kind, fd, address, at: address, done: 0, n, last: true };
+    const ended = kind === "read" && ok && len > 0 && n === 0;
+    return { kind, fd, address, at: address, done: 0, n, last: true, ended };
   }
   // word mode (execute's doc): the bytes of one word, from address + done
   const done = m.ioDone;
   const at = (address + done) >>> 0;
-  if (!ok || len === 0) return { kind, fd, address, at, done, n: 0, last: true };
+  if (!ok || len === 0) return { kind, fd, address, at, done, n: 0, last: true, ended: false };
   const want = Math.min(4 - (at & 3), len - done);
   const n = kind === "read" ? Math.min(want, left) : want;
-  return { kind, fd, address, at, done, n, last: n < want || done + n === len };
+  return { kind, fd, address, at, done, n, last: n < want || done + n === len, ended: n < want };
 }
 
 /** The instruction word at the machine's pc (0 outside memory: the step will trap). */
@@ -304,8 +308,8 @@ function recordStep(m: Machine, view: DataView): () => StepRecord {
       const bytes: number[] = [];
       for (let j = 0; j < s.n; j++)
         bytes.push(s.kind === "read" ? m.input[m.inputPos + j]! : (m.mem[s.at + j] ?? 0));
-      const { kind, fd, address, n, done, last } = s;
-      io = { kind, fd, address, byte: bytes[0] ?? 0, n, done, bytes, last };
+      const { kind, fd, address, n, done, last, ended } = s;
+      io = { kind, fd, address, byte: bytes[0] ?? 0, n, done, bytes, last, ended };
       if (s.n > 0) memory = access(s.at, s.kind === "read");
     }
   }
@@ -392,7 +396,7 @@ export async function executeChunked(
     cycles: m.cycles,
     halted: m.halted,
     exitCode: m.exitCode,
-    ...(m.io === "word" ? { ioDone: m.ioDone } : {}),
+    ...(m.io === "word" ? { ioDone: m.ioDone, outputPosition: m.output.len } : {}),
   });
 
   /**

@@ -283,6 +283,8 @@ export interface VmState {
    * digest: today's chunk proves byte mode, where it is always 0.
    */
   ioDone?: number;
+  /** Word-mode I/O only, like ioDone: public output bytes written so far. */
+  outputPosition?: number;
 }
 
 /** Poseidon(Poseidon(x1..x16), Poseidon(x17..x31)) over unsigned register values. */

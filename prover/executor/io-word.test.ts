@@ -79,6 +79,18 @@ describe("word-mode I/O (whole buffers)", () => {
       write: true,
     });
     expect(steps[2]!.memory).toBeUndefined();
+    // the reads that asked for bytes and found the input's end (not the refused fd 3)
+    expect(steps.map((s) => s.io!.ended)).toEqual([
+      false,
+      false,
+      true,
+      true,
+      false,
+      false,
+      false,
+      false,
+      false,
+    ]);
     // only the last step of a call writes a0 and moves the pc on
     expect(steps.map((s) => s.nextPc === s.pc)).toEqual(io.map(([, , , last]) => !last));
     expect(steps.filter((s) => s.io!.last).map((s) => s.rdValue)).toEqual([7, 0, 7, 2, -1, 0]);
@@ -93,6 +105,9 @@ describe("word-mode I/O (whole buffers)", () => {
       expect(run.chunks.flatMap((c) => c.inputBytes)).toEqual([...input]);
       for (const [j, c] of run.chunks.entries()) {
         if (j > 0) expect(c.stateIn).toEqual(run.chunks[j - 1]!.stateOut);
+        const before = run.chunks.slice(0, j);
+        expect(c.stateIn.outputPosition).toBe(before.flatMap((b) => b.outputBytes).length);
+        expect(c.stateIn.inputPosition).toBe(before.flatMap((b) => b.inputBytes).length);
         const first = c.stepRecords[0]!;
         expect(first.io?.done ?? 0).toBe(c.stateIn.ioDone);
       }
