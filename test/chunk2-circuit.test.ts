@@ -6,14 +6,17 @@
  * from a first witness without constraints.
  * - every chunk of four programs (allinsn: every instruction kind; sha256, ledger: reads and
  *   writes; a program that loads and writes code words) is accepted and ends where the
- *   executor's chunk ends (pc, halted, exit code, instructions retired);
+ *   executor's chunk ends (pc, halted, exit code, instructions retired, input and output
+ *   positions), its share of the job-wide sum that of the reference models (versions.ts's
+ *   cells, io-elements.ts's moved bytes);
  * - what a cheating prover would change is refused: a paged-in value nobody wrote, a read
  *   claiming another write (its distance moved), a last value or last time that is not the
  *   cell's, a cell paged twice, a code load named as data, a count that is not the count;
  * - the mutation harness's wrong executors (DIV rounding toward −∞, SRA as SRL, SB in the
- *   neighbouring lane, a read returning one byte more, …): the chunk holding the wrong step,
- *   with every input derived from the wrong execution, is refused — except a write emitting
- *   another byte, which needs the output commitment the core does not have yet (item 5);
+ *   neighbouring lane, a read returning one byte more, a write emitting another byte, …): the
+ *   chunk holding the wrong step, with every input derived from the wrong execution, is
+ *   refused, or its share of the job-wide sum is not the one the wrong run's claimed input and
+ *   output need (io-elements.ts: the job's sum would not balance);
  * - every hint of it replaced as a cheating prover would (instrumented build, as the mutation
  *   harness makes them): the last values' and times' nibbles re-split or moved, the LogUp
  *   inverses moved, the counts' nibbles re-split, the steps' nibbles re-split — each refused;
@@ -57,6 +60,8 @@ import {
   type GuestRun,
 } from "../prover/zkvm/mutation-wrong.ts";
 import { chunkCircuitConfig } from "../prover/zkvm/witness.ts";
+import { chunkIoShare } from "../prover/executor/io-elements.ts";
+import { element, logDerivativeSum } from "../prover/executor/versions.ts";
 import {
   chunk2CoreInputs,
   chunk2Limits,
@@ -114,6 +119,29 @@ async function withCounts(inputs: Record<string, unknown>): Promise<Record<strin
   return { ...inputs, m: countLookups(CFG, NPLAIN, signal) };
 }
 
+/**
+ * The chunk's share of the job-wide sum as the reference models compute it: its paged cells'
+ * versions (versions.ts: (cell, vout, t) produced, (cell, vin, tin) consumed) and the bytes its
+ * record claims it moved (io-elements.ts).
+ */
+function modelShare(inputs: Record<string, unknown>, chunk: ChunkRecord): bigint {
+  const gamma = BigInt(inputs.gammaJob as string);
+  const at = (key: string, i: number) => Number((inputs[key] as string[])[i]);
+  const xs: bigint[] = [];
+  const signs: number[] = [];
+  const t = Number(inputs.t);
+  for (let i = 0; i < CFG.NC; i++) {
+    if (at("used", i) !== 1) continue;
+    xs.push(
+      element(at("cell", i), at("vout", i), t),
+      element(at("cell", i), at("vin", i), at("tin", i)),
+    );
+    signs.push(1, -1);
+  }
+  const io = chunkIoShare(chunk);
+  return logDerivativeSum(gamma, [...xs, ...io.xs], [...signs, ...io.signs]);
+}
+
 const accepted = async (inputs: Record<string, unknown>) =>
   (await witness(checked, await withCounts(inputs))) !== null;
 
@@ -153,8 +181,10 @@ describe("the versioned-cells chunk core (issue 12, alone)", () => {
       expect(out("exitOut"), c.where).toBe(BigInt(s.exitCode >>> 0));
       expect(out("cycles"), c.where).toBe(BigInt(c.chunk.steps));
       // the bytes it read and wrote, and the transfer it ends inside (the next chunk's io in)
-      expect(out("inCount"), c.where).toBe(BigInt(c.chunk.inputBytes.length));
-      expect(out("outCount"), c.where).toBe(BigInt(c.chunk.outputBytes.length));
+      expect(out("inPosOut"), c.where).toBe(BigInt(s.inputPosition));
+      expect(out("outPosOut"), c.where).toBe(BigInt(s.outputPosition!));
+      // its share of the job-wide sum: the cells' and the moved bytes' (io-elements.ts)
+      expect(out("jobSum"), c.where).toBe(modelShare(c.inputs, c.chunk));
       const ioOut = [0, 1, 2, 3, 4, 5].map((j) => out(`ioOut[${j}]`));
       const next = cases.find((n) => n.chunk.stateIn === s);
       if (next) expect(ioOut, c.where).toEqual((next.inputs.ioIn as string[]).map(BigInt));
@@ -277,11 +307,16 @@ describe("the versioned-cells chunk core (issue 12, alone)", () => {
       if (!w) return false;
       const out = (n: string) => w[checked.sym.get(`main.${n}`)!]!;
       const s = c.chunk.stateOut;
+      // and its share of the job-wide sum is what the wrong run's claims need: every other
+      // chunk of that run is honest and adds the model's share, and the model's shares of the
+      // run (with the input and output proofs over its input and claimed output) sum to 0, so
+      // a chunk adding anything else leaves the job's sum unbalanced
       return (
         out("pcOut") === BigInt(s.pc >>> 0) &&
         out("haltedOut") === (s.halted ? 1n : 0n) &&
         out("exitOut") === BigInt(s.exitCode >>> 0) &&
-        out("cycles") === BigInt(c.chunk.steps)
+        out("cycles") === BigInt(c.chunk.steps) &&
+        out("jobSum") === modelShare(inputs, c.chunk)
       );
     };
     const { outcomes, neverFired } = await runWrongExecutors(config, runs, judge, { io: "word" });
@@ -290,11 +325,9 @@ describe("the versioned-cells chunk core (issue 12, alone)", () => {
     );
     expect(neverFired).toEqual([]);
     expect(outcomes).toHaveLength(WRONG_EXECUTORS.length);
-    // The core has no output commitment yet (item 5's I/O encoding adds it): a byte written
-    // other than the program's is the one wrong execution it cannot see.
-    expect(outcomes.filter((o) => !o.refused).map((o) => o.wrong)).toEqual([
-      "write emits another byte",
-    ]);
+    // a byte written other than the memory's is refused by the job-wide sum: the chunk
+    // produces the memory's byte, the output proof consumes the claimed one
+    expect(outcomes.filter((o) => !o.refused).map((o) => o.wrong)).toEqual([]);
   }, 900_000);
 
   it("refuses every hint a cheating prover would change (hint overrides)", async () => {
@@ -320,7 +353,17 @@ describe("the versioned-cells chunk core (issue 12, alone)", () => {
     let refused = 0;
     let accepted = 0;
     const ND = Math.floor(CFG.TB / 4);
-    for (const c of cases.filter((_, i) => i % 200 === 7)) {
+    // a sample, and a chunk that reads, one that writes and one that finds the input's end
+    const moves = (c: Case, kind: string, ended = false) =>
+      c.chunk.stepRecords.some((r) => r.io?.kind === kind && r.io.n > 0 && (!ended || r.io.ended));
+    const endsInput = (c: Case) => c.chunk.stepRecords.some((r) => r.io?.ended);
+    const ioCases = [
+      cases.find((c) => moves(c, "read")),
+      cases.find((c) => moves(c, "write") && c.chunk.outputBytes.length > 0),
+      cases.find(endsInput),
+    ];
+    expect(ioCases.every((c) => c !== undefined)).toBe(true);
+    for (const c of [...cases.filter((_, i) => i % 200 === 7), ...(ioCases as Case[])]) {
       const inputs = await withCounts(c.inputs);
       const honest = await wc.calculateWitness(
         { ...inputs, hov: [0, 0, 0, 0, 0, 0] } as never,
@@ -366,6 +409,11 @@ describe("the versioned-cells chunk core (issue 12, alone)", () => {
         tries.push([[self, site("Chunk2Core", "ir") + j, `ir[${j}]`, 1n]]);
         tries.push([[self, site("Chunk2Core", "iw") + j, `iw[${j}]`, -1n]]);
       }
+      // the moved bytes' inverses (moving and not) and the end's
+      for (let j = 0; j < 4 * CFG.K; j++)
+        tries.push([[self, site("Chunk2Core", "iio") + j, `iio[${j}]`, 1n]]);
+      for (let k = 0; k < CFG.K; k++)
+        tries.push([[self, site("Chunk2Core", "iend") + k, `iend[${k}]`, -1n]]);
       // the counts' nibbles, re-split (x - 16, y + 1): the same count
       const m = (inputs.m as string[]).map(BigInt);
       for (let j = 16; j < 272; j += 1) {

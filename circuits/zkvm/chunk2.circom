@@ -7,9 +7,8 @@ include "nibbles.circom";
 include "versions.circom";
 
 // The in-chunk part of the versioned-cells chunk (issue 12; not wired into the network yet:
-// no state digests, no input or output commitment yet: it hands the steps' I/O bytes out
-// unbound). Built to be measured at the production size and tested on real chunks
-// (test/chunk2-circuit.test.ts).
+// no state digests yet). Built to be measured at the production size and tested on real
+// chunks (test/chunk2-circuit.test.ts).
 //
 // What it proves, given the chunk's paged cells: K steps of Step2 from (pcIn, haltedIn,
 // exitIn, ioIn: the io state, which lets a chunk end inside a read or write), every register
@@ -21,6 +20,13 @@ include "versions.circom";
 //   share of the job-wide sum at the verifier's gamma (gammaJob); CellCommitment gives C, the
 //   commitment gammaJob is derived from. vout is handed over range-checked (VOUT_CHECKED = 0):
 //   its nibbles are looked up here.
+// - The moved bytes (input read, public output written) join the same job-wide sum as elements
+//   (tag, position, byte): the chunk consumes (1, p, b) for each input byte it reads at input
+//   position p and (1, p, END) for each read that finds the input's end at p, and produces
+//   (2, p, b) for each output byte it writes at output position p. The job's input proof
+//   produces the input's bytes and its end, the output proof consumes the output's bytes
+//   (circuits/zkvm/README.md, "The input and output commitments"). Positions start at the
+//   chunk's inPosIn / outPosIn and advance by the bytes moved.
 // - The in-chunk memory check, LogUp at gammaMem: produced = each paged cell at time 0
 //   (cell, vin, 0) and each step slot's write (cell, newVal, tNow); consumed = each slot's
 //   read (cell, val, tNow - 1 - d) and each paged cell's last version (cell, vout, tlast);
@@ -35,8 +41,10 @@ include "versions.circom";
 // - The transcript the challenges come from: Poseidon(16) over the state in, C, every step's
 //   advice (Step2's adv), the paged cells' last times, and the lookup counts; theta, gammaMem
 //   and gammaLook are Poseidon(transcript, 1 / 2 / 3). Nothing the prover chooses is left
-//   out: C covers (cell, vin, age, vout), adv covers every hint of a step, and the rest of
-//   every element follows from those by constraints.
+//   out: C covers (cell, vin, age, vout), adv covers every hint of a step (the bytes a read
+//   moves included), and the rest of every element follows from those by constraints. The
+//   transcript is also what the verifier derives gammaJob from (with every other proof's of
+//   the job): it fixes every job-wide element of the chunk, cells and moved bytes alike.
 template Chunk2Core(K, NC, TB, LOGMEM, MB, NM) {
     signal input gammaJob;
     signal input t;                    // this chunk's version time (its number in the job + 1)
@@ -44,6 +52,8 @@ template Chunk2Core(K, NC, TB, LOGMEM, MB, NM) {
     signal input haltedIn;
     signal input exitIn;
     signal input ioIn[6];              // ioOn, ioRead, ioGo, ioFdOk, ioFd1, ioDone (Step2)
+    signal input inPosIn;              // input bytes read before the chunk
+    signal input outPosIn;             // public output bytes written before the chunk
     signal input val[K][5];
     signal input d[K][5];
     signal input ioN[K];
@@ -62,8 +72,8 @@ template Chunk2Core(K, NC, TB, LOGMEM, MB, NM) {
     signal output exitOut;
     signal output ioOut[6];
     signal output cycles;              // instructions retired
-    signal output inCount;             // input bytes read
-    signal output outCount;            // public output bytes written
+    signal output inPosOut;            // input bytes read by the chunk's end
+    signal output outPosOut;           // public output bytes written by the chunk's end
     signal output ioEnd;               // a read found the input's end
     signal output jobSum;              // this chunk's share of the job-wide sum
     signal output c;                   // C, its commitment
@@ -87,7 +97,6 @@ template Chunk2Core(K, NC, TB, LOGMEM, MB, NM) {
     ver.vin <== vin;
     ver.tin <== tin;
     ver.vout <== vout;
-    jobSum <== ver.sum;
     component com = CellCommitment(NC, 24);
     com.t <== t;
     com.used <== used;
@@ -144,8 +153,6 @@ template Chunk2Core(K, NC, TB, LOGMEM, MB, NM) {
     halts[0] <== haltedIn;
     exits[0] <== exitIn;
     var cyc = 0;
-    var nIn = 0;
-    var nOut = 0;
     var nEnd = 0;
     for (var k = 0; k < K; k++) {
         stp[k] = Step2(LOGMEM, TB);
@@ -179,17 +186,47 @@ template Chunk2Core(K, NC, TB, LOGMEM, MB, NM) {
         cyc += stp[k].cycInc;
         nEnd += stp[k].ioEnd;
     }
-    // bytes read and written: the steps' masks where they read or write (the commitments to
-    // the bytes themselves come with the full chunk)
+    // ---- the moved bytes, as job-wide elements at gammaJob --------------------------------
+    // e = byte + 2^16 position + 2^96 tag (tag 1 input, 2 output; byte 256 is the input's
+    // END). Every produced element of the job is below 2^98 and distinct from a cell's
+    // (cell + 2^32 v + 2^64 t < 2^88): bytes are looked-up nibbles, positions follow from
+    // inPosIn / outPosIn (bound by the state) and the masks.
+    var TAG = 1 << 96;
     signal inN[K];
     signal outN[K];
+    signal ioBase[2 * K];              // a transfer step's first position: input, output
+    signal ioSg[4 * K];                // byte j moves: -1 input, +1 output, 0 neither
+    signal iio[4 * K];
+    signal iend[K];
+    var ioSum = 0;
+    var inPos = inPosIn;
+    var outPos = outPosIn;
     for (var k = 0; k < K; k++) {
         var nk = stp[k].ioMask[0] + stp[k].ioMask[1] + stp[k].ioMask[2] + stp[k].ioMask[3];
         inN[k] <== stp[k].ioInput * nk;
         outN[k] <== stp[k].ioOutput * nk;
-        nIn += inN[k];
-        nOut += outN[k];
+        ioBase[2 * k] <== stp[k].ioInput * inPos;
+        ioBase[2 * k + 1] <== stp[k].ioOutput * outPos;
+        var tag = stp[k].ioInput + 2 * stp[k].ioOutput;
+        var pre = 0;
+        for (var j = 0; j < 4; j++) {
+            ioSg[4 * k + j] <== stp[k].ioMask[j] * (stp[k].ioOutput - stp[k].ioInput);
+            var pos = ioBase[2 * k] + ioBase[2 * k + 1] + pre;
+            var e = stp[k].ioByte[j] + (1 << 16) * pos + TAG * tag;
+            iio[4 * k + j] <-- ioSg[4 * k + j] / (gammaJob - e);
+            iio[4 * k + j] * (gammaJob - e) === ioSg[4 * k + j];
+            ioSum += iio[4 * k + j];
+            pre += stp[k].ioMask[j];
+        }
+        // a read that found the input's end: (1, the input's length, END), consumed
+        var eEnd = 256 + (1 << 16) * (inPos + inN[k]) + TAG;
+        iend[k] <-- -stp[k].ioEnd / (gammaJob - eEnd);
+        iend[k] * (gammaJob - eEnd) === -stp[k].ioEnd;
+        ioSum += iend[k];
+        inPos += inN[k];
+        outPos += outN[k];
     }
+    jobSum <== ver.sum + ioSum;
     ioOut[0] <== stp[K - 1].ioOnOut;
     ioOut[1] <== stp[K - 1].ioReadOut;
     ioOut[2] <== stp[K - 1].ioGoOut;
@@ -201,19 +238,19 @@ template Chunk2Core(K, NC, TB, LOGMEM, MB, NM) {
     haltedOut <== halts[K];
     exitOut <== exits[K];
     cycles <== cyc;
-    inCount <== nIn;
-    outCount <== nOut;
+    inPosOut <== inPos;
+    outPosOut <== outPos;
 
     // ---- lookup counts (before the challenges) ------------------------------------------------
     component counts = NibbleCounts(MB, NM);
     counts.m <== m;
 
     // ---- transcript -------------------------------------------------------------------------
-    // elements: pcIn, haltedIn, exitIn, the io state in, C, 2 per step, the paged cells' last
-    // times (16 bits, 15 per element), the counts
+    // elements: pcIn, haltedIn, exitIn, the io state in, the input and output positions in, C,
+    // 2 per step, the paged cells' last times (16 bits, 15 per element), the counts
     var NTL = (NC + 14) \ 15;
     var NA = NADVM(MB, NM);
-    var NE = 10 + 2 * K + NTL + NA;
+    var NE = 12 + 2 * K + NTL + NA;
     var NBLK = (NE + 14) \ 15;
     signal el[NBLK * 15];
     var o = 0;
@@ -223,6 +260,8 @@ template Chunk2Core(K, NC, TB, LOGMEM, MB, NM) {
     for (var j = 0; j < 6; j++) {
         el[o] <== ioIn[j]; o++;
     }
+    el[o] <== inPosIn; o++;
+    el[o] <== outPosIn; o++;
     el[o] <== c; o++;
     for (var k = 0; k < K; k++) {
         el[o] <== stp[k].adv[0]; o++;

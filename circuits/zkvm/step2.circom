@@ -104,6 +104,7 @@ template Step2(LOGMEM, TB) {
     signal output ioFd1Out;
     signal output ioDoneOut;
     signal output ioMask[4];       // the bytes of the word this step moves (a SYSB), ...
+    signal output ioByte[4];       // ... their values (the word after the step's bytes) ...
     signal output ioInput;         // ... from the input (a read) ...
     signal output ioOutput;        // ... or to the public output (a write to fd 1),
     signal output ioEnd;           // ... and a read found the input's end
@@ -558,6 +559,7 @@ template Step2(LOGMEM, TB) {
         var nbj = nib[NIN + 2 * j] + 16 * nib[NIN + 2 * j + 1];
         (xfer - xV[j]) * (nbj - B[j]) === 0;
         ioMask[j] <== xV[j];
+        ioByte[j] <== nbj;
     }
     ioInput <== rx;
     ioOutput <== ioFd1 * ioGo;

@@ -184,6 +184,16 @@ export function perturbWires(
   return { violated, free };
 }
 
+/** The constraints `witness` violates (a whole witness, e.g. one a cheating prover forged). */
+export function violatedConstraints(r: R1cs, witness: readonly bigint[]): number[] {
+  const out: number[] = [];
+  r.constraints.forEach(([la, lb, lc], ci) => {
+    const ab = evalLc(la, witness) * evalLc(lb, witness);
+    if ((ab - evalLc(lc, witness)) % FIELD !== 0n) out.push(ci);
+  });
+  return out;
+}
+
 /** A copy of `r` without the given constraints (to show that the check sees a deleted one). */
 export function withoutConstraints(r: R1cs, drop: Iterable<number>): R1cs {
   const d = new Set(drop);

@@ -79,6 +79,14 @@ export function ioStateIn(chunk: ChunkRecord): number[] {
 export const chunk2Limits = (K: number) =>
   ({ chunkSize: K, circuitAccounting: true, io: "word" }) as const;
 
+/** The public output bytes written before `chunk` (its start state's, word mode only). */
+function outputPosition(chunk: ChunkRecord): number {
+  const p = chunk.stateIn.outputPosition;
+  if (p === undefined)
+    throw new WitnessError(`chunk ${chunk.index}: not from a word-mode run (chunk2Limits)`);
+  return p;
+}
+
 /** The cell of code word w. */
 export const CODE_CELL = 1 << 23;
 
@@ -192,6 +200,8 @@ export function chunk2CoreInputs(
     haltedIn: dec(chunk.stateIn.halted ? 1 : 0),
     exitIn: dec(chunk.stateIn.exitCode >>> 0),
     ioIn: ioStateIn(chunk).map(dec),
+    inPosIn: dec(chunk.stateIn.inputPosition),
+    outPosIn: dec(outputPosition(chunk)),
     val,
     d,
     ioN,
