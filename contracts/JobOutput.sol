@@ -3,7 +3,7 @@ pragma solidity 0.8.28;
 
 /// @title Opening a job's output from its SHA-256 commitment
 /// @notice The output proof of the versioned-cells chunk design (issue 12, item 5; circuits/
-/// zkvm/output.circom) commits to a job's public output as SHA-256 of its bytes, exposed as two
+/// zkvm/io.circom) commits to a job's public output as SHA-256 of its bytes, exposed as two
 /// 128-bit halves (digestHi: bytes 0..15, digestLo: bytes 16..31, big-endian). A contract that
 /// holds that digest opens the output itself: it is handed the bytes and checks their SHA-256
 /// (the precompile: about 60 + 12 gas per 32 bytes), then reads what it wants from them.
