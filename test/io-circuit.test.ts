@@ -66,7 +66,8 @@ async function build(template: string): Promise<Circuit> {
       file: "circuits/zkvm/io.circom",
       template,
       params: [MAXB],
-      publicInputs: ["gammaJob"],
+      // the input proof's counts are public: the verifier derives gammaJob from them
+      publicInputs: template === "InputProof" ? ["gammaJob", "read", "ends"] : ["gammaJob"],
       label: `io-${template}-o2`,
       r1cs: true,
       sym: true,

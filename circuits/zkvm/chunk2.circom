@@ -365,3 +365,107 @@ template Chunk2Core(K, NC, TB, LOGMEM, MB, NM) {
     assert(kk == NK);
     look.balance === 0;
 }
+
+// The versioned-cells chunk (issue 12; not wired into the network yet): Chunk2Core between two
+// state digests, with the public inputs the verifier checks.
+//
+// Public inputs:
+// - sIn, sOut: Poseidon(imageId, t, cycles, pc, halted, exitCode, the io state (6), input
+//   position, output position) at the chunk's start and end (t, the chunk's version time, is
+//   t + 1 at its end: the next chunk's). Memory and the registers are not in the state: they
+//   cross chunk boundaries as versioned cells in the job-wide sum. Binding the io state here is
+//   what keeps a chunk from starting inside a transfer that never began (the core's review).
+// - imageId; prover (the reward address, bound by being public); cyclesRetired (the
+//   instructions it retires);
+// - commitment: the core's transcript (C, every step's advice, the last times, the counts,
+//   the state in), from which, with every other proof's of the job and their sIn, the
+//   verifier derives gammaJob; gammaJob; jobSum, this chunk's share of the job-wide sum at
+//   gammaJob, which the verifier adds up with the boundary, input and output proofs' shares.
+template Chunk2(K, NC, TB, LOGMEM, MB, NM) {
+    signal input sIn;
+    signal input sOut;
+    signal input imageId;
+    signal input prover;
+    signal input cyclesRetired;
+    signal input commitment;
+    signal input gammaJob;
+    signal input jobSum;
+
+    signal input t;
+    signal input cyclesIn;
+    signal input pcIn;
+    signal input haltedIn;
+    signal input exitIn;
+    signal input ioIn[6];
+    signal input inPosIn;
+    signal input outPosIn;
+    signal input val[K][5];
+    signal input d[K][5];
+    signal input ioN[K];
+    signal input ioNew[K];
+    signal input isCodeLoad[K];
+    signal input used[NC];
+    signal input cell[NC];
+    signal input vin[NC];
+    signal input tin[NC];
+    signal input vout[NC];
+    signal input tlast[NC];
+    signal input m[272];
+
+    // The prover address is a public input; squaring it keeps it in the constraint system.
+    signal proverSq <== prover * prover;
+
+    component core = Chunk2Core(K, NC, TB, LOGMEM, MB, NM);
+    core.gammaJob <== gammaJob;
+    core.t <== t;
+    core.pcIn <== pcIn;
+    core.haltedIn <== haltedIn;
+    core.exitIn <== exitIn;
+    core.ioIn <== ioIn;
+    core.inPosIn <== inPosIn;
+    core.outPosIn <== outPosIn;
+    core.val <== val;
+    core.d <== d;
+    core.ioN <== ioN;
+    core.ioNew <== ioNew;
+    core.isCodeLoad <== isCodeLoad;
+    core.used <== used;
+    core.cell <== cell;
+    core.vin <== vin;
+    core.tin <== tin;
+    core.vout <== vout;
+    core.tlast <== tlast;
+    core.m <== m;
+
+    core.cycles === cyclesRetired;
+    core.transcript === commitment;
+    core.jobSum === jobSum;
+
+    // the job's cycle count stays below 2^40 (a state's cycles are the sum of its chunks')
+    component cycBits = Num2Bits(40);
+    cycBits.in <== cyclesIn + cyclesRetired;
+
+    component dIn = Poseidon(14);
+    dIn.inputs[0] <== imageId;
+    dIn.inputs[1] <== t;
+    dIn.inputs[2] <== cyclesIn;
+    dIn.inputs[3] <== pcIn;
+    dIn.inputs[4] <== haltedIn;
+    dIn.inputs[5] <== exitIn;
+    for (var j = 0; j < 6; j++) dIn.inputs[6 + j] <== ioIn[j];
+    dIn.inputs[12] <== inPosIn;
+    dIn.inputs[13] <== outPosIn;
+    dIn.out === sIn;
+
+    component dOut = Poseidon(14);
+    dOut.inputs[0] <== imageId;
+    dOut.inputs[1] <== t + 1;
+    dOut.inputs[2] <== cyclesIn + cyclesRetired;
+    dOut.inputs[3] <== core.pcOut;
+    dOut.inputs[4] <== core.haltedOut;
+    dOut.inputs[5] <== core.exitOut;
+    for (var j = 0; j < 6; j++) dOut.inputs[6 + j] <== core.ioOut[j];
+    dOut.inputs[12] <== core.inPosOut;
+    dOut.inputs[13] <== core.outPosOut;
+    dOut.out === sOut;
+}

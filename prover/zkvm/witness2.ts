@@ -17,7 +17,15 @@
  * product window, the quotient), so they are counted from a first witness of a build without
  * its constraints (`countLookups`), as a prover would.
  */
-import { SYS_READ, type ChunkRecord, type StepRecord } from "../executor/index.ts";
+import type { Poseidon } from "circomlibjs";
+import {
+  hash,
+  SYS_READ,
+  type ChunkRecord,
+  type ProgramImage,
+  type StepRecord,
+  type VmState,
+} from "../executor/index.ts";
 import { A0, A1, A2, A7, planSteps, wordCell, WitnessError, type PlannedStep } from "./witness.ts";
 
 /** A step as Step2 takes it: the slots as today's planner names them, and a SYSB's I/O. */
@@ -61,11 +69,11 @@ export function planSteps2(r: StepRecord, regs: (cell: number) => number): Plann
   return [sysA, sysB];
 }
 
-/** Step2's io state at the start of a chunk: zeros, or the transfer a chunk ends inside. */
-export function ioStateIn(chunk: ChunkRecord): number[] {
-  const done = chunk.stateIn.ioDone ?? 0;
+/** Step2's io state in a state: zeros, or the transfer a chunk boundary falls inside. */
+export function ioState(s: VmState): number[] {
+  const done = s.ioDone ?? 0;
   if (done === 0) return [0, 0, 0, 0, 0, 0];
-  const regs = chunk.stateIn.registers;
+  const regs = s.registers;
   const read = regs[A7] === SYS_READ ? 1 : 0;
   return [1, read, 1, 1, read === 0 && regs[A0] === 1 ? 1 : 0, done];
 }
@@ -79,13 +87,35 @@ export function ioStateIn(chunk: ChunkRecord): number[] {
 export const chunk2Limits = (K: number) =>
   ({ chunkSize: K, circuitAccounting: true, io: "word" }) as const;
 
-/** The public output bytes written before `chunk` (its start state's, word mode only). */
-function outputPosition(chunk: ChunkRecord): number {
-  const p = chunk.stateIn.outputPosition;
-  if (p === undefined)
-    throw new WitnessError(`chunk ${chunk.index}: not from a word-mode run (chunk2Limits)`);
+/** The public output bytes written before a state (word mode only). */
+function outputPosition(s: VmState): number {
+  const p = s.outputPosition;
+  if (p === undefined) throw new WitnessError("not a word-mode state (chunk2Limits)");
   return p;
 }
+
+/**
+ * The fields of a versioned-cells chunk's state digest (Chunk2's sIn, sOut), in order: image,
+ * version time t of the chunk that starts in it, cycles, pc, halted, exit code, io state,
+ * input and output positions. Memory and registers are not in it: they are versioned cells.
+ */
+export function state2Fields(s: VmState, t: number): bigint[] {
+  return [
+    s.imageId,
+    BigInt(t),
+    BigInt(s.cycles),
+    BigInt(s.pc >>> 0),
+    s.halted ? 1n : 0n,
+    BigInt(s.exitCode >>> 0),
+    ...ioState(s).map(BigInt),
+    BigInt(s.inputPosition),
+    BigInt(outputPosition(s)),
+  ];
+}
+
+/** Chunk2's state digest: Poseidon over `state2Fields`. */
+export const state2Digest = (p: Poseidon, s: VmState, t: number): bigint =>
+  hash(p, state2Fields(s, t));
 
 /** The cell of code word w. */
 export const CODE_CELL = 1 << 23;
@@ -199,9 +229,9 @@ export function chunk2CoreInputs(
     pcIn: dec(chunk.stateIn.pc >>> 0),
     haltedIn: dec(chunk.stateIn.halted ? 1 : 0),
     exitIn: dec(chunk.stateIn.exitCode >>> 0),
-    ioIn: ioStateIn(chunk).map(dec),
+    ioIn: ioState(chunk.stateIn).map(dec),
     inPosIn: dec(chunk.stateIn.inputPosition),
-    outPosIn: dec(outputPosition(chunk)),
+    outPosIn: dec(outputPosition(chunk.stateIn)),
     val,
     d,
     ioN,
@@ -248,4 +278,91 @@ export function countLookups(
   }
   for (let j = 16; j < 272; j++) for (let c = 0; c < cfg.NM; c++) m[(m[j]! >> (4 * c)) & 15]!++;
   return m.map(String);
+}
+
+/** Who proves a chunk and the job-wide context it is proven in. */
+export interface Chunk2Context {
+  /** Its version time: its number in the job + 1. */
+  t: number;
+  /** The version time of the chunk that last paged a cell before it (0: the image's). */
+  tin: (cell: number) => number;
+  gammaJob: bigint;
+  /** The reward address, as a field element. */
+  prover: bigint;
+}
+
+/**
+ * The full chunk's inputs (circuits/zkvm/chunk2.circom, `Chunk2`): the core's, the two state
+ * digests, the image, the prover and the cycles it retires. `commitment` and `jobSum` are left
+ * 0: they are the core's transcript and share, which the prover reads from a first witness
+ * (round 1: the transcript does not depend on gammaJob) and fills in (`withRound1`).
+ */
+export function chunk2Inputs(
+  p: Poseidon,
+  cfg: Chunk2CoreConfig,
+  code: CodeRange,
+  chunk: ChunkRecord,
+  ctx: Chunk2Context,
+): Record<string, unknown> {
+  return {
+    sIn: dec(state2Digest(p, chunk.stateIn, ctx.t)),
+    sOut: dec(state2Digest(p, chunk.stateOut, ctx.t + 1)),
+    imageId: dec(chunk.stateIn.imageId),
+    prover: dec(ctx.prover),
+    cyclesRetired: dec(chunk.stateOut.cycles - chunk.stateIn.cycles),
+    commitment: "0",
+    jobSum: "0",
+    cyclesIn: dec(chunk.stateIn.cycles),
+    ...chunk2CoreInputs(cfg, code, chunk, ctx),
+  };
+}
+
+/** One cell's versions across a job, as the job's boundary proof sees it. */
+export interface BoundaryCell2 {
+  cell: number;
+  /** Its value in the image (registers: the entry's; code and data words: the image's). */
+  image: number;
+  /** Its last version: the value and the version time of the last chunk that paged it. */
+  vlast: number;
+  tlast: number;
+}
+
+/**
+ * The version times of a whole word-mode job's chunks: `contexts` gives each chunk's
+ * Chunk2Context (its t = index + 1, and for each cell the t of the last chunk before it that
+ * paged it), computed as the chunks are prepared in order; `boundary` lists every cell the job
+ * paged, in increasing order, with its image value and last version — what the boundary proof
+ * produces and consumes.
+ */
+export class JobVersions {
+  private readonly last = new Map<number, { v: number; t: number }>();
+  constructor(private readonly image: ProgramImage) {}
+
+  /** The context of the next chunk; `record` then takes the inputs built with it. */
+  context(t: number, gammaJob: bigint, prover: bigint): Chunk2Context {
+    return { t, tin: (c) => this.last.get(c)?.t ?? 0, gammaJob, prover };
+  }
+
+  /** Records the cells a chunk's inputs page and their values at its end. */
+  record(inputs: Record<string, unknown>): void {
+    const t = Number(inputs.t);
+    const used = inputs.used as string[];
+    const cell = inputs.cell as string[];
+    const vout = inputs.vout as string[];
+    used.forEach((u, i) => {
+      if (u === "1") this.last.set(Number(cell[i]), { v: Number(vout[i]), t });
+    });
+  }
+
+  boundary(): BoundaryCell2[] {
+    const view = new DataView(this.image.memory.buffer, this.image.memory.byteOffset);
+    const imageValue = (cell: number): number => {
+      if (cell < 32) return cell === 2 ? this.image.memorySize : 0; // sp at the entry
+      const w = cell >= CODE_CELL ? cell - CODE_CELL : cell - 32;
+      return view.getUint32(4 * w, true);
+    };
+    return [...this.last.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([cell, { v, t }]) => ({ cell, image: imageValue(cell), vlast: v, tlast: t }));
+  }
 }

@@ -1,0 +1,181 @@
+/**
+ * The verifier's side of a versioned-cells job (issue 12; circuits/zkvm/README.md, "A memory
+ * argument that fits the issue" and "The input and output commitments"; not wired into the
+ * network yet): given what each proof of a job makes public, everything beyond the proofs
+ * themselves that `verifyRun` and the contract must check.
+ *
+ * - gammaJob is derived here, never taken from a prover: keccak256 over the chain, the
+ *   contract and the job, every chunk's sIn and commitment (its transcript: its cells, every
+ *   step's advice, its counts), the input proof's public values (the input's SHA-256, the bytes
+ *   read, the ends found) and the output proof's (the output's SHA-256), reduced mod r. Every
+ *   element any proof adds to the job-wide sum is fixed by those before gammaJob exists.
+ * - the chunks chain: the first starts in the image's entry state (t = 1, nothing run), each
+ *   starts where the one before ended, the last ends halted in the claimed final state;
+ * - the shares balance: the chunks', the boundary proof's, the input and output proofs' sum to
+ *   0 at gammaJob (memory versions and the moved bytes alike).
+ */
+import type { Poseidon } from "circomlibjs";
+import { encodeAbiParameters, keccak256, type Address } from "viem";
+import { hash, type ImageOpening, imageIdOf } from "../executor/index.ts";
+import { R } from "../executor/versions.ts";
+
+/** Chunk2's public inputs, in the circuit's order. */
+export interface Chunk2Public {
+  sIn: bigint;
+  sOut: bigint;
+  imageId: bigint;
+  prover: bigint;
+  cyclesRetired: bigint;
+  commitment: bigint;
+  gammaJob: bigint;
+  jobSum: bigint;
+}
+
+/** The input proof's public values (circuits/zkvm/io.circom, InputProof). */
+export interface InputProofPublic {
+  digestHi: bigint;
+  digestLo: bigint;
+  read: bigint;
+  ends: bigint;
+  gammaJob: bigint;
+  jobSum: bigint;
+}
+
+/** The output proof's public values (OutputProof). */
+export interface OutputProofPublic {
+  digestHi: bigint;
+  digestLo: bigint;
+  gammaJob: bigint;
+  jobSum: bigint;
+}
+
+/** The final state a job claims (the fields of its last chunk's sOut that matter to users). */
+export interface FinalState2 {
+  pc: number;
+  exitCode: number;
+  cycles: number;
+  inputPosition: number;
+  outputPosition: number;
+}
+
+export interface Job2 {
+  chainId: bigint;
+  contract: Address;
+  jobId: bigint;
+  image: ImageOpening;
+  chunks: Chunk2Public[];
+  /** The boundary proof's share (its circuit is not built yet: the model's, from versions). */
+  boundary: { gammaJob: bigint; jobSum: bigint };
+  input: InputProofPublic;
+  output: OutputProofPublic;
+  final: FinalState2;
+}
+
+export class Job2Error extends Error {
+  override readonly name = "Job2Error";
+}
+
+/** gammaJob: derived from everything the job's proofs fixed (see the module doc). */
+export function jobGamma(
+  j: Pick<Job2, "chainId" | "contract" | "jobId" | "chunks" | "input" | "output">,
+): bigint {
+  const words = [
+    ...j.chunks.flatMap((c) => [c.sIn, c.commitment]),
+    j.input.digestHi,
+    j.input.digestLo,
+    j.input.read,
+    j.input.ends,
+    j.output.digestHi,
+    j.output.digestLo,
+  ];
+  const encoded = encodeAbiParameters(
+    [{ type: "uint256" }, { type: "address" }, { type: "uint256" }, { type: "uint256[]" }],
+    [j.chainId, j.contract, j.jobId, words],
+  );
+  return BigInt(keccak256(encoded)) % R;
+}
+
+/** State digest fields of Chunk2 (witness2.ts's state2Fields) for a state outside any call. */
+const stateDigest = (
+  p: Poseidon,
+  imageId: bigint,
+  t: number,
+  s: {
+    cycles: number;
+    pc: number;
+    halted: boolean;
+    exitCode: number;
+    inPos: number;
+    outPos: number;
+  },
+) =>
+  hash(p, [
+    imageId,
+    BigInt(t),
+    BigInt(s.cycles),
+    BigInt(s.pc >>> 0),
+    s.halted ? 1n : 0n,
+    BigInt(s.exitCode >>> 0),
+    0n,
+    0n,
+    0n,
+    0n,
+    0n,
+    0n,
+    BigInt(s.inPos),
+    BigInt(s.outPos),
+  ]);
+
+/**
+ * Checks a job's proofs' public values beyond the proofs: gammaJob derived, the chain from the
+ * entry to the claimed final state, one image, the shares balanced.
+ * @returns the cycles the job retired
+ * @throws Job2Error naming the first rule broken
+ */
+export function verifyJob2(p: Poseidon, j: Job2): { cycles: bigint; gammaJob: bigint } {
+  if (j.chunks.length === 0) throw new Job2Error("a job has at least one chunk");
+  const imageId = imageIdOf(p, j.image);
+  const gamma = jobGamma(j);
+  const proofs = [...j.chunks, j.boundary, j.input, j.output];
+  proofs.forEach((x, i) => {
+    if (x.gammaJob !== gamma)
+      throw new Job2Error(`proof ${i}: gammaJob is not the one derived from the commitments`);
+  });
+  const entry = stateDigest(p, imageId, 1, {
+    cycles: 0,
+    pc: j.image.entry,
+    halted: false,
+    exitCode: 0,
+    inPos: 0,
+    outPos: 0,
+  });
+  let cycles = 0n;
+  j.chunks.forEach((c, i) => {
+    if (c.imageId !== imageId) throw new Job2Error(`chunk ${i}: another image`);
+    const from = i === 0 ? entry : j.chunks[i - 1]!.sOut;
+    if (c.sIn !== from)
+      throw new Job2Error(
+        i === 0
+          ? "chunk 0 does not start at the image's entry"
+          : `chunk ${i} does not start where chunk ${i - 1} ended`,
+      );
+    cycles += c.cyclesRetired;
+  });
+  const f = j.final;
+  if (BigInt(f.cycles) !== cycles)
+    throw new Job2Error("the final state's cycles are not the chunks'");
+  const last = stateDigest(p, imageId, j.chunks.length + 1, {
+    cycles: f.cycles,
+    pc: f.pc,
+    halted: true,
+    exitCode: f.exitCode,
+    inPos: f.inputPosition,
+    outPos: f.outputPosition,
+  });
+  if (j.chunks[j.chunks.length - 1]!.sOut !== last)
+    throw new Job2Error("the last chunk does not end halted in the claimed final state");
+  const sum = proofs.reduce((a, x) => (a + x.jobSum) % R, 0n);
+  if (sum !== 0n)
+    throw new Job2Error("the job-wide sum does not balance: memory or I/O disagree across proofs");
+  return { cycles, gammaJob: gamma };
+}
