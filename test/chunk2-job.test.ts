@@ -30,8 +30,10 @@ import {
   getPoseidon,
   imageOpening,
   loadElf,
+  imageIdOf,
   type ChunkRecord,
   type ImageOpening,
+  type ProgramImage,
 } from "../prover/executor/index.ts";
 import { inputClaim } from "../prover/executor/io-elements.ts";
 import { element, logDerivativeSum, R } from "../prover/executor/versions.ts";
@@ -47,6 +49,7 @@ import {
   type Job2,
 } from "../prover/zkvm/verify2.ts";
 import {
+  boundaryInputs,
   chunk2Inputs,
   chunk2Limits,
   countLookups,
@@ -90,6 +93,9 @@ let probe: Build;
 let checked: Build;
 let inputProof: Build;
 let outputProof: Build;
+let boundary: Build;
+/** Pages the boundary proof lists at most (the guests below touch fewer). */
+const NP = 24;
 let p: Awaited<ReturnType<typeof getPoseidon>>;
 
 async function build(
@@ -127,6 +133,7 @@ const dec = (v: bigint | number) => BigInt(v).toString();
 /** A job as a prover prepares it: each chunk's inputs (round 1 done), and its run. */
 interface Prepared {
   name: string;
+  image: ProgramImage;
   opening: ImageOpening;
   chunks: ChunkRecord[];
   input: Uint8Array;
@@ -148,7 +155,7 @@ async function prepare(name: string, input: Uint8Array): Promise<Prepared> {
     versions.record(x);
     inputs.push(await round1(x));
   }
-  return { name, opening, chunks: run.chunks, input, output: run.output, inputs, versions };
+  return { name, image, opening, chunks: run.chunks, input, output: run.output, inputs, versions };
 }
 
 /** Round 1: the counts and the commitment (the transcript), from a witness without asserts. */
@@ -180,7 +187,7 @@ const halves = (b: Uint8Array) => {
   return { digestHi: h >> 128n, digestLo: h & ((1n << 128n) - 1n) };
 };
 
-/** The boundary proof's share, from the model (its circuit is not built yet). */
+/** The boundary proof's share as the model computes it (versions.ts's elements). */
 function boundaryShare(j: Prepared, gamma: bigint): bigint {
   const xs: bigint[] = [];
   const signs: number[] = [];
@@ -194,25 +201,34 @@ function boundaryShare(j: Prepared, gamma: bigint): bigint {
 /**
  * The job as the verifier receives it, with every proof's witness computed and checked:
  * `inputs` (a cheating prover's, or the honest ones) go through round 2 at the gammaJob
- * `gammaOf` gives (derived by default); `accepted` tells whether every chunk's witness
- * satisfied its constraints.
+ * `gammaOf` gives (derived by default), the boundary proof's inputs through `boundaryOf`;
+ * `accepted` tells whether every chunk's witness satisfied its constraints, `boundaryAccepted`
+ * the boundary proof's.
  */
 async function assemble(
   j: Prepared,
   inputs = j.inputs,
-  gammaOf: (base: Omit<Job2, "boundary" | "final" | "image">) => bigint = jobGamma,
-): Promise<{ job: Job2; accepted: boolean[] }> {
+  gammaOf: (base: Parameters<typeof jobGamma>[0]) => bigint = jobGamma,
+  boundaryOf: (x: Record<string, unknown>) => Record<string, unknown> = (x) => x,
+): Promise<{ job: Job2; accepted: boolean[]; boundaryAccepted: boolean; boundaryModel: bigint }> {
   const claim = inputClaim(j.chunks, j.input);
   const inPub = { ...halves(j.input), read: BigInt(claim.read), ends: BigInt(claim.ends) };
   const outPub = halves(j.output);
   const zero = { gammaJob: 0n, jobSum: 0n };
+  // the boundary proof: its commitment (round 1, any gammaJob), then its share
+  const bIn = (g: bigint) =>
+    boundaryOf(boundaryInputs(p, j.image, j.opening, j.versions.boundary(), NP, g));
+  const bw1 = await witnessOrNull(boundary.wc, bIn(ROUND1_GAMMA));
+  const bCommit = bw1 ? signalOf(boundary, bw1)("commitment") : 0n;
   const base = {
     ...CHAIN,
     chunks: inputs.map(publicOf),
+    boundary: { commitment: bCommit },
     input: { ...inPub, ...zero },
     output: { ...outPub, ...zero },
   };
   const gamma = gammaOf(base);
+  const bw = await witnessOrNull(boundary.wc, bIn(gamma));
   const chunks: Chunk2Public[] = [];
   const accepted: boolean[] = [];
   for (const x of inputs) {
@@ -237,7 +253,12 @@ async function assemble(
       ...base,
       chunks,
       image: j.opening,
-      boundary: { gammaJob: gamma, jobSum: boundaryShare(j, gamma) },
+      boundary: {
+        imageId: imageIdOf(p, j.opening),
+        commitment: bCommit,
+        gammaJob: gamma,
+        jobSum: bw ? signalOf(boundary, bw)("jobSum") : 0n,
+      },
       input: { ...inPub, gammaJob: gamma, jobSum: inSum },
       output: { ...outPub, gammaJob: gamma, jobSum: outSum },
       final: {
@@ -249,6 +270,8 @@ async function assemble(
       },
     },
     accepted,
+    boundaryAccepted: bw !== null,
+    boundaryModel: boundaryShare(j, gamma),
   };
 }
 
@@ -276,6 +299,15 @@ beforeAll(async () => {
     [MAXB],
     ["gammaJob"],
     "io-OutputProof-o2",
+    false,
+    "O2",
+  );
+  boundary = await build(
+    "circuits/zkvm/boundary.circom",
+    "Boundary",
+    [NP, 14],
+    ["imageId", "gammaJob"],
+    "boundary-o2",
     false,
     "O2",
   );
@@ -317,8 +349,10 @@ const change = (x: Record<string, unknown>, key: string, at: number, v: string) 
 describe("whole jobs of versioned-cells chunks (issue 12)", () => {
   it("proves every chunk, chains them, derives gammaJob and balances the job", async () => {
     for (const j of jobs) {
-      const { job, accepted } = await assemble(j);
+      const { job, accepted, boundaryAccepted, boundaryModel } = await assemble(j);
       expect(accepted.every(Boolean), j.name).toBe(true);
+      expect(boundaryAccepted, j.name).toBe(true);
+      expect(job.boundary.jobSum, `${j.name}: the boundary proof's share`).toBe(boundaryModel);
       const r = verifyJob2(p, job);
       expect(r.cycles, j.name).toBe(BigInt(j.chunks[j.chunks.length - 1]!.stateOut.cycles));
       expect(job.chunks.every((c) => c.gammaJob === r.gammaJob)).toBe(true);
@@ -376,6 +410,7 @@ describe("whole jobs of versioned-cells chunks (issue 12)", () => {
     // fine and the sum even balances (the run is honest), but the verifier derives its own
     for (const gammaOf of [
       (b: Parameters<typeof jobGamma>[0]) => jobGamma({ ...b, chunks: b.chunks.slice(1) }),
+      (b: Parameters<typeof jobGamma>[0]) => jobGamma({ ...b, boundary: { commitment: 0n } }),
       () => 12345n,
     ]) {
       const { job, accepted } = await assemble(j, j.inputs, gammaOf);
@@ -402,6 +437,67 @@ describe("whole jobs of versioned-cells chunks (issue 12)", () => {
     resealed[i] = { ...withIo, sIn: dec(p.F.toObject(p(st))) };
     const b = await assemble(j, resealed);
     expect(() => verifyJob2(p, b.job)).toThrow(/does not start where/);
+  });
+
+  it("refuses a boundary proof listing a page twice, another image, a page left out, another version", async () => {
+    const j = jobs.find((x) => x.name === "ledger")!;
+    type X = Record<string, unknown>;
+    const rows = (x: X, key: string) => (x[key] as string[][]).map((r) => r.slice());
+    const usedPages = (x: X) => (x.used as string[]).filter((u) => u === "1").length;
+    const copySlot = (x: X, from: number, to: number): X => {
+      const y: X = { ...x, used: (x.used as string[]).slice(), page: (x.page as string[]).slice() };
+      (y.used as string[])[to] = (x.used as string[])[from]!;
+      (y.page as string[])[to] = (x.page as string[])[from]!;
+      for (const key of ["words", "sib", "vlast", "tlast"]) {
+        const r = rows(x, key);
+        r[to] = r[from]!.slice();
+        y[key] = r;
+      }
+      return y;
+    };
+    const honest = await assemble(j);
+    expect(honest.boundaryAccepted).toBe(true);
+    const n = usedPages(boundaryInputs(p, j.image, j.opening, j.versions.boundary(), NP, 1n));
+    expect(n).toBeGreaterThan(2);
+    // refused by the boundary proof itself
+    const twice = await assemble(j, j.inputs, jobGamma, (x) => copySlot(x, n - 1, n));
+    expect(twice.boundaryAccepted, "a page listed twice").toBe(false);
+    const otherImage = await assemble(j, j.inputs, jobGamma, (x) => {
+      const w = rows(x, "words");
+      w[0]![3] = dec((BigInt(w[0]![3]!) + 1n) & 0xffffffffn);
+      return { ...x, words: w };
+    });
+    expect(otherImage.boundaryAccepted, "an image word changed").toBe(false);
+    // accepted by the boundary proof, refused by the job's sum
+    const leftOut = await assemble(j, j.inputs, jobGamma, (x) => {
+      const empty = copySlot(x, NP - 1, n - 1); // the last listed page: an unused slot's zeros
+      return empty;
+    });
+    expect(leftOut.boundaryAccepted, "a page left out").toBe(true);
+    expect(() => verifyJob2(p, leftOut.job), "a page left out").toThrow(/does not balance/);
+    const touched = (x: X) => {
+      const t = rows(x, "tlast");
+      for (let i = 0; i < n; i++) {
+        const k = t[i]!.findIndex((v) => v !== "0");
+        if (k >= 0) return [i, k] as const;
+      }
+      throw new Error("no touched word");
+    };
+    const another = await assemble(j, j.inputs, jobGamma, (x) => {
+      const [i, k] = touched(x);
+      const v = rows(x, "vlast");
+      v[i]![k] = dec((BigInt(v[i]![k]!) + 1n) & 0xffffffffn);
+      return { ...x, vlast: v };
+    });
+    expect(another.boundaryAccepted, "another last version").toBe(true);
+    expect(() => verifyJob2(p, another.job), "another last version").toThrow(/does not balance/);
+    const sp = await assemble(j, j.inputs, jobGamma, (x) => {
+      const r = (x.regV as string[]).slice();
+      r[2] = dec(BigInt(r[2]!) + 4n);
+      return { ...x, regV: r };
+    });
+    expect(sp.boundaryAccepted).toBe(true);
+    expect(() => verifyJob2(p, sp.job), "sp's last version").toThrow(/does not balance/);
   });
 
   it("refuses a commitment that is not the transcript, another cycle count, a false state", async () => {

@@ -6,7 +6,8 @@
  *
  * - gammaJob is derived here, never taken from a prover: keccak256 over the chain, the
  *   contract and the job, every chunk's sIn and commitment (its transcript: its cells, every
- *   step's advice, its counts), the input proof's public values (the input's SHA-256, the bytes
+ *   step's advice, its counts), the boundary proof's commitment (the last versions it
+ *   consumes), the input proof's public values (the input's SHA-256, the bytes
  *   read, the ends found) and the output proof's (the output's SHA-256), reduced mod r. Every
  *   element any proof adds to the job-wide sum is fixed by those before gammaJob exists.
  * - the chunks chain: the first starts in the image's entry state (t = 1, nothing run), each
@@ -49,6 +50,15 @@ export interface OutputProofPublic {
   jobSum: bigint;
 }
 
+/** The boundary proof's public values. */
+export interface BoundaryPublic {
+  imageId: bigint;
+  /** Its commitment to the last versions it consumes. */
+  commitment: bigint;
+  gammaJob: bigint;
+  jobSum: bigint;
+}
+
 /** The final state a job claims (the fields of its last chunk's sOut that matter to users). */
 export interface FinalState2 {
   pc: number;
@@ -64,8 +74,8 @@ export interface Job2 {
   jobId: bigint;
   image: ImageOpening;
   chunks: Chunk2Public[];
-  /** The boundary proof's share (its circuit is not built yet: the model's, from versions). */
-  boundary: { gammaJob: bigint; jobSum: bigint };
+  /** The boundary proof's public values (circuits/zkvm/boundary.circom, Boundary). */
+  boundary: BoundaryPublic;
   input: InputProofPublic;
   output: OutputProofPublic;
   final: FinalState2;
@@ -77,10 +87,13 @@ export class Job2Error extends Error {
 
 /** gammaJob: derived from everything the job's proofs fixed (see the module doc). */
 export function jobGamma(
-  j: Pick<Job2, "chainId" | "contract" | "jobId" | "chunks" | "input" | "output">,
+  j: Pick<Job2, "chainId" | "contract" | "jobId" | "chunks" | "input" | "output"> & {
+    boundary: Pick<BoundaryPublic, "commitment">;
+  },
 ): bigint {
   const words = [
     ...j.chunks.flatMap((c) => [c.sIn, c.commitment]),
+    j.boundary.commitment,
     j.input.digestHi,
     j.input.digestLo,
     j.input.read,
@@ -149,6 +162,7 @@ export function verifyJob2(p: Poseidon, j: Job2): { cycles: bigint; gammaJob: bi
     inPos: 0,
     outPos: 0,
   });
+  if (j.boundary.imageId !== imageId) throw new Job2Error("the boundary proof opens another image");
   let cycles = 0n;
   j.chunks.forEach((c, i) => {
     if (c.imageId !== imageId) throw new Job2Error(`chunk ${i}: another image`);

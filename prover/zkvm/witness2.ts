@@ -20,7 +20,11 @@
 import type { Poseidon } from "circomlibjs";
 import {
   hash,
+  imageIdOf,
+  MemoryTree,
+  pageWords,
   SYS_READ,
+  type ImageOpening,
   type ChunkRecord,
   type ProgramImage,
   type StepRecord,
@@ -365,4 +369,64 @@ export class JobVersions {
       .sort(([a], [b]) => a - b)
       .map(([cell, { v, t }]) => ({ cell, image: imageValue(cell), vlast: v, tlast: t }));
   }
+}
+
+/** The cell's page and word: registers have none (null). */
+const cellWord = (cell: number): number | null =>
+  cell < 32 ? null : cell >= CODE_CELL ? cell - CODE_CELL : cell - 32;
+
+/**
+ * The boundary proof's inputs (circuits/zkvm/boundary.circom, `Boundary(NP, D)`) for a job's
+ * cells (`JobVersions.boundary()`): the registers' last versions, and every page holding a
+ * paged memory cell, in increasing order, with its image words, its Merkle path in the image's
+ * memory tree and each word's last version (a word no chunk touched: its image value at 0).
+ * @throws WitnessError when the job touches more than NP pages
+ */
+export function boundaryInputs(
+  p: Poseidon,
+  image: ProgramImage,
+  opening: ImageOpening,
+  cells: BoundaryCell2[],
+  NP: number,
+  gammaJob: bigint,
+): Record<string, unknown> {
+  const tree = MemoryTree.fromMemory(p, image.memory);
+  const regV = Array<string>(32).fill("0");
+  const regT = Array<string>(32).fill("0");
+  const last = new Map<number, BoundaryCell2>(); // word -> its last version
+  for (const c of cells) {
+    const w = cellWord(c.cell);
+    if (w === null) {
+      regV[c.cell] = dec(c.vlast);
+      regT[c.cell] = dec(c.tlast);
+    } else last.set(w, c);
+  }
+  const pages = [...new Set([...last.keys()].map((w) => w >> 4))].sort((a, b) => a - b);
+  if (pages.length > NP)
+    throw new WitnessError(`the job touches ${pages.length} pages, the boundary proof ${NP}`);
+  const slot = <T>(f: (page: number) => T, none: T) =>
+    Array.from({ length: NP }, (_, i) => (i < pages.length ? f(pages[i]!) : none));
+  const zeros16 = Array<string>(16).fill("0");
+  const words = (g: number) => Array.from(pageWords(image.memory, g), dec);
+  const lastOf = (g: number, f: (c: BoundaryCell2 | undefined, image: number) => number) => {
+    const img = pageWords(image.memory, g);
+    return Array.from({ length: 16 }, (_, j) => dec(f(last.get(16 * g + j), img[j]!)));
+  };
+  return {
+    imageId: dec(imageIdOf(p, opening)),
+    gammaJob: dec(gammaJob),
+    entry: dec(opening.entry),
+    memorySize: dec(opening.memorySize),
+    codeStart: dec(opening.codeStart),
+    codeEnd: dec(opening.codeEnd),
+    initRoot: dec(opening.initRoot),
+    regV,
+    regT,
+    used: slot(() => "1", "0"),
+    page: slot(dec, "0"),
+    words: slot(words, zeros16),
+    sib: slot((g) => tree.siblings(g).map(dec), Array<string>(tree.depth).fill("0")),
+    vlast: slot((g) => lastOf(g, (c, img) => (c ? c.vlast : img)), zeros16),
+    tlast: slot((g) => lastOf(g, (c) => (c ? c.tlast : 0)), zeros16),
+  };
 }
