@@ -31,6 +31,7 @@ import {
   imageOpening,
   loadElf,
   imageIdOf,
+  MemoryTree,
   type ChunkRecord,
   type ImageOpening,
   type ProgramImage,
@@ -253,6 +254,7 @@ async function assemble(
       ...base,
       chunks,
       image: j.opening,
+      inputDigest: { hi: inPub.digestHi, lo: inPub.digestLo },
       boundary: {
         imageId: imageIdOf(p, j.opening),
         commitment: bCommit,
@@ -419,6 +421,22 @@ describe("whole jobs of versioned-cells chunks (issue 12)", () => {
     }
   });
 
+  it("refuses a job whose input proof commits to another input than the job's", async () => {
+    // the prover ran and proved everything on input x' (honestly): the contract holds x's digest
+    const j = jobs.find((x) => x.name === "sort")!;
+    const { job } = await assemble(j);
+    expect(() => verifyJob2(p, job)).not.toThrow();
+    const other = halves(Uint8Array.from(j.input, (b, i) => (i === 0 ? b ^ 1 : b)));
+    expect(() =>
+      verifyJob2(p, { ...job, inputDigest: { hi: other.digestHi, lo: other.digestLo } }),
+    ).toThrow(/another input/);
+    // and the verifier's own limits: a public value outside the field, a memory too large
+    const big = { ...job, chunks: [{ ...job.chunks[0]!, prover: R }, ...job.chunks.slice(1)] };
+    expect(() => verifyJob2(p, big)).toThrow(/outside the field/);
+    const mem = { ...job, image: { ...job.image, memorySize: 1 << 21 } };
+    expect(() => verifyJob2(p, mem)).toThrow(/chunk allows/);
+  });
+
   it("refuses chunks out of order, and a chunk starting inside a transfer that never began", async () => {
     const j = jobs.find((x) => x.name === "ledger")!;
     const swapped = j.inputs.slice();
@@ -491,6 +509,22 @@ describe("whole jobs of versioned-cells chunks (issue 12)", () => {
     });
     expect(another.boundaryAccepted, "another last version").toBe(true);
     expect(() => verifyJob2(p, another.job), "another last version").toThrow(/does not balance/);
+    // a page below RAM_START (page 0: zeros, a valid path in the image's tree), where an
+    // access must find no cell: refused
+    const tree = MemoryTree.fromMemory(p, j.image.memory);
+    const low = await assemble(j, j.inputs, jobGamma, (x) => {
+      const shift = <T>(a: T[], first: T) => [first, ...a.slice(0, -1)];
+      return {
+        ...x,
+        used: shift(x.used as string[], "1"),
+        page: shift(x.page as string[], "0"),
+        words: shift(rows(x, "words"), Array<string>(16).fill("0")),
+        sib: shift(rows(x, "sib"), tree.siblings(0).map(dec)),
+        vlast: shift(rows(x, "vlast"), Array<string>(16).fill("0")),
+        tlast: shift(rows(x, "tlast"), Array<string>(16).fill("0")),
+      };
+    });
+    expect(low.boundaryAccepted, "a page below RAM_START").toBe(false);
     const sp = await assemble(j, j.inputs, jobGamma, (x) => {
       const r = (x.regV as string[]).slice();
       r[2] = dec(BigInt(r[2]!) + 4n);

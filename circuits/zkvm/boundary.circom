@@ -12,8 +12,9 @@ include "circomlib/circuits/poseidon.circom";
 //
 // - The registers: 32 cells, always; their image values are the entry's (sp = the memory
 //   size, every other register 0).
-// - Memory: up to NP pages of 16 words, listed in strictly increasing order (used pages
-//   first), each opened against the image's memory root (a Poseidon Merkle path of depth D:
+// - Memory: up to NP pages of 16 words at or above RAM_START (0x1000: page 64; below it no
+//   cell exists, so a chunk's access there has nothing to consume), listed in strictly
+//   increasing order (used pages first), each opened against the image's memory root (a Poseidon Merkle path of depth D:
 //   the page's leaf is Poseidon of its 16 words, prover/executor/digest.ts). Each word w of a
 //   page is the cell CODE + w when its address is in the code range, else 32 + w (as the
 //   chunks name it: witness2.ts). Every word of a listed page is produced and consumed; a word
@@ -71,6 +72,9 @@ template Boundary(NP, D) {
     var T32 = 1 << 32;
     var T64 = 1 << 64;
     var CODE = 1 << 23;
+    // Step2 (LOGMEM <= 20) names code words CODE + w and data words 32 + w: with more than
+    // 2^20 bytes of memory a data word's cell would alias a code word's
+    assert(D + 6 <= 20);
 
     component img = Poseidon(6);
     img.inputs[0] <== 1;
@@ -122,6 +126,12 @@ template Boundary(NP, D) {
         path[i].sib <== sib[i];
         rootOk[i] <== used[i] * (path[i].root - initRoot);
         rootOk[i] === 0;
+        // nothing below RAM_START (0x1000 = page 64) exists: the first page is at or above it,
+        // and the order below keeps every later one above it
+        if (i == 0) {
+            gap[0] = Num2Bits(D);
+            gap[0].in <== used[0] * (page[0] - 64);
+        }
         // strictly increasing: page[i] - page[i - 1] - 1 >= 0 (D bits) between used pages
         if (i > 0) {
             gap[i] = Num2Bits(D);

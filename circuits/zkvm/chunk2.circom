@@ -80,6 +80,7 @@ template Chunk2Core(K, NC, TB, LOGMEM, MB, NM) {
     signal output transcript;
 
     assert(5 * K < (1 << TB));
+    assert(TB <= 16);                  // the transcript packs the last times 16 bits apart
     var ND = TB \ 4;
     var NR = TB % 4;
     var NKS = 8 + NPLAIN(TB);          // keys per step

@@ -73,6 +73,8 @@ export interface Job2 {
   contract: Address;
   jobId: bigint;
   image: ImageOpening;
+  /** The job's input digest as the contract holds it: SHA-256 of the input, in halves. */
+  inputDigest: { hi: bigint; lo: bigint };
   chunks: Chunk2Public[];
   /** The boundary proof's public values (circuits/zkvm/boundary.circom, Boundary). */
   boundary: BoundaryPublic;
@@ -139,16 +141,39 @@ const stateDigest = (
     BigInt(s.outPos),
   ]);
 
+/** Step2's LOGMEM: the largest memory the chunk (and the boundary proof's naming) allows. */
+export const MAX_MEMORY = 1 << 20;
+/** Version times are 24 bits (CellVersions). */
+export const MAX_CHUNKS = (1 << 24) - 2;
+
 /**
- * Checks a job's proofs' public values beyond the proofs: gammaJob derived, the chain from the
- * entry to the claimed final state, one image, the shares balanced.
- * @returns the cycles the job retired
+ * Checks a job's proofs' public values beyond the proofs: gammaJob derived, the input proof's
+ * digest the job's, the chain from the entry to the claimed final state, one image, the shares
+ * balanced.
+ * @returns the cycles the job retired, gammaJob and the output's SHA-256 (to open)
  * @throws Job2Error naming the first rule broken
  */
-export function verifyJob2(p: Poseidon, j: Job2): { cycles: bigint; gammaJob: bigint } {
+export function verifyJob2(
+  p: Poseidon,
+  j: Job2,
+): { cycles: bigint; gammaJob: bigint; outputDigest: { hi: bigint; lo: bigint } } {
   if (j.chunks.length === 0) throw new Job2Error("a job has at least one chunk");
+  if (j.chunks.length > MAX_CHUNKS) throw new Job2Error("more chunks than version times");
+  if (j.image.memorySize > MAX_MEMORY)
+    throw new Job2Error(`a memory of ${j.image.memorySize} bytes: the chunk allows ${MAX_MEMORY}`);
+  const publics = [
+    ...j.chunks.flatMap((c) => Object.values(c) as bigint[]),
+    ...(Object.values(j.boundary) as bigint[]),
+    ...(Object.values(j.input) as bigint[]),
+    ...(Object.values(j.output) as bigint[]),
+  ];
+  if (publics.some((x) => x < 0n || x >= R))
+    throw new Job2Error("a public value outside the field");
+  if (j.input.digestHi !== j.inputDigest.hi || j.input.digestLo !== j.inputDigest.lo)
+    throw new Job2Error("the input proof commits to another input than the job's");
   const imageId = imageIdOf(p, j.image);
   const gamma = jobGamma(j);
+  if (gamma === 0n) throw new Job2Error("gammaJob is 0: draw with another job id");
   const proofs = [...j.chunks, j.boundary, j.input, j.output];
   proofs.forEach((x, i) => {
     if (x.gammaJob !== gamma)
@@ -191,5 +216,9 @@ export function verifyJob2(p: Poseidon, j: Job2): { cycles: bigint; gammaJob: bi
   const sum = proofs.reduce((a, x) => (a + x.jobSum) % R, 0n);
   if (sum !== 0n)
     throw new Job2Error("the job-wide sum does not balance: memory or I/O disagree across proofs");
-  return { cycles, gammaJob: gamma };
+  return {
+    cycles,
+    gammaJob: gamma,
+    outputDigest: { hi: j.output.digestHi, lo: j.output.digestLo },
+  };
 }
