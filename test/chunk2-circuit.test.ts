@@ -66,6 +66,7 @@ import {
   chunk2CoreInputs,
   chunk2Limits,
   countLookups,
+  nPlain,
   CODE_CELL,
   type Chunk2CoreConfig,
 } from "../prover/zkvm/witness2.ts";
@@ -73,7 +74,7 @@ import { codeEdges } from "./helpers/code-edges.ts";
 import { GUEST_INPUTS } from "./helpers/guests.ts";
 
 const CFG: Chunk2CoreConfig = { K: 8, NC: 96, TB: 6, M: 20, MB: 16, NM: 2 };
-const NPLAIN = 52 + 5 * Math.floor(CFG.TB / 4);
+const NPLAIN = nPlain(CFG.TB);
 const params = (c: Chunk2CoreConfig) => [c.K, c.NC, c.TB, c.M, c.MB, c.NM];
 type Wc = Awaited<ReturnType<typeof loadWitnessCalculator>>;
 

@@ -54,6 +54,7 @@ import {
   chunk2Inputs,
   chunk2Limits,
   countLookups,
+  nPlain,
   JobVersions,
   state2Fields,
   type Chunk2CoreConfig,
@@ -61,7 +62,7 @@ import {
 import { GUEST_INPUTS } from "./helpers/guests.ts";
 
 const CFG: Chunk2CoreConfig = { K: 8, NC: 96, TB: 6, M: 20, MB: 16, NM: 2 };
-const NPLAIN = 52 + 5 * Math.floor(CFG.TB / 4);
+const NPLAIN = nPlain(CFG.TB);
 const MAXB = 64;
 const PUBLIC = [
   "sIn",

@@ -37,7 +37,7 @@ import {
 } from "../prover/zkvm/mutation-variants.ts";
 import { chunkLimits } from "../prover/zkvm/run.ts";
 import { chunkCircuitConfig, chunkWitness } from "../prover/zkvm/witness.ts";
-import { chunk2CoreInputs, chunk2Limits } from "../prover/zkvm/witness2.ts";
+import { chunk2CoreInputs, chunk2Limits, nPlain } from "../prover/zkvm/witness2.ts";
 import { codeEdges } from "./helpers/code-edges.ts";
 import { GUEST_INPUTS } from "./helpers/guests.ts";
 
@@ -76,7 +76,7 @@ for (let x = 0n; x < 16n; x++) {
   for (let y = 0n; y < 16n; y++)
     TABLE.add((x + THETAS[0]! * y + THETAS[1]! * (x & y) + THETAS[2]!) % P);
 }
-const NKEYS = (tb: number) => 8 + 52 + 5 * Math.floor(tb / 4);
+const NKEYS = (tb: number) => 8 + nPlain(tb);
 /** Step2's 24 AND tuple parts then NIB keys -> the keys the chunk looks up. */
 function compress(raw: bigint[]): bigint[] {
   if (raw.length === 0) return raw;

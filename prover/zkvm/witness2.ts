@@ -121,6 +121,9 @@ export function state2Fields(s: VmState, t: number): bigint[] {
 export const state2Digest = (p: Poseidon, s: VmState, t: number): bigint =>
   hash(p, state2Fields(s, t));
 
+/** Step2's NIB lookups a step makes (nibbles.circom's NPLAIN(TB)); 8 AND tuples beside them. */
+export const nPlain = (TB: number): number => 52 + 5 * Math.floor(TB / 4);
+
 /** The cell of code word w. */
 export const CODE_CELL = 1 << 23;
 
