@@ -11,11 +11,11 @@ import { parseArgs } from "node:util";
 import { network } from "hardhat";
 import { universalProof } from "../orchestrator/universal-proof.ts";
 import { executeChunked, imageOpening, loadElf } from "../prover/executor/index.ts";
-import { encB, encI, exitSeq, li, programElf } from "../prover/executor/testing.ts";
 import { defaultCacheDir, getCircuitArtifacts } from "../prover/setup/artifacts.ts";
 import { Groth16ChunkProver } from "../prover/zkvm/prover.ts";
 import { chunkLimits, proveRun } from "../prover/zkvm/run.ts";
 import { chunkCircuitConfig } from "../prover/zkvm/witness.ts";
+import { loopElf, loopsFor } from "./lib.ts";
 import {
   DEFAULT_NETWORK_CIRCUIT,
   deployConcentric,
@@ -30,14 +30,6 @@ const artifacts = await getCircuitArtifacts(circuit, {
   cacheDir: defaultCacheDir(),
 });
 const prover = new Groth16ChunkProver(artifacts);
-const T0 = 5; // x5 = t0
-
-/** exit(0) after a loop of `loops` iterations (none for 0). */
-function loopElf(loops: number): Uint8Array {
-  const body = loops === 0 ? [] : [...li(T0, loops), encI(-1, T0, 0, T0, 0x13), encB(-4, 0, T0, 1)]; // addi; bnez
-  return programElf([...body, encI(0, 0, 0, 10, 0x13), ...exitSeq()]);
-}
-
 async function chunksOf(loops: number): Promise<number> {
   const exec = await executeChunked(
     loadElf(loopElf(loops)),
@@ -45,15 +37,6 @@ async function chunksOf(loops: number): Promise<number> {
     chunkLimits(config),
   );
   return exec.chunks.length;
-}
-
-/** Fewest loop iterations giving exactly n chunks. */
-async function loopsFor(n: number): Promise<number> {
-  if ((await chunksOf(0)) === n) return 0;
-  let loops = Math.max(1, Math.floor((config.K * (n - 1)) / 2) - 4);
-  while ((await chunksOf(loops)) < n) loops++;
-  if ((await chunksOf(loops)) !== n) throw new Error(`no loop count gives ${n} chunks`);
-  return loops;
 }
 
 const connection = await network.create();
@@ -77,7 +60,7 @@ interface Row {
 }
 const rows: Row[] = [];
 for (const n of sizes) {
-  const elf = loopElf(await loopsFor(n));
+  const elf = loopElf(await loopsFor(n, config.K, chunksOf));
   const image = loadElf(elf);
   console.error(`N=${n}: proving ${n} chunks`);
   const { run, stats } = await proveRun(image, new Uint8Array(0), {

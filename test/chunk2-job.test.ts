@@ -21,68 +21,49 @@
  * - refused by the chunk itself: a commitment that is not its transcript (one that omits an
  *   advice value), another cycle count, a state digest that is not its state's.
  */
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { network } from "hardhat";
+import type { NetworkConnection } from "hardhat/types/network";
+import { getAddress, type Address } from "viem";
 import { beforeAll, describe, expect, it } from "vitest";
-import {
-  executeChunked,
-  getPoseidon,
-  imageOpening,
-  loadElf,
-  imageIdOf,
-  MemoryTree,
-  type ChunkRecord,
-  type ImageOpening,
-  type ProgramImage,
-} from "../prover/executor/index.ts";
-import { inputClaim } from "../prover/executor/io-elements.ts";
+import { getPoseidon, loadElf, MemoryTree } from "../prover/executor/index.ts";
 import { element, logDerivativeSum, R } from "../prover/executor/versions.ts";
 import { defaultCacheDir } from "../prover/setup/artifacts.ts";
 import { REPO_ROOT } from "../prover/setup/registry.ts";
 import { loadWitnessCalculator, witnessOrNull } from "../prover/zkvm/mutation.ts";
 import { compileVariant, readSymbols } from "../prover/zkvm/mutation-variants.ts";
-import {
-  jobGamma,
-  Job2Error,
-  verifyJob2,
-  type Chunk2Public,
-  type Job2,
-} from "../prover/zkvm/verify2.ts";
+import { jobGamma, Job2Error, verifyJob2 } from "../prover/zkvm/verify2.ts";
 import {
   boundaryInputs,
-  chunk2Inputs,
-  chunk2Limits,
-  countLookups,
-  nPlain,
-  JobVersions,
+  digestOfState2Fields,
   state2Fields,
   type Chunk2CoreConfig,
 } from "../prover/zkvm/witness2.ts";
+import {
+  CHUNK2_PUBLIC,
+  digestHalves,
+  Job2Prover,
+  job2Claim,
+  job2Image,
+  loadChunk2Probe,
+  proveJob2,
+  type Job2Keys,
+  type Prepared2,
+  type Proofs2,
+} from "../prover/zkvm/job2.ts";
+import { deployJobVerifier2, JOB2_TEST_CIRCUITS } from "../scripts/lib/deploy.ts";
+import { getTestArtifacts } from "./helpers/artifacts.ts";
 import { GUEST_INPUTS } from "./helpers/guests.ts";
 
 const CFG: Chunk2CoreConfig = { K: 8, NC: 96, TB: 6, M: 20, MB: 16, NM: 2 };
-const NPLAIN = nPlain(CFG.TB);
 const MAXB = 64;
-const PUBLIC = [
-  "sIn",
-  "sOut",
-  "imageId",
-  "prover",
-  "cyclesRetired",
-  "commitment",
-  "gammaJob",
-  "jobSum",
-] as const;
 const CHAIN = {
   chainId: 31337n,
   contract: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
   jobId: 7n,
 } as const;
 const PROVER = 0xa11cen;
-/** Round 1's stand-in for gammaJob (the transcript does not depend on it; a witness needs one). */
-const ROUND1_GAMMA =
-  0x2f6b_91c4_07de_35a8_c1e2_4b7d_9a06_3f58_e4c7_12b9_d0a3_6e85_17f2_c94b_3a60_8d1en % (1n << 250n);
 const SOME_GAMMA =
   0x1b7e_52d9_a08c_64f3_3e91_c7a2_5d04_b86e_f139_2ac5_7e80_d46b_9c13_f2a7_0e58_c3b9n % (1n << 250n);
 
@@ -91,11 +72,9 @@ interface Build {
   wc: Wc;
   sym: Map<string, number>;
 }
-let probe: Build;
 let checked: Build;
-let inputProof: Build;
-let outputProof: Build;
-let boundary: Build;
+/** The prover's side (prover/zkvm/job2.ts), with a boundary proof of NP pages. */
+let kit: Job2Prover;
 /** Pages the boundary proof lists at most (the guests below touch fewer). */
 const NP = 24;
 let p: Awaited<ReturnType<typeof getPoseidon>>;
@@ -125,69 +104,15 @@ async function build(
   return { wc: await loadWitnessCalculator(v.wasmPath), sym: await readSymbols(v.symPath!) };
 }
 
-const signalOf = (b: Build, w: bigint[]) => (n: string) => {
-  const i = b.sym.get(`main.${n}`);
-  if (i === undefined) throw new Error(`no signal ${n}`);
-  return w[i]!;
-};
 const dec = (v: bigint | number) => BigInt(v).toString();
 
-/** A job as a prover prepares it: each chunk's inputs (round 1 done), and its run. */
-interface Prepared {
-  name: string;
-  image: ProgramImage;
-  opening: ImageOpening;
-  chunks: ChunkRecord[];
-  input: Uint8Array;
-  output: Uint8Array;
-  /** Each chunk's inputs with its counts and commitment, at gammaJob 0 (not yet drawn). */
-  inputs: Record<string, unknown>[];
-  versions: JobVersions;
-}
+/** A job as a prover prepares it (round 1 done), with its guest's name. */
+type Prepared = Prepared2 & { name: string };
 
 async function prepare(name: string, input: Uint8Array): Promise<Prepared> {
   const image = loadElf(readFileSync(join(REPO_ROOT, "guests", "elf", `${name}.elf`)));
-  const opening = await imageOpening(image);
-  const run = await executeChunked(image, input, chunk2Limits(CFG.K));
-  const versions = new JobVersions(image);
-  const inputs: Record<string, unknown>[] = [];
-  for (const chunk of run.chunks) {
-    const ctx = versions.context(chunk.index + 1, ROUND1_GAMMA, PROVER);
-    const x = chunk2Inputs(p, CFG, opening, chunk, ctx);
-    versions.record(x);
-    inputs.push(await round1(x));
-  }
-  return { name, image, opening, chunks: run.chunks, input, output: run.output, inputs, versions };
+  return { name, ...(await kit.prepare(image, input, PROVER)) };
 }
-
-/** Round 1: the counts and the commitment (the transcript), from a witness without asserts. */
-async function round1(x: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const w = await probe.wc.calculateWitness(x as never, true);
-  const m = countLookups(CFG, NPLAIN, (n) => signalOf(probe, w)(`core.${n}`));
-  const counted = { ...x, m };
-  const w2 = await probe.wc.calculateWitness(counted as never, true);
-  return { ...counted, commitment: dec(signalOf(probe, w2)("core.transcript")) };
-}
-
-/** Round 2: the share at gammaJob; the inputs a chunk proof is made from. */
-async function round2(x: Record<string, unknown>, gamma: bigint): Promise<Record<string, unknown>> {
-  const at = { ...x, gammaJob: dec(gamma) };
-  const w = await probe.wc.calculateWitness(at as never, true);
-  return { ...at, jobSum: dec(signalOf(probe, w)("core.jobSum")) };
-}
-
-const publicOf = (x: Record<string, unknown>): Chunk2Public =>
-  Object.fromEntries(PUBLIC.map((k) => [k, BigInt(x[k] as string)])) as unknown as Chunk2Public;
-
-const padded = (b: Uint8Array) => [
-  ...Array.from(b, BigInt),
-  ...Array<bigint>(MAXB - b.length).fill(0n),
-];
-/** SHA-256 of b as the I/O proofs output it: two 128-bit halves. */
-const halves = (b: Uint8Array) => {
-  const h = BigInt(`0x${createHash("sha256").update(b).digest("hex")}`);
-  return { digestHi: h >> 128n, digestLo: h & ((1n << 128n) - 1n) };
-};
 
 /** The boundary proof's share as the model computes it (versions.ts's elements). */
 function boundaryShare(j: Prepared, gamma: bigint): bigint {
@@ -201,81 +126,31 @@ function boundaryShare(j: Prepared, gamma: bigint): bigint {
 }
 
 /**
- * The job as the verifier receives it, with every proof's witness computed and checked:
- * `inputs` (a cheating prover's, or the honest ones) go through round 2 at the gammaJob
- * `gammaOf` gives (derived by default), the boundary proof's inputs through `boundaryOf`;
- * `accepted` tells whether every chunk's witness satisfied its constraints, `boundaryAccepted`
- * the boundary proof's.
+ * The job as the verifier receives it (`Job2Prover.assemble`), with every chunk's witness
+ * checked: `inputs` (a cheating prover's, or the honest ones) go through round 2 at the
+ * gammaJob `gammaOf` gives (derived by default), the boundary proof's inputs through
+ * `boundaryOf`; `accepted` tells whether every chunk's witness satisfied its constraints,
+ * `boundaryAccepted` the boundary proof's. `on` assembles it for another prover (the registry's
+ * circuits) and chain.
  */
 async function assemble(
   j: Prepared,
   inputs = j.inputs,
   gammaOf: (base: Parameters<typeof jobGamma>[0]) => bigint = jobGamma,
   boundaryOf: (x: Record<string, unknown>) => Record<string, unknown> = (x) => x,
-): Promise<{ job: Job2; accepted: boolean[]; boundaryAccepted: boolean; boundaryModel: bigint }> {
-  const claim = inputClaim(j.chunks, j.input);
-  const inPub = { ...halves(j.input), read: BigInt(claim.read), ends: BigInt(claim.ends) };
-  const outPub = halves(j.output);
-  const zero = { gammaJob: 0n, jobSum: 0n };
-  // the boundary proof: its commitment (round 1, any gammaJob), then its share
-  const bIn = (g: bigint) =>
-    boundaryOf(boundaryInputs(p, j.image, j.opening, j.versions.boundary(), NP, g));
-  const bw1 = await witnessOrNull(boundary.wc, bIn(ROUND1_GAMMA));
-  const bCommit = bw1 ? signalOf(boundary, bw1)("commitment") : 0n;
-  const base = {
-    ...CHAIN,
-    chunks: inputs.map(publicOf),
-    boundary: { commitment: bCommit },
-    input: { ...inPub, ...zero },
-    output: { ...outPub, ...zero },
-  };
-  const gamma = gammaOf(base);
-  const bw = await witnessOrNull(boundary.wc, bIn(gamma));
-  const chunks: Chunk2Public[] = [];
+  on: {
+    kit: Job2Prover;
+    chain: typeof CHAIN | { chainId: bigint; contract: Address; jobId: bigint };
+  } = {
+    kit,
+    chain: CHAIN,
+  },
+) {
+  const a = await on.kit.assemble(j, on.chain, { inputs, gammaOf, boundaryOf });
   const accepted: boolean[] = [];
-  for (const x of inputs) {
-    const y = await round2(x, gamma);
+  for (const y of a.proofInputs.chunks)
     accepted.push((await witnessOrNull(checked.wc, y)) !== null);
-    chunks.push(publicOf(y));
-  }
-  const io = async (b: Build, x: Record<string, unknown>) => {
-    const w = await b.wc.calculateWitness({ ...x, gammaJob: gamma } as never, true);
-    return signalOf(b, w)("jobSum");
-  };
-  const inSum = await io(inputProof, {
-    len: j.input.length,
-    in: padded(j.input),
-    read: claim.read,
-    ends: claim.ends,
-  });
-  const outSum = await io(outputProof, { len: j.output.length, out: padded(j.output) });
-  const last = j.chunks[j.chunks.length - 1]!.stateOut;
-  return {
-    job: {
-      ...base,
-      chunks,
-      image: j.opening,
-      inputDigest: { hi: inPub.digestHi, lo: inPub.digestLo },
-      boundary: {
-        imageId: imageIdOf(p, j.opening),
-        commitment: bCommit,
-        gammaJob: gamma,
-        jobSum: bw ? signalOf(boundary, bw)("jobSum") : 0n,
-      },
-      input: { ...inPub, gammaJob: gamma, jobSum: inSum },
-      output: { ...outPub, gammaJob: gamma, jobSum: outSum },
-      final: {
-        pc: last.pc,
-        exitCode: last.exitCode,
-        cycles: last.cycles,
-        inputPosition: last.inputPosition,
-        outputPosition: last.outputPosition!,
-      },
-    },
-    accepted,
-    boundaryAccepted: bw !== null,
-    boundaryModel: boundaryShare(j, gamma),
-  };
+  return { ...a, accepted, boundaryModel: boundaryShare(j, a.job.boundary.gammaJob) };
 }
 
 const jobs: Prepared[] = [];
@@ -284,10 +159,9 @@ beforeAll(async () => {
   p = await getPoseidon();
   const params = [CFG.K, CFG.NC, CFG.TB, CFG.M, CFG.MB, CFG.NM];
   const file = "circuits/zkvm/chunk2.circom";
-  probe = await build(file, "Chunk2", params, [...PUBLIC], "chunk2-full-probe", true);
-  checked = await build(file, "Chunk2", params, [...PUBLIC], "chunk2-full");
+  checked = await build(file, "Chunk2", params, [...CHUNK2_PUBLIC], "chunk2-full");
   // the same builds as test/io-circuit.test.ts (cached)
-  inputProof = await build(
+  const inputProof = await build(
     "circuits/zkvm/io.circom",
     "InputProof",
     [MAXB],
@@ -296,7 +170,7 @@ beforeAll(async () => {
     false,
     "O2",
   );
-  outputProof = await build(
+  const outputProof = await build(
     "circuits/zkvm/io.circom",
     "OutputProof",
     [MAXB],
@@ -305,7 +179,7 @@ beforeAll(async () => {
     false,
     "O2",
   );
-  boundary = await build(
+  const boundary = await build(
     "circuits/zkvm/boundary.circom",
     "Boundary",
     [NP, 14],
@@ -314,6 +188,11 @@ beforeAll(async () => {
     false,
     "O2",
   );
+  kit = new Job2Prover(p, CFG, NP, MAXB, await loadChunk2Probe(CFG, defaultCacheDir()), {
+    boundary: boundary.wc,
+    input: inputProof.wc,
+    output: outputProof.wc,
+  });
   for (const name of ["fibonacci", "sort", "ledger"])
     jobs.push(await prepare(name, GUEST_INPUTS[name]!));
 }, 900_000);
@@ -325,7 +204,7 @@ async function forged(
   f: (x: Record<string, unknown>) => Record<string, unknown>,
 ): Promise<Record<string, unknown>[]> {
   const out = j.inputs.slice();
-  out[i] = await round1(f({ ...j.inputs[i]!, m: Array<string>(272).fill("0") }));
+  out[i] = await kit.round1(f({ ...j.inputs[i]!, m: Array<string>(272).fill("0") }));
   return out;
 }
 
@@ -349,6 +228,40 @@ const change = (x: Record<string, unknown>, key: string, at: number, v: string) 
   return { ...x, [key]: a };
 };
 
+/** The job's chunks with one that reads a register value never written (its paged-in value changed). */
+async function neverWritten(j: Prepared): Promise<Record<string, unknown>[]> {
+  const i = j.inputs.findIndex((_, n) => n > 0 && firstOverwrite(j, n) !== null);
+  const { k, rd } = firstOverwrite(j, i)!;
+  const x = j.inputs[i]!;
+  const vin = BigInt((x.vin as string[])[rd]!);
+  const other = dec((vin + 1n) & 0xffffffffn);
+  return forged(j, i, (y) => {
+    const val = (y.val as string[][]).map((r) => r.slice());
+    val[k]![4] = other; // the step's read of rd sees the forged paged-in value
+    return { ...change(y, "vin", rd, other), val };
+  });
+}
+
+/**
+ * The job's chunks with a write dropped between chunks: chunk i overwrites rd first, chunk
+ * i - 1 changed rd, and chunk i takes chunk i - 2's version instead.
+ */
+async function droppedWrite(j: Prepared): Promise<Record<string, unknown>[]> {
+  const vout = (n: number, c: number) => (j.inputs[n]!.vout as string[])[c]!;
+  const i = j.inputs.findIndex((_, n) => {
+    const f = n >= 2 ? firstOverwrite(j, n) : null;
+    return f !== null && vout(n - 1, f.rd) !== vout(n - 2, f.rd);
+  });
+  if (i < 2) throw new Error(`${j.name}: no chunk overwrites a register its predecessor changed`);
+  const { k, rd } = firstOverwrite(j, i)!;
+  const older = vout(i - 2, rd);
+  return forged(j, i, (y) => {
+    const val = (y.val as string[][]).map((r) => r.slice());
+    val[k]![4] = older;
+    return change(change({ ...y, val }, "vin", rd, older), "tin", rd, dec(i - 1));
+  });
+}
+
 describe("whole jobs of versioned-cells chunks (issue 12)", () => {
   it("proves every chunk, chains them, derives gammaJob and balances the job", async () => {
     for (const j of jobs) {
@@ -371,38 +284,14 @@ describe("whole jobs of versioned-cells chunks (issue 12)", () => {
 
   it("refuses a chunk that reads a register value never written (accepted alone)", async () => {
     const j = jobs.find((x) => x.name === "sort")!;
-    const i = j.inputs.findIndex((_, n) => n > 0 && firstOverwrite(j, n) !== null);
-    const { k, rd } = firstOverwrite(j, i)!;
-    const x = j.inputs[i]!;
-    const vin = BigInt((x.vin as string[])[rd]!);
-    const other = dec((vin + 1n) & 0xffffffffn);
-    const inputs = await forged(j, i, (y) => {
-      const val = (y.val as string[][]).map((r) => r.slice());
-      val[k]![4] = other; // the step's read of rd sees the forged paged-in value
-      return { ...change(y, "vin", rd, other), val };
-    });
-    const { job, accepted } = await assemble(j, inputs);
+    const { job, accepted } = await assemble(j, await neverWritten(j));
     expect(accepted.every(Boolean)).toBe(true); // every chunk alone is fine
     expect(() => verifyJob2(p, job)).toThrow(/does not balance/);
   });
 
   it("refuses a write dropped between chunks (a chunk taking the older version)", async () => {
     const j = jobs.find((x) => x.name === "sort")!;
-    // chunk i overwrites rd first; chunk i - 1 changed rd: chunk i takes chunk i - 2's version
-    const vout = (n: number, c: number) => (j.inputs[n]!.vout as string[])[c]!;
-    const i = j.inputs.findIndex((_, n) => {
-      const f = n >= 2 ? firstOverwrite(j, n) : null;
-      return f !== null && vout(n - 1, f.rd) !== vout(n - 2, f.rd);
-    });
-    expect(i).toBeGreaterThanOrEqual(2);
-    const { k, rd } = firstOverwrite(j, i)!;
-    const older = vout(i - 2, rd);
-    const inputs = await forged(j, i, (y) => {
-      const val = (y.val as string[][]).map((r) => r.slice());
-      val[k]![4] = older;
-      return change(change({ ...y, val }, "vin", rd, older), "tin", rd, dec(i - 1));
-    });
-    const { job, accepted } = await assemble(j, inputs);
+    const { job, accepted } = await assemble(j, await droppedWrite(j));
     expect(accepted.every(Boolean)).toBe(true);
     expect(() => verifyJob2(p, job)).toThrow(/does not balance/);
   });
@@ -427,7 +316,7 @@ describe("whole jobs of versioned-cells chunks (issue 12)", () => {
     const j = jobs.find((x) => x.name === "sort")!;
     const { job } = await assemble(j);
     expect(() => verifyJob2(p, job)).not.toThrow();
-    const other = halves(Uint8Array.from(j.input, (b, i) => (i === 0 ? b ^ 1 : b)));
+    const other = digestHalves(Uint8Array.from(j.input, (b, i) => (i === 0 ? b ^ 1 : b)));
     expect(() =>
       verifyJob2(p, { ...job, inputDigest: { hi: other.digestHi, lo: other.digestLo } }),
     ).toThrow(/another input/);
@@ -449,11 +338,11 @@ describe("whole jobs of versioned-cells chunks (issue 12)", () => {
     const i = j.inputs.findIndex((x, n) => n > 0 && (x.ioIn as string[])[0] === "0");
     const io = ["1", "0", "1", "1", "1", "0"];
     const withIo = { ...j.inputs[i]!, ioIn: io };
-    expect(await witnessOrNull(checked.wc, await round2(withIo, SOME_GAMMA))).toBeNull();
+    expect(await witnessOrNull(checked.wc, await kit.round2(withIo, SOME_GAMMA))).toBeNull();
     const st = state2Fields(j.chunks[i]!.stateIn, i + 1);
     st.splice(6, 6, ...io.map(BigInt));
     const resealed = j.inputs.slice();
-    resealed[i] = { ...withIo, sIn: dec(p.F.toObject(p(st))) };
+    resealed[i] = { ...withIo, sIn: dec(digestOfState2Fields(p, st)) };
     const b = await assemble(j, resealed);
     expect(() => verifyJob2(p, b.job)).toThrow(/does not start where/);
   });
@@ -537,7 +426,7 @@ describe("whole jobs of versioned-cells chunks (issue 12)", () => {
 
   it("refuses a commitment that is not the transcript, another cycle count, a false state", async () => {
     const j = jobs[0]!;
-    const x = await round2(j.inputs[2]!, SOME_GAMMA);
+    const x = await kit.round2(j.inputs[2]!, SOME_GAMMA);
     expect(await witnessOrNull(checked.wc, x)).not.toBeNull();
     const bad: [string, Record<string, unknown>][] = [
       [
@@ -552,4 +441,181 @@ describe("whole jobs of versioned-cells chunks (issue 12)", () => {
     ];
     for (const [what, y] of bad) expect(await witnessOrNull(checked.wc, y), what).toBeNull();
   });
+});
+
+describe("on chain: contracts/JobVerifier2.sol with real Groth16 proofs", () => {
+  let keys: Job2Keys;
+  /** The prover with the registry's circuits (a boundary proof of 8 pages). */
+  let kit8: Job2Prover;
+  let verifier: Awaited<ReturnType<typeof deployJobVerifier2>>;
+  let publicClient: Awaited<ReturnType<NetworkConnection["viem"]["getPublicClient"]>>;
+  let chain: { chainId: bigint; contract: Address; jobId: bigint };
+
+  beforeAll(async () => {
+    const [chunk, bnd, input, output] = await Promise.all(
+      Object.values(JOB2_TEST_CIRCUITS).map((n) => getTestArtifacts(n)),
+    );
+    keys = { chunk: chunk!, boundary: bnd!, input: input!, output: output! };
+    kit8 = await Job2Prover.fromArtifacts(p, CFG, 8, MAXB, kit.probe, keys);
+    const connection = await network.create();
+    publicClient = await connection.viem.getPublicClient();
+    verifier = await deployJobVerifier2(connection);
+    chain = { chainId: 31337n, contract: verifier.address, jobId: 7n };
+  }, 900_000);
+
+  /** The job assembled for this contract (gammaJob as it derives it), or a cheat's. */
+  const onChain = (
+    j: Prepared,
+    inputs = j.inputs,
+    gammaOf: (base: Parameters<typeof jobGamma>[0]) => bigint = jobGamma,
+  ) => assemble(j, inputs, gammaOf, (x) => x, { kit: kit8, chain });
+
+  /**
+   * Calls the contract with the job's claim as its prover submits it (`claimOf` lets a test
+   * change the claim, `inputDigest` the job's input). Returns the result and the call's gas, or
+   * throws the contract's error.
+   */
+  async function submit(
+    j: Prepared,
+    a: Awaited<ReturnType<typeof assemble>>,
+    proofs: Proofs2,
+    claimOf: (c: ReturnType<typeof job2Claim>) => ReturnType<typeof job2Claim> = (c) => c,
+    inputDigest = a.job.inputDigest,
+  ) {
+    const args = [
+      job2Image(j.opening),
+      inputDigest.hi,
+      inputDigest.lo,
+      claimOf(job2Claim(a.job)),
+      proofs,
+    ] as const;
+    const result = await verifier.read.verify(args as never);
+    const gas = await publicClient.estimateContractGas({
+      address: verifier.address,
+      abi: verifier.abi,
+      functionName: "verify",
+      args: args as never,
+    });
+    return { result, gas, n: a.job.chunks.length };
+  }
+
+  it("verifies a whole job's proofs, deriving gammaJob and the chain's ends itself", async () => {
+    for (const name of ["fibonacci", "sort"]) {
+      const j = jobs.find((x) => x.name === name)!;
+      const a = await onChain(j);
+      expect(() => verifyJob2(p, a.job)).not.toThrow();
+      const { result, gas, n } = await submit(j, a, await proveJob2(keys, a.job, a.proofInputs));
+      const last = j.chunks[j.chunks.length - 1]!.stateOut;
+      expect(result.cycles, name).toBe(BigInt(last.cycles));
+      expect(result.gammaJob).toBe(a.job.boundary.gammaJob);
+      const h = digestHalves(j.output);
+      expect(BigInt(result.outputDigest)).toBe((h.digestHi << 128n) | h.digestLo);
+      console.log(
+        `${name}: ${n} chunks, ${last.cycles} cycles: verify ${gas} gas, ${(Number(gas) / n).toFixed(0)} per chunk`,
+      );
+    }
+  }, 900_000);
+
+  it("refuses a read of a value never written and a write dropped between chunks", async () => {
+    const j = jobs.find((x) => x.name === "fibonacci")!;
+    for (const inputs of [await neverWritten(j), await droppedWrite(j)]) {
+      const a = await onChain(j, inputs);
+      expect(a.accepted.every(Boolean)).toBe(true); // every proof exists
+      const proofs = await proveJob2(keys, a.job, a.proofInputs);
+      await expect(submit(j, a, proofs)).rejects.toThrow(/Job2__Unbalanced/);
+    }
+  }, 900_000);
+
+  it("refuses proofs at a gammaJob not derived from the commitments, and a commitment that is not the chunk's transcript", async () => {
+    const j = jobs.find((x) => x.name === "fibonacci")!;
+    // the prover leaves one chunk's commitment out of gammaJob: every proof is valid at its
+    // gammaJob and the sum balances, but the contract derives its own and writes it in
+    const a = await onChain(j, j.inputs, (b) => jobGamma({ ...b, chunks: b.chunks.slice(1) }));
+    expect(a.accepted.every(Boolean)).toBe(true);
+    await expect(submit(j, a, await proveJob2(keys, a.job, a.proofInputs))).rejects.toThrow(
+      /BatchVerifier__BatchCheckFailed/,
+    );
+    // a claimed commitment that omits an advice value (the transcript of chunk 1 with one
+    // advice value changed): gammaJob follows the claim, and no proof of that commitment exists
+    const x1 = j.inputs[1]!;
+    const d = (x1.d as string[][]).map((r) => r.slice());
+    d[0]![0] = dec(BigInt(d[0]![0]!) + 1n);
+    const other = BigInt(
+      (await kit.round1({ ...x1, d, m: Array<string>(272).fill("0") })).commitment as string,
+    );
+    expect(other).not.toBe(BigInt(x1.commitment as string));
+    const honest = await onChain(j);
+    const proofs = await proveJob2(keys, honest.job, honest.proofInputs);
+    await expect(
+      submit(j, honest, proofs, (c) => ({
+        ...c,
+        chunks: c.chunks.map((x, i) => (i === 1 ? { ...x, commitment: other } : x)),
+      })),
+    ).rejects.toThrow(/BatchVerifier__BatchCheckFailed/);
+  }, 900_000);
+
+  it("refuses another input, a final state that is not the last chunk's, moved shares", async () => {
+    const j = jobs.find((x) => x.name === "fibonacci")!;
+    const a = await onChain(j);
+    const proofs = await proveJob2(keys, a.job, a.proofInputs);
+    await expect(submit(j, a, proofs)).resolves.toBeDefined();
+    // each changes what the contract derives or writes into a proof's public inputs
+    type Claim = ReturnType<typeof job2Claim>;
+    const changes: [string, (c: Claim) => Claim][] = [
+      ["exit code", (c) => ({ ...c, exitCode: c.exitCode + 1 })],
+      ["final pc", (c) => ({ ...c, finalPc: c.finalPc + 4 })],
+      ["output position", (c) => ({ ...c, outputPosition: c.outputPosition + 1 })],
+      ["output digest", (c) => ({ ...c, outputLo: c.outputLo ^ 1n })],
+      ["bytes read", (c) => ({ ...c, read: c.read + 1 })],
+      [
+        "a chunk's prover",
+        (c) => ({
+          ...c,
+          chunks: c.chunks.map((x, i) =>
+            i === 0 ? { ...x, prover: getAddress(`0x${"ee".repeat(20)}`) } : x,
+          ),
+        }),
+      ],
+      [
+        "a chunk's cycles moved to another",
+        (c) => ({
+          ...c,
+          chunks: c.chunks.map((x, i) =>
+            i < 2 ? { ...x, cycles: x.cycles + (i === 0 ? 1 : -1) } : x,
+          ),
+        }),
+      ],
+      ["an inner state", (c) => ({ ...c, states: c.states.map((x, i) => (i === 0 ? x + 1n : x)) })],
+      // a share moved from one proof to another keeps the sum, not the proofs
+      [
+        "a share moved",
+        (c) => ({
+          ...c,
+          boundarySum: (c.boundarySum + 1n) % R,
+          inputSum: (c.inputSum + R - 1n) % R,
+        }),
+      ],
+    ];
+    for (const [what, f] of changes)
+      await expect(submit(j, a, proofs, f), what).rejects.toThrow(
+        /BatchVerifier__BatchCheckFailed/,
+      );
+    await expect(submit(j, a, proofs, (c) => ({ ...c, outputSum: 1n }))).rejects.toThrow(
+      /Job2__Unbalanced/,
+    );
+    await expect(submit(j, a, proofs, (c) => ({ ...c, states: [] }))).rejects.toThrow(
+      /Job2__ChainLength/,
+    );
+    await expect(
+      submit(j, a, proofs, (c) => ({
+        ...c,
+        chunks: c.chunks.map((x) => ({ ...x, prover: getAddress(`0x${"00".repeat(20)}`) })),
+      })),
+    ).rejects.toThrow(/Job2__ZeroProver/);
+    // the prover ran the job on another input: its input proof's digest is not the job's
+    const other = digestHalves(Uint8Array.from(j.input, (b, i) => (i === 0 ? b ^ 1 : b)));
+    await expect(
+      submit(j, a, proofs, (c) => c, { hi: other.digestHi, lo: other.digestLo }),
+    ).rejects.toThrow(/BatchVerifier__BatchCheckFailed/);
+  }, 900_000);
 });

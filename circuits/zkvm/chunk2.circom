@@ -446,27 +446,48 @@ template Chunk2(K, NC, TB, LOGMEM, MB, NM) {
     component cycBits = Num2Bits(40);
     cycBits.in <== cyclesIn + cyclesRetired;
 
-    component dIn = Poseidon(14);
-    dIn.inputs[0] <== imageId;
-    dIn.inputs[1] <== t;
-    dIn.inputs[2] <== cyclesIn;
-    dIn.inputs[3] <== pcIn;
-    dIn.inputs[4] <== haltedIn;
-    dIn.inputs[5] <== exitIn;
-    for (var j = 0; j < 6; j++) dIn.inputs[6 + j] <== ioIn[j];
-    dIn.inputs[12] <== inPosIn;
-    dIn.inputs[13] <== outPosIn;
+    component dIn = StateDigest2();
+    dIn.f[0] <== imageId;
+    dIn.f[1] <== t;
+    dIn.f[2] <== cyclesIn;
+    dIn.f[3] <== pcIn;
+    dIn.f[4] <== haltedIn;
+    dIn.f[5] <== exitIn;
+    for (var j = 0; j < 6; j++) dIn.f[6 + j] <== ioIn[j];
+    dIn.f[12] <== inPosIn;
+    dIn.f[13] <== outPosIn;
     dIn.out === sIn;
 
-    component dOut = Poseidon(14);
-    dOut.inputs[0] <== imageId;
-    dOut.inputs[1] <== t + 1;
-    dOut.inputs[2] <== cyclesIn + cyclesRetired;
-    dOut.inputs[3] <== core.pcOut;
-    dOut.inputs[4] <== core.haltedOut;
-    dOut.inputs[5] <== core.exitOut;
-    for (var j = 0; j < 6; j++) dOut.inputs[6 + j] <== core.ioOut[j];
-    dOut.inputs[12] <== core.inPosOut;
-    dOut.inputs[13] <== core.outPosOut;
+    component dOut = StateDigest2();
+    dOut.f[0] <== imageId;
+    dOut.f[1] <== t + 1;
+    dOut.f[2] <== cyclesIn + cyclesRetired;
+    dOut.f[3] <== core.pcOut;
+    dOut.f[4] <== core.haltedOut;
+    dOut.f[5] <== core.exitOut;
+    for (var j = 0; j < 6; j++) dOut.f[6 + j] <== core.ioOut[j];
+    dOut.f[12] <== core.inPosOut;
+    dOut.f[13] <== core.outPosOut;
     dOut.out === sOut;
+}
+
+// A state digest of Chunk2 (witness2.ts, digestOfState2Fields): image, t, cycles, pc, halted,
+// exit code, the io state, the input and output positions, hashed as
+// Poseidon(Poseidon(f[0..5]), Poseidon(f[6..11]), f[12], f[13]) so that a contract computes it
+// with circomlibjs's Poseidon contracts (at most 6 inputs each).
+template StateDigest2() {
+    signal input f[14];
+    signal output out;
+    component head = Poseidon(6);
+    component io = Poseidon(6);
+    for (var j = 0; j < 6; j++) {
+        head.inputs[j] <== f[j];
+        io.inputs[j] <== f[6 + j];
+    }
+    component all = Poseidon(4);
+    all.inputs[0] <== head.out;
+    all.inputs[1] <== io.out;
+    all.inputs[2] <== f[12];
+    all.inputs[3] <== f[13];
+    out <== all.out;
 }

@@ -14,6 +14,10 @@ interface IPoseidon3 {
     function poseidon(uint256[3] calldata input) external pure returns (uint256);
 }
 
+interface IPoseidon4 {
+    function poseidon(uint256[4] calldata input) external pure returns (uint256);
+}
+
 interface IPoseidon6 {
     function poseidon(uint256[6] calldata input) external pure returns (uint256);
 }

@@ -17,8 +17,9 @@
  */
 import type { Poseidon } from "circomlibjs";
 import { encodeAbiParameters, keccak256, type Address } from "viem";
-import { hash, type ImageOpening, imageIdOf } from "../executor/index.ts";
+import { type ImageOpening, imageIdOf } from "../executor/index.ts";
 import { R } from "../executor/versions.ts";
+import { digestOfState2Fields } from "./witness2.ts";
 
 /** Chunk2's public inputs, in the circuit's order. */
 export interface Chunk2Public {
@@ -124,7 +125,7 @@ const stateDigest = (
     outPos: number;
   },
 ) =>
-  hash(p, [
+  digestOfState2Fields(p, [
     imageId,
     BigInt(t),
     BigInt(s.cycles),

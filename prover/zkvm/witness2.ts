@@ -117,9 +117,19 @@ export function state2Fields(s: VmState, t: number): bigint[] {
   ];
 }
 
-/** Chunk2's state digest: Poseidon over `state2Fields`. */
+/**
+ * Chunk2's state digest of its 14 fields (`state2Fields`), in hashes a contract computes
+ * (circomlibjs's Poseidon contracts take at most 6 inputs): Poseidon(Poseidon(image, t,
+ * cycles, pc, halted, exit), Poseidon(io state), input position, output position).
+ */
+export function digestOfState2Fields(p: Poseidon, f: readonly bigint[]): bigint {
+  if (f.length !== 14) throw new WitnessError(`a state digest has 14 fields, got ${f.length}`);
+  return hash(p, [hash(p, f.slice(0, 6)), hash(p, f.slice(6, 12)), f[12]!, f[13]!]);
+}
+
+/** Chunk2's state digest of a state (`digestOfState2Fields` over `state2Fields`). */
 export const state2Digest = (p: Poseidon, s: VmState, t: number): bigint =>
-  hash(p, state2Fields(s, t));
+  digestOfState2Fields(p, state2Fields(s, t));
 
 /** Step2's NIB lookups a step makes (nibbles.circom's NPLAIN(TB)); 8 AND tuples beside them. */
 export const nPlain = (TB: number): number => 52 + 5 * Math.floor(TB / 4);

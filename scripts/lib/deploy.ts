@@ -5,6 +5,7 @@
  * `npm run devnet`, `npm start` and the tests.
  */
 import type { NetworkConnection } from "hardhat/types/network";
+import type { Address } from "viem";
 import { concentricModule, type ConcentricParameters } from "../../ignition/modules/Concentric.ts";
 import {
   execute,
@@ -14,6 +15,7 @@ import {
   type ProgramImage,
 } from "../../prover/executor/index.ts";
 import { chunkCircuitConfig } from "../../prover/zkvm/witness.ts";
+import { poseidonArtifact } from "./poseidon-contracts.ts";
 import { verifierContractName } from "./verifier-gen.ts";
 
 /** The chunk circuit the network settles by default. */
@@ -94,4 +96,43 @@ export function registerImageArgs(o: ImageOpening, elf: Uint8Array) {
  */
 export function cycleBoundOf(image: ProgramImage, input: Uint8Array): bigint {
   return BigInt(Math.max(1, execute(image, input).cycles));
+}
+
+/** The test configuration of a versioned-cells job (issue 12): its circuits in circuits.json. */
+export const JOB2_TEST_CIRCUITS = {
+  chunk: "chunk2_K8_NC96_TB6_M20_MB16_NM2",
+  boundary: "boundary_NP8_D14",
+  input: "input_MAXB64",
+  output: "output_MAXB64",
+} as const;
+
+/**
+ * Deploys contracts/JobVerifier2.sol with the batch verifiers of a job's four circuits (their
+ * generated contracts, `npm run setup`) and circomlibjs's Poseidon(4) and Poseidon(6).
+ */
+export async function deployJobVerifier2(
+  connection: NetworkConnection,
+  circuits: Record<keyof typeof JOB2_TEST_CIRCUITS, string> = JOB2_TEST_CIRCUITS,
+) {
+  const { viem } = connection;
+  const publicClient = await viem.getPublicClient();
+  const [wallet] = await viem.getWalletClients();
+  const poseidon = async (n: 4 | 6) => {
+    const a = poseidonArtifact(n);
+    const hash = await wallet!.deployContract({ abi: a.abi, bytecode: a.bytecode });
+    const address = (await publicClient.waitForTransactionReceipt({ hash })).contractAddress;
+    if (!address) throw new Error(`Poseidon(${n}) was not deployed`);
+    return address;
+  };
+  const batch = async (name: string) =>
+    ((await viem.deployContract(verifierContractName(name) as never)) as { address: Address })
+      .address;
+  return viem.deployContract("JobVerifier2", [
+    await batch(circuits.chunk),
+    await batch(circuits.boundary),
+    await batch(circuits.input),
+    await batch(circuits.output),
+    await poseidon(4),
+    await poseidon(6),
+  ]);
 }

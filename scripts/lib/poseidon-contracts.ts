@@ -1,15 +1,15 @@
 /**
  * circomlib-compatible Poseidon contracts for the chain side: circomlibjs generates their EVM
  * bytecode (`poseidonContract.createCode(n)`), which we wrap in Hardhat artifacts so Ignition
- * and viem deploy them like any compiled contract. The contracts use Poseidon with 2, 3 and 6
- * inputs (input digest; state digest; image ID and state core); createCode fails above 6
+ * and viem deploy them like any compiled contract. The contracts use Poseidon with 2, 3, 4 and 6
+ * inputs (input digest; state digest; a versioned-cells state digest; image ID and state core); createCode fails above 6
  * inputs (an EVM DUP beyond 16). See contracts/interfaces/IPoseidon.sol.
  */
 import { poseidonContract } from "circomlibjs";
 import type { Abi } from "viem";
 
 /** The arities the contracts call. */
-export const POSEIDON_ARITIES = [2, 3, 6] as const;
+export const POSEIDON_ARITIES = [2, 3, 4, 6] as const;
 export type PoseidonArity = (typeof POSEIDON_ARITIES)[number];
 
 export interface PoseidonArtifact {

@@ -1,0 +1,376 @@
+/**
+ * A versioned-cells job as its prover makes it (issue 12; circuits/zkvm/README.md, the
+ * two-round protocol; not wired into the network yet): the run cut into chunks, round 1 (each
+ * chunk's lookup counts and commitment, the boundary proof's commitment), gammaJob derived as
+ * the verifier derives it (verify2.ts, `jobGamma`), round 2 (every proof's inputs at gammaJob
+ * and its share of the job-wide sum), then the Groth16 proofs and the claim a contract checks
+ * (contracts/JobVerifier2.sol).
+ *
+ * Round 1 and the shares come from witnesses: the chunk's from a build of `Chunk2` without
+ * its asserts (its first witness has no counts yet) with its symbols, the other proofs' from
+ * their own circuits, whose outputs are the witness's first wires (boundary: jobSum,
+ * commitment; input and output: digestHi, digestLo, jobSum).
+ */
+import { createHash } from "node:crypto";
+import * as snarkjs from "snarkjs";
+import { getAddress, type Address } from "viem";
+import {
+  executeChunked,
+  imageIdOf,
+  imageOpening,
+  type ChunkRecord,
+  type ImageOpening,
+  type ProgramImage,
+} from "../executor/index.ts";
+import { inputClaim } from "../executor/io-elements.ts";
+import type { CircuitArtifacts } from "../setup/artifacts.ts";
+import { proofToWords } from "../verify/batch.ts";
+import { loadWitnessCalculator, witnessOrNull } from "./mutation.ts";
+import { compileVariant, readSymbols } from "./mutation-variants.ts";
+import { jobGamma, type Chunk2Public, type Job2 } from "./verify2.ts";
+import {
+  boundaryInputs,
+  chunk2Inputs,
+  chunk2Limits,
+  countLookups,
+  JobVersions,
+  nPlain,
+  type Chunk2CoreConfig,
+} from "./witness2.ts";
+import type { Poseidon } from "circomlibjs";
+
+/** Chunk2's public inputs, in the circuit's order. */
+export const CHUNK2_PUBLIC = [
+  "sIn",
+  "sOut",
+  "imageId",
+  "prover",
+  "cyclesRetired",
+  "commitment",
+  "gammaJob",
+  "jobSum",
+] as const;
+
+/** Round 1's stand-in for gammaJob (the transcript does not depend on it; a witness needs one). */
+export const ROUND1_GAMMA =
+  0x2f6b_91c4_07de_35a8_c1e2_4b7d_9a06_3f58_e4c7_12b9_d0a3_6e85_17f2_c94b_3a60_8d1en % (1n << 250n);
+
+type Inputs = Record<string, unknown>;
+type WitnessCalculator = Awaited<ReturnType<typeof loadWitnessCalculator>>;
+const dec = (v: bigint | number) => BigInt(v).toString();
+
+/** A witness calculator with the symbols of the signals read from it. */
+export interface SymbolBuild {
+  wc: WitnessCalculator;
+  sym: Map<string, number>;
+}
+
+/** Chunk2 built without its asserts, with symbols: round 1's witnesses (cached per machine). */
+export async function loadChunk2Probe(
+  cfg: Chunk2CoreConfig,
+  cacheDir: string,
+  log?: (m: string) => void,
+): Promise<SymbolBuild> {
+  const v = await compileVariant(
+    {
+      file: "circuits/zkvm/chunk2.circom",
+      template: "Chunk2",
+      params: [cfg.K, cfg.NC, cfg.TB, cfg.M, cfg.MB, cfg.NM],
+      publicInputs: [...CHUNK2_PUBLIC],
+      label: "chunk2-full-probe",
+      sym: true,
+      noAsserts: true,
+    },
+    { cacheDir, ...(log ? { log } : {}) },
+  );
+  return { wc: await loadWitnessCalculator(v.wasmPath), sym: await readSymbols(v.symPath!) };
+}
+
+/** A job after round 1. */
+export interface Prepared2 {
+  image: ProgramImage;
+  opening: ImageOpening;
+  chunks: ChunkRecord[];
+  input: Uint8Array;
+  output: Uint8Array;
+  /** Each chunk's inputs with its counts and commitment (gammaJob not yet drawn). */
+  inputs: Inputs[];
+  versions: JobVersions;
+}
+
+/** The inputs of every proof of a job, at its gammaJob. */
+export interface ProofInputs2 {
+  chunks: Inputs[];
+  boundary: Inputs;
+  input: Inputs;
+  output: Inputs;
+}
+
+/** The job's proofs as points, [Ax, Ay, Bx_imag, Bx_real, By_imag, By_real, Cx, Cy] each. */
+export interface Proofs2 {
+  chunks: bigint[][];
+  boundary: bigint[];
+  input: bigint[];
+  output: bigint[];
+}
+
+export interface AssembleOptions {
+  /** The chunks' round-1 inputs (default: the prepared ones; a test passes a cheat's). */
+  inputs?: Inputs[];
+  /** How gammaJob is drawn (default: as the verifier derives it). */
+  gammaOf?: (base: Parameters<typeof jobGamma>[0]) => bigint;
+  /** Changes the boundary proof's inputs (a test's cheat). */
+  boundaryOf?: (x: Inputs) => Inputs;
+}
+
+/** SHA-256 of `b` as the I/O proofs output it: two 128-bit halves. */
+export function digestHalves(b: Uint8Array): { digestHi: bigint; digestLo: bigint } {
+  const h = BigInt(`0x${createHash("sha256").update(b).digest("hex")}`);
+  return { digestHi: h >> 128n, digestLo: h & ((1n << 128n) - 1n) };
+}
+
+/**
+ * The prover's side of versioned-cells jobs for one configuration: a chunk of `cfg`, a
+ * boundary proof of `np` pages, I/O proofs of `maxb` bytes.
+ */
+export class Job2Prover {
+  readonly nPlain: number;
+
+  constructor(
+    readonly p: Poseidon,
+    readonly cfg: Chunk2CoreConfig,
+    readonly np: number,
+    readonly maxb: number,
+    readonly probe: SymbolBuild,
+    /** The boundary, input and output circuits' witness calculators. */
+    readonly wcs: {
+      boundary: WitnessCalculator;
+      input: WitnessCalculator;
+      output: WitnessCalculator;
+    },
+  ) {
+    this.nPlain = nPlain(cfg.TB);
+  }
+
+  /** One from the registry's artifacts (their witness calculators) and a round-1 probe. */
+  static async fromArtifacts(
+    p: Poseidon,
+    cfg: Chunk2CoreConfig,
+    np: number,
+    maxb: number,
+    probe: SymbolBuild,
+    keys: Pick<Job2Keys, "boundary" | "input" | "output">,
+  ): Promise<Job2Prover> {
+    return new Job2Prover(p, cfg, np, maxb, probe, {
+      boundary: await loadWitnessCalculator(keys.boundary.wasmPath),
+      input: await loadWitnessCalculator(keys.input.wasmPath),
+      output: await loadWitnessCalculator(keys.output.wasmPath),
+    });
+  }
+
+  private probeSignal(w: bigint[], n: string): bigint {
+    const i = this.probe.sym.get(`main.${n}`);
+    if (i === undefined) throw new Error(`no signal ${n} in the round-1 build`);
+    return w[i]!;
+  }
+
+  /** Round 1 of a chunk: its lookup counts, then its commitment (the core's transcript). */
+  async round1(x: Inputs): Promise<Inputs> {
+    const w = await this.probe.wc.calculateWitness(x as never, true);
+    const m = countLookups(this.cfg, this.nPlain, (n) => this.probeSignal(w, `core.${n}`));
+    const counted = { ...x, m };
+    const w2 = await this.probe.wc.calculateWitness(counted as never, true);
+    return { ...counted, commitment: dec(this.probeSignal(w2, "core.transcript")) };
+  }
+
+  /** Round 2 of a chunk: its share at gammaJob; the inputs its proof is made from. */
+  async round2(x: Inputs, gamma: bigint): Promise<Inputs> {
+    const at = { ...x, gammaJob: dec(gamma) };
+    const w = await this.probe.wc.calculateWitness(at as never, true);
+    return { ...at, jobSum: dec(this.probeSignal(w, "core.jobSum")) };
+  }
+
+  /** Runs a job (word mode) and does round 1 of every chunk, proven by `prover`. */
+  async prepare(image: ProgramImage, input: Uint8Array, prover: bigint): Promise<Prepared2> {
+    const opening = await imageOpening(image);
+    const run = await executeChunked(image, input, chunk2Limits(this.cfg.K));
+    const versions = new JobVersions(image);
+    const inputs: Inputs[] = [];
+    for (const chunk of run.chunks) {
+      const ctx = versions.context(chunk.index + 1, ROUND1_GAMMA, prover);
+      const x = chunk2Inputs(this.p, this.cfg, opening, chunk, ctx);
+      versions.record(x);
+      inputs.push(await this.round1(x));
+    }
+    return { image, opening, chunks: run.chunks, input, output: run.output, inputs, versions };
+  }
+
+  private padded(b: Uint8Array): bigint[] {
+    if (b.length > this.maxb)
+      throw new Error(`${b.length} bytes of I/O: the I/O proofs take ${this.maxb}`);
+    return [...Array.from(b, BigInt), ...Array<bigint>(this.maxb - b.length).fill(0n)];
+  }
+
+  /**
+   * The job as the verifier receives it (`verifyJob2`'s `Job2`) and every proof's inputs:
+   * round 1 of the boundary proof, gammaJob, round 2 of every proof. `boundaryAccepted` tells
+   * whether the boundary proof's witness satisfies its constraints (a cheat's may not).
+   */
+  async assemble(
+    j: Prepared2,
+    chain: { chainId: bigint; contract: Address; jobId: bigint },
+    opts: AssembleOptions = {},
+  ): Promise<{ job: Job2; proofInputs: ProofInputs2; boundaryAccepted: boolean }> {
+    const { inputs = j.inputs, gammaOf = jobGamma, boundaryOf = (x: Inputs) => x } = opts;
+    const claim = inputClaim(j.chunks, j.input);
+    const inPub = { ...digestHalves(j.input), read: BigInt(claim.read), ends: BigInt(claim.ends) };
+    const outPub = digestHalves(j.output);
+    const zero = { gammaJob: 0n, jobSum: 0n };
+    const bIn = (g: bigint) =>
+      boundaryOf(boundaryInputs(this.p, j.image, j.opening, j.versions.boundary(), this.np, g));
+    // the boundary proof's outputs: wire 1 jobSum, wire 2 commitment
+    const bw1 = await witnessOrNull(this.wcs.boundary, bIn(ROUND1_GAMMA));
+    const bCommit = bw1 ? bw1[2]! : 0n;
+    const pub = (x: Inputs): Chunk2Public =>
+      Object.fromEntries(
+        CHUNK2_PUBLIC.map((k) => [k, BigInt(x[k] as string)]),
+      ) as unknown as Chunk2Public;
+    const base = {
+      ...chain,
+      chunks: inputs.map(pub),
+      boundary: { commitment: bCommit },
+      input: { ...inPub, ...zero },
+      output: { ...outPub, ...zero },
+    };
+    const gamma = gammaOf(base);
+    const bw = await witnessOrNull(this.wcs.boundary, bIn(gamma));
+    const chunkInputs: Inputs[] = [];
+    for (const x of inputs) chunkInputs.push(await this.round2(x, gamma));
+    // the I/O proofs' outputs: digestHi, digestLo, jobSum
+    const share = async (wc: WitnessCalculator, x: Inputs) =>
+      (await wc.calculateWitness({ ...x, gammaJob: dec(gamma) } as never, true))[3]!;
+    const inX = {
+      len: j.input.length,
+      in: this.padded(j.input),
+      read: claim.read,
+      ends: claim.ends,
+    };
+    const outX = { len: j.output.length, out: this.padded(j.output) };
+    const last = j.chunks[j.chunks.length - 1]!.stateOut;
+    return {
+      job: {
+        ...base,
+        chunks: chunkInputs.map(pub),
+        image: j.opening,
+        inputDigest: { hi: inPub.digestHi, lo: inPub.digestLo },
+        boundary: {
+          imageId: imageIdOf(this.p, j.opening),
+          commitment: bCommit,
+          gammaJob: gamma,
+          jobSum: bw ? bw[1]! : 0n,
+        },
+        input: { ...inPub, gammaJob: gamma, jobSum: await share(this.wcs.input, inX) },
+        output: { ...outPub, gammaJob: gamma, jobSum: await share(this.wcs.output, outX) },
+        final: {
+          pc: last.pc,
+          exitCode: last.exitCode,
+          cycles: last.cycles,
+          inputPosition: last.inputPosition,
+          outputPosition: last.outputPosition!,
+        },
+      },
+      proofInputs: {
+        chunks: chunkInputs,
+        boundary: bIn(gamma),
+        input: { ...inX, gammaJob: dec(gamma) },
+        output: { ...outX, gammaJob: dec(gamma) },
+      },
+      boundaryAccepted: bw !== null,
+    };
+  }
+}
+
+/** The Groth16 keys of a job's four circuits. */
+export interface Job2Keys {
+  chunk: CircuitArtifacts;
+  boundary: CircuitArtifacts;
+  input: CircuitArtifacts;
+  output: CircuitArtifacts;
+}
+
+const prove = (a: CircuitArtifacts, x: Inputs) =>
+  snarkjs.groth16.fullProve(x as never, a.wasmPath, a.zkeyPath);
+
+/**
+ * Proves every proof of an assembled job; each proof's public signals must be the ones the
+ * verifier writes in (the order contracts/JobVerifier2.sol uses).
+ * @throws Error naming the proof whose public signals differ
+ */
+export async function proveJob2(keys: Job2Keys, job: Job2, pi: ProofInputs2): Promise<Proofs2> {
+  const same = (what: string, got: string[], want: bigint[]) => {
+    if (got.length !== want.length || got.some((g, i) => BigInt(g) !== want[i]))
+      throw new Error(`${what}: public signals [${got.join(", ")}] are not the claim's`);
+  };
+  const chunks: bigint[][] = [];
+  for (const [i, x] of pi.chunks.entries()) {
+    const { proof, publicSignals } = await prove(keys.chunk, x);
+    const c = job.chunks[i]!;
+    same(
+      `chunk ${i}`,
+      publicSignals,
+      CHUNK2_PUBLIC.map((k) => c[k]),
+    );
+    chunks.push([...proofToWords(proof)]);
+  }
+  const b = await prove(keys.boundary, pi.boundary);
+  const jb = job.boundary;
+  same("boundary", b.publicSignals, [jb.jobSum, jb.commitment, jb.imageId, jb.gammaJob]);
+  const inp = await prove(keys.input, pi.input);
+  const i = job.input;
+  same("input", inp.publicSignals, [i.digestHi, i.digestLo, i.jobSum, i.gammaJob, i.read, i.ends]);
+  const out = await prove(keys.output, pi.output);
+  const o = job.output;
+  same("output", out.publicSignals, [o.digestHi, o.digestLo, o.jobSum, o.gammaJob]);
+  return {
+    chunks,
+    boundary: [...proofToWords(b.proof)],
+    input: [...proofToWords(inp.proof)],
+    output: [...proofToWords(out.proof)],
+  };
+}
+
+/** The claim JobVerifier2.verify takes (its `JobClaim`), from the job's public values. */
+export function job2Claim(job: Job2) {
+  const n = job.chunks.length;
+  return {
+    jobId: job.jobId,
+    chunks: job.chunks.map((c) => ({
+      prover: getAddress(`0x${c.prover.toString(16).padStart(40, "0")}`),
+      cycles: Number(c.cyclesRetired),
+      commitment: c.commitment,
+      jobSum: c.jobSum,
+    })),
+    states: job.chunks.slice(0, n - 1).map((c) => c.sOut),
+    boundaryCommitment: job.boundary.commitment,
+    boundarySum: job.boundary.jobSum,
+    read: Number(job.input.read),
+    ends: Number(job.input.ends),
+    inputSum: job.input.jobSum,
+    outputHi: job.output.digestHi,
+    outputLo: job.output.digestLo,
+    outputSum: job.output.jobSum,
+    finalPc: job.final.pc >>> 0,
+    exitCode: job.final.exitCode >>> 0,
+    inputPosition: job.final.inputPosition,
+    outputPosition: job.final.outputPosition,
+  };
+}
+
+/** JobVerifier2.verify's image argument. */
+export const job2Image = (o: ImageOpening) => ({
+  entry: o.entry,
+  memorySize: o.memorySize,
+  codeStart: o.codeStart,
+  codeEnd: o.codeEnd,
+  initRoot: o.initRoot,
+});
