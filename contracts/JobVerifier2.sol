@@ -157,30 +157,6 @@ contract JobVerifier2 {
         return POSEIDON4.poseidon([head, IO_IDLE, inPos, outPos]);
     }
 
-    /// @notice gammaJob of a job (see the contract's notice); `sIn` are the chunks' entry states.
-    function gammaOf(
-        uint256 jobId,
-        uint256[] memory sIn,
-        JobClaim calldata j,
-        uint256 inputHi,
-        uint256 inputLo
-    ) public view returns (uint256) {
-        uint256 n = sIn.length;
-        uint256[] memory words = new uint256[](2 * n + 7);
-        for (uint256 c = 0; c < n; c++) {
-            words[2 * c] = sIn[c];
-            words[2 * c + 1] = j.chunks[c].commitment;
-        }
-        words[2 * n] = j.boundaryCommitment;
-        words[2 * n + 1] = inputHi;
-        words[2 * n + 2] = inputLo;
-        words[2 * n + 3] = j.read;
-        words[2 * n + 4] = j.ends;
-        words[2 * n + 5] = j.outputHi;
-        words[2 * n + 6] = j.outputLo;
-        return uint256(keccak256(abi.encode(block.chainid, address(this), jobId, words))) % R;
-    }
-
     /// @notice Verifies a job's proofs against its image and input digest (SHA-256 in two
     /// 128-bit halves); reverts with the first rule broken.
     function verify(
@@ -202,23 +178,13 @@ contract JobVerifier2 {
         }
         v.imageId = imageIdOf(img);
 
-        // the chain: entry state, the inner states, the claimed halted final state
-        uint256[] memory sIn = new uint256[](n + 1);
-        sIn[0] = stateDigest(v.imageId, 1, 0, img.entry, false, 0, 0, 0);
-        uint256 cycles = 0;
-        for (uint256 c = 0; c < n; c++) {
-            if (c + 1 < n) {
-                if (j.states[c] >= R) revert Job2__NotInField(j.states[c]);
-                sIn[c + 1] = j.states[c];
-            }
-            if (j.chunks[c].prover == address(0)) revert Job2__ZeroProver(c);
-            if (j.chunks[c].cycles == 0) revert Job2__IdleChunk(c);
-            cycles += j.chunks[c].cycles;
-        }
-        // 2^40 cycles at most (the chunk's range check on cyclesIn + cyclesRetired)
-        if (cycles >= 1 << 40) revert Job2__NotInField(cycles);
+        (uint256[] memory inputs, uint256[] memory words, uint256 cycles) = _chunkPass(
+            j,
+            v.imageId,
+            img.entry
+        );
         v.cycles = uint64(cycles);
-        sIn[n] = stateDigest(
+        inputs[(n - 1) * CHUNK_PUBLIC + 1] = stateDigest(
             v.imageId,
             n + 1,
             cycles,
@@ -228,48 +194,77 @@ contract JobVerifier2 {
             j.inputPosition,
             j.outputPosition
         );
-        uint256 gamma = gammaOf(j.jobId, _prefix(sIn, n), j, inputHi, inputLo);
-        if (gamma == 0) revert Job2__GammaZero();
+        uint256 gamma = _gamma(j, words, inputHi, inputLo);
         v.gammaJob = gamma;
-
-        // the job-wide sum (each share < r: the batch verifiers refuse inputs >= r)
-        uint256 sum = addmod(addmod(j.boundarySum, j.inputSum, R), j.outputSum, R);
-        for (uint256 c = 0; c < n; c++) sum = addmod(sum, j.chunks[c].jobSum, R);
-        if (sum != 0) revert Job2__Unbalanced(sum);
+        for (uint256 c = 0; c < n; c++) inputs[c * CHUNK_PUBLIC + 6] = gamma;
 
         bytes32 context = keccak256(abi.encode(block.chainid, address(this), j.jobId));
-        CHUNKS.verifyBatch(context, _chunkInputs(j, sIn, v.imageId, gamma), proofs.chunks);
+        CHUNKS.verifyBatch(context, inputs, proofs.chunks);
         _verifyOne(BOUNDARY, context, [j.boundarySum, j.boundaryCommitment, v.imageId, gamma], proofs.boundary);
         _verifyInput(context, inputHi, inputLo, j, gamma, proofs.input);
         _verifyOne(OUTPUT, context, [j.outputHi, j.outputLo, j.outputSum, gamma], proofs.output);
         v.outputDigest = bytes32((j.outputHi << 128) | j.outputLo);
     }
 
-    function _prefix(uint256[] memory a, uint256 n) private pure returns (uint256[] memory b) {
-        b = new uint256[](n);
-        for (uint256 i = 0; i < n; i++) b[i] = a[i];
-    }
-
-    function _chunkInputs(
+    /// One pass over the chunks: the chain from the entry state through the inner states, the
+    /// chunks' public inputs (all but gammaJob and the last sOut), the words gammaJob is drawn
+    /// from (each chunk's sIn and commitment; the job's words follow), the cycles, and the
+    /// job-wide sum, which must be 0 (each share < r: the batch verifiers refuse inputs >= r).
+    function _chunkPass(
         JobClaim calldata j,
-        uint256[] memory s,
         uint256 imageId,
-        uint256 gamma
-    ) private pure returns (uint256[] memory inputs) {
+        uint32 entry
+    ) private view returns (uint256[] memory inputs, uint256[] memory words, uint256 cycles) {
         uint256 n = j.chunks.length;
         inputs = new uint256[](n * CHUNK_PUBLIC);
+        words = new uint256[](2 * n + 7);
+        uint256 s = stateDigest(imageId, 1, 0, entry, false, 0, 0, 0);
+        uint256 sum = addmod(addmod(j.boundarySum, j.inputSum, R), j.outputSum, R);
         for (uint256 c = 0; c < n; c++) {
             Chunk calldata ch = j.chunks[c];
+            if (ch.prover == address(0)) revert Job2__ZeroProver(c);
+            if (ch.cycles == 0) revert Job2__IdleChunk(c);
             uint256 k = c * CHUNK_PUBLIC;
-            inputs[k] = s[c];
-            inputs[k + 1] = s[c + 1];
+            inputs[k] = s;
             inputs[k + 2] = imageId;
             inputs[k + 3] = uint160(ch.prover);
             inputs[k + 4] = ch.cycles;
             inputs[k + 5] = ch.commitment;
-            inputs[k + 6] = gamma;
             inputs[k + 7] = ch.jobSum;
+            words[2 * c] = s;
+            words[2 * c + 1] = ch.commitment;
+            cycles += ch.cycles;
+            sum = addmod(sum, ch.jobSum, R);
+            if (c + 1 < n) {
+                s = j.states[c];
+                if (s >= R) revert Job2__NotInField(s);
+                inputs[k + 1] = s;
+            }
         }
+        if (sum != 0) revert Job2__Unbalanced(sum);
+        // 2^40 cycles at most (the chunk's range check on cyclesIn + cyclesRetired)
+        if (cycles >= 1 << 40) revert Job2__NotInField(cycles);
+    }
+
+    /// gammaJob: keccak256(chainid, this contract, jobId, words) mod r, with the job's words
+    /// (boundary commitment, input digest, bytes read, ends found, output digest) after the
+    /// chunks'.
+    function _gamma(
+        JobClaim calldata j,
+        uint256[] memory words,
+        uint256 inputHi,
+        uint256 inputLo
+    ) private view returns (uint256 gamma) {
+        uint256 m = words.length - 7;
+        words[m] = j.boundaryCommitment;
+        words[m + 1] = inputHi;
+        words[m + 2] = inputLo;
+        words[m + 3] = j.read;
+        words[m + 4] = j.ends;
+        words[m + 5] = j.outputHi;
+        words[m + 6] = j.outputLo;
+        gamma = uint256(keccak256(abi.encode(block.chainid, address(this), j.jobId, words))) % R;
+        if (gamma == 0) revert Job2__GammaZero();
     }
 
     function _verifyInput(

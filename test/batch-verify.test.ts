@@ -230,6 +230,54 @@ describe("generated Solidity batch verifier (hardhat network)", () => {
     );
   });
 
+  it("names the first bad proof or input: each point's checks (A, B, C) and each input", async () => {
+    const { verifier } = await deploy();
+    const batch = items.slice(0, 8);
+    const inputs = inputsOf(batch);
+    /** The revert's arguments, as viem prints them: "(a, b)". */
+    const revertArgs = async (ins: bigint[], proofs: readonly (readonly bigint[])[]) => {
+      const e = await verifier.read.verifyBatch([ZERO, ins, proofs as never]).then(
+        () => null,
+        (err: Error) => err.message,
+      );
+      const m = /(BatchVerifier__\w+)\([^)]*\)\s*\(([^)]*)\)/.exec(e ?? "");
+      return m ? `${m[1]}(${m[2]})` : e;
+    };
+    /** The batch's proofs with proof j's words changed by f. */
+    const withProof = (j: number, f: (p: bigint[]) => bigint[]) =>
+      proofsOf(batch).map((p, i) => (i === j ? f([...p]) : [...p]));
+    const set = (w: number, v: (x: bigint) => bigint) => (p: bigint[]) =>
+      p.map((x, k) => (k === w ? v(x) : x));
+    const cases: [string, number, (p: bigint[]) => bigint[]][] = [
+      ["A.y + 1", 2, set(1, (x) => (x + 1n) % BN254_P)],
+      ["A.x = p", 3, set(0, () => BN254_P)],
+      ["A = (0, 0)", 1, (p) => [0n, 0n, ...p.slice(2)]],
+      ["B.x.imag + 1", 5, set(2, (x) => (x + 1n) % BN254_P)],
+      ["B.y.real >= p", 6, set(5, (x) => x + BN254_P)],
+      ["B = 0", 4, (p) => [p[0]!, p[1]!, 0n, 0n, 0n, 0n, p[6]!, p[7]!]],
+      ["C.x + 1", 7, set(6, (x) => (x + 1n) % BN254_P)],
+      ["C.y >= p", 0, set(7, (x) => x + BN254_P)],
+    ];
+    for (const [what, j, f] of cases)
+      expect(await revertArgs(inputs, withProof(j, f)), what).toBe(
+        `BatchVerifier__InvalidPoint(${j})`,
+      );
+    // two bad points: the first is named
+    const two = withProof(
+      6,
+      set(7, (x) => (x + 1n) % BN254_P),
+    ).map((p, i) => (i === 2 ? set(1, (x) => (x + 1n) % BN254_P)(p) : p));
+    expect(await revertArgs(inputs, two)).toBe("BatchVerifier__InvalidPoint(2)");
+    // inputs: the first at or above r, by proof and position
+    const aliased = [...inputs];
+    aliased[5 * 3 + 2] = aliased[5 * 3 + 2]! + BN254_R;
+    aliased[6 * 3 + 0] = aliased[6 * 3 + 0]! + BN254_R;
+    expect(await revertArgs(aliased, proofsOf(batch))).toBe("BatchVerifier__InputNotInField(5, 2)");
+    const last = [...inputs];
+    last[last.length - 1] = 2n ** 256n - 1n;
+    expect(await revertArgs(last, proofsOf(batch))).toBe("BatchVerifier__InputNotInField(7, 2)");
+  });
+
   it("rejects the cancelling pair that predictable scalars would accept", async () => {
     const { verifier } = await deploy();
     const base = items[0]!;

@@ -114,12 +114,8 @@ ${icConsts}
         assembly ("memory-safe") {
             calldatacopy(pts, proofs.offset, mul(n, 256))
         }
-        for (uint256 j = 0; j < n; ++j) {
-            uint256[8] calldata p = proofs[j];
-            _checkG1(p[0], p[1], j);
-            _checkG2(p[2], p[3], p[4], p[5], j);
-            _checkG1(p[6], p[7], j);
-        }
+        uint256 bad = _checkPoints(pts, n);
+        if (bad != 0) revert BatchVerifier__InvalidPoint(bad - 1);
         _verify(buf, inputs, n, pts);
     }
 
@@ -176,9 +172,17 @@ ${icConsts}
         if (inputs.length != n * N_PUBLIC) {
             revert BatchVerifier__InputLength(inputs.length, n * N_PUBLIC);
         }
-        for (uint256 k = 0; k < inputs.length; ++k) {
-            if (inputs[k] >= R) revert BatchVerifier__InputNotInField(k / N_PUBLIC, k % N_PUBLIC);
+        // the first input >= r, plus one (0: none)
+        uint256 bad;
+        assembly ("memory-safe") {
+            for { let k := 0 } lt(k, inputs.length) { k := add(k, 1) } {
+                if iszero(lt(calldataload(add(inputs.offset, shl(5, k))), R)) {
+                    bad := add(k, 1)
+                    break
+                }
+            }
         }
+        if (bad != 0) revert BatchVerifier__InputNotInField((bad - 1) / N_PUBLIC, (bad - 1) % N_PUBLIC);
         buf = new bytes(32 * (4 + inputs.length + 8 * n));
         assembly ("memory-safe") {
             let q := add(buf, 32)
@@ -205,35 +209,45 @@ ${icConsts}
         uint256 sumR;
         uint256 cx;
         uint256 cy;
-        for (uint256 j = 0; j < n; ++j) {
-            // r_j = keccak256(seed ‖ j) mod 2^128, hashed in scratch space (no allocation).
-            uint256 r;
-            assembly ("memory-safe") {
+        bool ok = true;
+        // Per proof j, in assembly (the loop is the verifier's per-proof cost beyond the
+        // precompiles): r_j = keccak256(seed ‖ j) mod 2^128 (1 if 0), hashed in scratch space;
+        // s_i += r_j·x_ji; the pairing input's (r_j·A_j, B_j); C += r_j·C_j. Precompile calls
+        // use the memory past the free memory pointer as scratch (not allocated).
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            let pr := add(pairing, 32)
+            for { let j := 0 } lt(j, n) { j := add(j, 1) } {
                 mstore(0x00, seed)
                 mstore(0x20, j)
-                r := and(keccak256(0x00, 0x40), MASK128)
-            }
-            if (r == 0) r = 1;
-            sumR = addmod(sumR, r, R);
-            for (uint256 i = 0; i < N_PUBLIC; ++i) {
-                s[i] = addmod(s[i], mulmod(r, inputs[j * N_PUBLIC + i], R), R);
-            }
-            uint256 q = pts + j * 256;
-            uint256 o;
-            assembly ("memory-safe") {
-                o := add(add(pairing, 32), mul(j, 192))
+                let r := and(keccak256(0x00, 0x40), MASK128)
+                if iszero(r) { r := 1 }
+                sumR := addmod(sumR, r, R)
+                let x := add(inputs.offset, mul(mul(j, N_PUBLIC), 32))
+                for { let i := 0 } lt(i, N_PUBLIC) { i := add(i, 1) } {
+                    let si := add(s, shl(5, i))
+                    mstore(si, addmod(mload(si), mulmod(r, calldataload(add(x, shl(5, i))), R), R))
+                }
+                let q := add(pts, mul(j, 256))
+                let o := add(pr, mul(j, 192))
                 // B_j as given: x_imag, x_real, y_imag, y_real
                 mcopy(add(o, 64), add(q, 64), 128)
+                mstore(m, mload(q))
+                mstore(add(m, 32), mload(add(q, 32)))
+                mstore(add(m, 64), r)
+                ok := and(ok, staticcall(gas(), 7, m, 96, o, 64))
+                mstore(m, mload(add(q, 192)))
+                mstore(add(m, 32), mload(add(q, 224)))
+                mstore(add(m, 64), r)
+                ok := and(ok, staticcall(gas(), 7, m, 96, add(m, 64), 64))
+                mstore(m, cx)
+                mstore(add(m, 32), cy)
+                ok := and(ok, staticcall(gas(), 6, m, 128, m, 64))
+                cx := mload(m)
+                cy := mload(add(m, 32))
             }
-            (uint256 ax, uint256 ay, uint256 px, uint256 py) = _load4(q);
-            (ax, ay) = _ecMul(ax, ay, r);
-            assembly ("memory-safe") {
-                mstore(o, ax)
-                mstore(add(o, 32), ay)
-            }
-            (uint256 tx_, uint256 ty_) = _ecMul(px, py, r);
-            (cx, cy) = _ecAdd(cx, cy, tx_, ty_);
         }
+        if (!ok) revert BatchVerifier__PrecompileFailed();
         uint256 b = n * 6;
         (pairing[b], pairing[b + 1]) = _ecMul(ALPHA_X, ALPHA_Y, sumR);
         pairing[b + 2] = NEG_BETA_X_IMAG;
@@ -255,7 +269,6 @@ ${icSum}
         pairing[b + 16] = NEG_DELTA_Y_IMAG;
         pairing[b + 17] = NEG_DELTA_Y_REAL;
 
-        bool ok;
         uint256 result;
         assembly ("memory-safe") {
             let len := mul(mload(pairing), 32)
@@ -266,17 +279,38 @@ ${icSum}
         if (result != 1) revert BatchVerifier__BatchCheckFailed();
     }
 
-    /// A_j (words 0, 1) and C_j (words 6, 7) of the proof at q.
-    function _load4(uint256 q)
-        internal
-        pure
-        returns (uint256 ax, uint256 ay, uint256 cx, uint256 cy)
-    {
+    /// The first proof (plus one; 0: none) among the n at pts (8 words each) with a point off
+    /// its curve: A and C on y² = x³ + 3, B on the twist y² = x³ + b' (coordinates < p, not
+    /// all zero); _checkG1 and _checkG2 in one loop, in assembly.
+    function _checkPoints(uint256 pts, uint256 n) internal pure returns (uint256 bad) {
         assembly ("memory-safe") {
-            ax := mload(q)
-            ay := mload(add(q, 32))
-            cx := mload(add(q, 192))
-            cy := mload(add(q, 224))
+            function g1ok(x, y) -> ok {
+                ok := and(and(lt(x, P), lt(y, P)), iszero(iszero(or(x, y))))
+                ok := and(ok, eq(mulmod(y, y, P), addmod(mulmod(mulmod(x, x, P), x, P), 3, P)))
+            }
+            for { let j := 0 } lt(j, n) { j := add(j, 1) } {
+                let q := add(pts, shl(8, j))
+                let x1 := mload(add(q, 64))
+                let x0 := mload(add(q, 96))
+                let y1 := mload(add(q, 128))
+                let y0 := mload(add(q, 160))
+                let ok := and(g1ok(mload(q), mload(add(q, 32))), g1ok(mload(add(q, 192)), mload(add(q, 224))))
+                ok := and(ok, and(and(lt(x0, P), lt(x1, P)), and(lt(y0, P), lt(y1, P))))
+                ok := and(ok, iszero(iszero(or(or(x0, x1), or(y0, y1)))))
+                // y² in F_p²: (y0² − y1², 2·y0·y1)
+                let l0 := addmod(mulmod(y0, y0, P), sub(P, mulmod(y1, y1, P)), P)
+                let l1 := mulmod(2, mulmod(y0, y1, P), P)
+                // x³ + b': s = x², c = s·x
+                let s0 := addmod(mulmod(x0, x0, P), sub(P, mulmod(x1, x1, P)), P)
+                let s1 := mulmod(2, mulmod(x0, x1, P), P)
+                let c0 := addmod(addmod(mulmod(s0, x0, P), sub(P, mulmod(s1, x1, P)), P), B2_REAL, P)
+                let c1 := addmod(addmod(mulmod(s0, x1, P), mulmod(s1, x0, P), P), B2_IMAG, P)
+                ok := and(ok, and(eq(l0, c0), eq(l1, c1)))
+                if iszero(ok) {
+                    bad := add(j, 1)
+                    break
+                }
+            }
         }
     }
 
