@@ -1,10 +1,11 @@
 /**
  * Whole jobs under the versioned-cells design (issue 12; not wired into the network yet): the
  * full chunk (circuits/zkvm/chunk2.circom, `Chunk2`: the core between two state digests, with
- * its public inputs), the input and output proofs (io.circom), the boundary proof's share (the
- * model's: its circuit is not built yet), and the verifier's checks beyond the proofs
- * (prover/zkvm/verify2.ts). Every proof's witness is computed and checked against its
- * constraints (no Groth16 here: the keys of a K = 8 chunk add nothing the witness does not).
+ * its public inputs), the boundary proof (boundary.circom), the input and output proofs
+ * (io.circom), and the verifier's checks beyond the proofs: off chain (prover/zkvm/verify2.ts),
+ * where every proof's witness is computed and checked against its constraints, and on chain
+ * (contracts/JobVerifier2.sol), with real Groth16 proofs of the registry's test circuits. The
+ * prover's side is prover/zkvm/job2.ts.
  *
  * The protocol as a delegator and the verifier run it: round 1, each chunk's first witness
  * gives its commitment (the core's transcript) and lookup counts; the verifier's gammaJob is
@@ -19,7 +20,9 @@
  *   before the last write), proofs at a gammaJob not derived from the commitments, chunks out
  *   of order, a chunk starting inside a transfer that never began;
  * - refused by the chunk itself: a commitment that is not its transcript (one that omits an
- *   advice value), another cycle count, a state digest that is not its state's.
+ *   advice value), another cycle count, a state digest that is not its state's;
+ * - on chain: the honest jobs accepted, the same attacks refused by the contract (the sum, or
+ *   the pairing check of proofs whose public inputs the contract writes itself).
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
