@@ -106,6 +106,7 @@ contract JobVerifier2 {
     error Job2__MemoryTooLarge(uint32 memorySize);
     error Job2__NotInField(uint256 value);
     error Job2__ZeroProver(uint256 chunk);
+    /// The last chunk retires no instruction (a chunk appended after the halt).
     error Job2__IdleChunk(uint256 chunk);
     error Job2__DigestHalf(uint256 half);
     error Job2__GammaZero();
@@ -223,7 +224,10 @@ contract JobVerifier2 {
         for (uint256 c = 0; c < n; c++) {
             Chunk calldata ch = j.chunks[c];
             if (ch.prover == address(0)) revert Job2__ZeroProver(c);
-            if (ch.cycles == 0) revert Job2__IdleChunk(c);
+            // A chunk inside a long transfer retires no instruction (its steps move words of
+            // one ecall), so only the last must: it ends with the exit, and nothing can be
+            // appended after the halt.
+            if (ch.cycles == 0 && c + 1 == n) revert Job2__IdleChunk(c);
             uint256 k = c * CHUNK_PUBLIC;
             inputs[k] = s;
             inputs[k + 2] = imageId;

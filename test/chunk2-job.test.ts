@@ -31,6 +31,7 @@ import type { NetworkConnection } from "hardhat/types/network";
 import { getAddress, type Address } from "viem";
 import { beforeAll, describe, expect, it } from "vitest";
 import { getPoseidon, loadElf, MemoryTree } from "../prover/executor/index.ts";
+import { ECALL, encI, exitSeq, li, programElf } from "../prover/executor/testing.ts";
 import { element, logDerivativeSum, R } from "../prover/executor/versions.ts";
 import { defaultCacheDir } from "../prover/setup/artifacts.ts";
 import { REPO_ROOT } from "../prover/setup/registry.ts";
@@ -517,6 +518,41 @@ describe("on chain: contracts/JobVerifier2.sol with real Groth16 proofs", () => 
         `${name}: ${n} chunks, ${last.cycles} cycles: verify ${gas} gas, ${(Number(gas) / n).toFixed(0)} per chunk`,
       );
     }
+  }, 900_000);
+
+  it("accepts a job whose long write leaves chunks retiring no instruction, not a last such chunk", async () => {
+    // write(1, buf, 64) of a 64-byte data segment, then exit(0): the write's 16 words take 17
+    // steps (SYSA, then SYSB until the last word), so a whole K = 8 chunk lies inside it
+    const bytes = Uint8Array.from({ length: 64 }, (_, i) => (i * 37 + 1) & 0xff);
+    const code = [
+      ...li(10, 1),
+      ...li(11, 0x2000),
+      ...li(12, 64),
+      ...li(17, 64),
+      ECALL,
+      encI(0, 0, 0, 10, 0x13), // a0 = 0
+      ...exitSeq(),
+    ];
+    const image = loadElf(programElf(code, { vaddr: 0x2000, bytes }));
+    const j: Prepared = {
+      name: "write64",
+      ...(await kit8.prepare(image, new Uint8Array(0), PROVER)),
+    };
+    expect(j.output).toEqual(bytes);
+    const a = await onChain(j);
+    expect(a.job.chunks.some((c) => c.cyclesRetired === 0n)).toBe(true);
+    expect(() => verifyJob2(p, a.job)).not.toThrow();
+    const proofs = await proveJob2(keys, a.job, a.proofInputs);
+    const { result } = await submit(j, a, proofs);
+    expect(result.cycles).toBe(BigInt(a.job.final.cycles));
+    // the last chunk must retire one: none can be appended after the halt
+    const n = a.job.chunks.length;
+    await expect(
+      submit(j, a, proofs, (c) => ({
+        ...c,
+        chunks: c.chunks.map((x, i) => (i === n - 1 ? { ...x, cycles: 0 } : x)),
+      })),
+    ).rejects.toThrow(/Job2__IdleChunk/);
   }, 900_000);
 
   it("refuses a read of a value never written and a write dropped between chunks", async () => {

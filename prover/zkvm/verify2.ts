@@ -199,6 +199,9 @@ export function verifyJob2(
           ? "chunk 0 does not start at the image's entry"
           : `chunk ${i} does not start where chunk ${i - 1} ended`,
       );
+    // a chunk inside a long transfer retires no instruction; the last one ends with the exit
+    if (i === j.chunks.length - 1 && c.cyclesRetired === 0n)
+      throw new Job2Error("the last chunk retires no instruction (a chunk after the halt)");
     cycles += c.cyclesRetired;
   });
   const f = j.final;
