@@ -281,7 +281,7 @@ ${icSum}
 
     /// The first proof (plus one; 0: none) among the n at pts (8 words each) with a point off
     /// its curve: A and C on y² = x³ + 3, B on the twist y² = x³ + b' (coordinates < p, not
-    /// all zero); _checkG1 and _checkG2 in one loop, in assembly.
+    /// all zero), in one loop; subgroup membership of B is enforced by the pairing precompile.
     function _checkPoints(uint256 pts, uint256 n) internal pure returns (uint256 bad) {
         assembly ("memory-safe") {
             function g1ok(x, y) -> ok {
@@ -312,23 +312,6 @@ ${icSum}
                 }
             }
         }
-    }
-
-    function _checkG1(uint256 x, uint256 y, uint256 j) internal pure {
-        if (x >= P || y >= P || (x == 0 && y == 0)) revert BatchVerifier__InvalidPoint(j);
-        if (mulmod(y, y, P) != addmod(mulmod(mulmod(x, x, P), x, P), 3, P)) {
-            revert BatchVerifier__InvalidPoint(j);
-        }
-    }
-
-    /// On-curve check of a G2 point (x = x0 + x1·u, y = y0 + y1·u): y² = x³ + b'.
-    /// Subgroup membership is enforced by the pairing precompile.
-    function _checkG2(uint256 x1, uint256 x0, uint256 y1, uint256 y0, uint256 j) internal pure {
-        if (x0 >= P || x1 >= P || y0 >= P || y1 >= P) revert BatchVerifier__InvalidPoint(j);
-        if ((x0 | x1 | y0 | y1) == 0) revert BatchVerifier__InvalidPoint(j);
-        (uint256 l0, uint256 l1) = _f2sqr(y0, y1);
-        (uint256 r0, uint256 r1) = _g2rhs(x0, x1);
-        if (l0 != r0 || l1 != r1) revert BatchVerifier__InvalidPoint(j);
     }
 
     function _decompressG1(uint256 word, uint256 j) internal view returns (uint256 x, uint256 y) {
