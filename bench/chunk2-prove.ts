@@ -7,16 +7,16 @@
  * leave. Prints:
  *
  * - constraints, and per step beyond the fixed part (the chunk's constraints / K);
- * - the keys' build time: circom --O2, the development ptau of the power it needs (cached per
- *   power; the first 2^20 takes long), the circuit key (snarkjs zKey.newZKey; no phase-2
- *   contribution: a contribution changes δ, not the proving work);
+ * - the keys' build time: circom --O2, then the development circuit key computed from the
+ *   ceremony's known τ (dev-zkey.ts: the key `snarkjs zkey new` + `zkey beacon` would write on
+ *   the development ptau, byte for byte, without the ptau);
  * - a real chunk of the guest (word-mode run, the chunk with the most paged cells): our input
  *   preparation, then the snarkjs CLI's witness and Groth16 proof, each in its own process
  *   under /usr/bin/time, so wall time and peak RSS are the prover's alone (medians and max of
  *   --runs), and the proof verified.
  *
  * Build outputs go to .cache/bench-chunk2 (kept between runs). Run it through npm: the script
- * raises Node's heap limit (a 2^20 development ceremony does not fit in the default 4 GB).
+ * raises Node's heap limit (a 2^20 circuit key's scalars do not fit in the default 4 GB).
  */
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -26,7 +26,9 @@ import { dirname, join } from "node:path";
 import { parseArgs, promisify } from "node:util";
 import * as snarkjs from "snarkjs";
 import { executeChunked, imageOpening, loadElf } from "../prover/executor/index.ts";
-import { defaultCacheDir, getDevPtau, requiredPtauPower } from "../prover/setup/artifacts.ts";
+import { defaultCacheDir, requiredPtauPower } from "../prover/setup/artifacts.ts";
+import { DEV_BEACON_HASH, DEV_BEACON_ITERATIONS_EXP } from "../prover/setup/ceremony.ts";
+import { makeDevZKey } from "../prover/setup/dev-zkey.ts";
 import { REPO_ROOT } from "../prover/setup/registry.ts";
 import { loadWitnessCalculator } from "../prover/zkvm/mutation.ts";
 import { compileVariant, readSymbols } from "../prover/zkvm/mutation-variants.ts";
@@ -122,18 +124,26 @@ console.log(
   `constraints ${info.nConstraints.toLocaleString("en")} (${(info.nConstraints / K).toFixed(1)} per step, fixed part included); ptau 2^${power}; compile ${compileS.toFixed(0)} s (0 when cached)`,
 );
 
-t = performance.now();
-const ptau = await getDevPtau(cacheDir, power, log);
-const ptauS = seconds(t);
 const zkey = join(dir, "core.zkey");
 t = performance.now();
 if (!existsSync(zkey)) {
-  await snarkjs.zKey.newZKey(build.r1csPath!, ptau, `${zkey}.tmp`);
+  await makeDevZKey({
+    r1csPath: build.r1csPath!,
+    outPath: `${zkey}.tmp`,
+    ptauBeaconHex: DEV_BEACON_HASH,
+    ptauIterationsExp: DEV_BEACON_ITERATIONS_EXP,
+    beaconName: "concentric-dev-phase2 (INSECURE)",
+    beaconHex: DEV_BEACON_HASH,
+    beaconIterationsExp: DEV_BEACON_ITERATIONS_EXP,
+    log,
+  });
   await rename(`${zkey}.tmp`, zkey);
 }
 const zkeyS = seconds(t);
 const vkey = await snarkjs.zKey.exportVerificationKey(zkey);
-console.log(`keys: ptau ${ptauS.toFixed(0)} s, circuit key ${zkeyS.toFixed(0)} s (0 when cached)`);
+console.log(
+  `keys: development circuit key from the known tau ${zkeyS.toFixed(0)} s (0 when cached)`,
+);
 
 // a real chunk: the one with the most paged cells
 const image = loadElf(

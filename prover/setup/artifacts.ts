@@ -24,6 +24,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { promisify } from "node:util";
 import * as snarkjs from "snarkjs";
 import { DEV_BEACON_HASH, DEV_BEACON_ITERATIONS_EXP, makeDevPtau } from "./ceremony.ts";
+import { makeDevZKey } from "./dev-zkey.ts";
 import type { Groth16VerificationKey } from "../verify/batch.ts";
 import { getCircuit, REPO_ROOT, type CircuitEntry } from "./registry.ts";
 
@@ -315,22 +316,33 @@ async function build(
   const power = requiredPtauPower(info.nConstraints, info.nPubInputs, info.nOutputs);
   log?.(`${name}: ${info.nConstraints} constraints, ${nPublic} public, ptau 2^${power}`);
 
-  // 2. Phase 1: development ceremony (cached per power) or the given public file.
-  const ptau = ptauPath ?? (await getDevPtau(cacheDir, power, log));
-
-  // 3. Phase 2: circuit-specific key with one beacon contribution (so δ is not the generator).
-  const zkey0 = join(tmp, `${name}_0.zkey`);
+  // 2–3. A public ceremony: snarkjs's phase 2 on the given file, with one beacon contribution
+  // (so δ is not the generator). The development ceremony: the same key, byte for byte,
+  // computed from its known τ (dev-zkey.ts) without a ptau file: minutes instead of the
+  // better part of an hour for a 2^20 circuit.
   const zkeyPath = join(tmp, `${name}.zkey`);
-  log?.(`${name}: groth16 setup`);
-  await snarkjs.zKey.newZKey(r1csPath, ptau, zkey0);
-  await snarkjs.zKey.beacon(
-    zkey0,
-    zkeyPath,
-    ceremony === "development" ? "concentric-dev-phase2 (INSECURE)" : "concentric-phase2-beacon",
-    ceremony === "development" ? DEV_BEACON_HASH : beaconHex!,
-    DEV_BEACON_ITERATIONS_EXP,
-  );
-  await rm(zkey0);
+  const phase2Name =
+    ceremony === "development" ? "concentric-dev-phase2 (INSECURE)" : "concentric-phase2-beacon";
+  if (ptauPath) {
+    const zkey0 = join(tmp, `${name}_0.zkey`);
+    log?.(`${name}: groth16 setup (snarkjs, public ceremony)`);
+    await snarkjs.zKey.newZKey(r1csPath, ptauPath, zkey0);
+    await snarkjs.zKey.beacon(zkey0, zkeyPath, phase2Name, beaconHex!, DEV_BEACON_ITERATIONS_EXP);
+    await rm(zkey0);
+  } else {
+    log?.(`${name}: groth16 setup (development key from the known tau)`);
+    await makeDevZKey({
+      r1csPath,
+      outPath: zkeyPath,
+      ptauBeaconHex: DEV_BEACON_HASH,
+      ptauIterationsExp: DEV_BEACON_ITERATIONS_EXP,
+      ptauPower: power,
+      beaconName: phase2Name,
+      beaconHex: DEV_BEACON_HASH,
+      beaconIterationsExp: DEV_BEACON_ITERATIONS_EXP,
+      ...(log ? { log: (m: string) => log(`${name}:${m}`) } : {}),
+    });
+  }
   const vkey = await snarkjs.zKey.exportVerificationKey(zkeyPath);
   await writeFile(join(tmp, "vkey.json"), JSON.stringify(vkey, null, 2));
   await rm(mainPath);
