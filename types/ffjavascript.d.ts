@@ -38,6 +38,8 @@ declare module "ffjavascript" {
     timesFr(p: PointBytes, s: FrElement): PointBytes;
     timesScalar(p: PointBytes, s: bigint | number): PointBytes;
     add(a: PointBytes, b: PointBytes): PointBytes;
+    sub(a: PointBytes, b: PointBytes): PointBytes;
+    fromRng(rng: ChaCha): PointBytes;
     neg(a: PointBytes): PointBytes;
     eq(a: PointBytes, b: PointBytes): boolean;
     isZero(a: PointBytes): boolean;

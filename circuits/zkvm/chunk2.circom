@@ -193,21 +193,23 @@ template Chunk2Core(K, NC, TB, LOGMEM, MB, NM) {
     // (cell + 2^32 v + 2^64 t < 2^88): bytes are looked-up nibbles, positions follow from
     // inPosIn / outPosIn (bound by the state) and the masks.
     var TAG = 1 << 96;
-    signal inN[K];
-    signal outN[K];
+    // The positions as running signals: a position kept as a sum in a var would put O(k)
+    // terms into step k's constraints (O(K^2) nonzero coefficients in all: 1.5 M at K = 1,024).
+    signal inP[K + 1];
+    signal outP[K + 1];
+    inP[0] <== inPosIn;
+    outP[0] <== outPosIn;
     signal ioBase[2 * K];              // a transfer step's first position: input, output
     signal ioSg[4 * K];                // byte j moves: -1 input, +1 output, 0 neither
     signal iio[4 * K];
     signal iend[K];
     var ioSum = 0;
-    var inPos = inPosIn;
-    var outPos = outPosIn;
     for (var k = 0; k < K; k++) {
         var nk = stp[k].ioMask[0] + stp[k].ioMask[1] + stp[k].ioMask[2] + stp[k].ioMask[3];
-        inN[k] <== stp[k].ioInput * nk;
-        outN[k] <== stp[k].ioOutput * nk;
-        ioBase[2 * k] <== stp[k].ioInput * inPos;
-        ioBase[2 * k + 1] <== stp[k].ioOutput * outPos;
+        inP[k + 1] <== inP[k] + stp[k].ioInput * nk;
+        outP[k + 1] <== outP[k] + stp[k].ioOutput * nk;
+        ioBase[2 * k] <== stp[k].ioInput * inP[k];
+        ioBase[2 * k + 1] <== stp[k].ioOutput * outP[k];
         var tag = stp[k].ioInput + 2 * stp[k].ioOutput;
         var pre = 0;
         for (var j = 0; j < 4; j++) {
@@ -220,12 +222,10 @@ template Chunk2Core(K, NC, TB, LOGMEM, MB, NM) {
             pre += stp[k].ioMask[j];
         }
         // a read that found the input's end: (1, the input's length, END), consumed
-        var eEnd = 256 + (1 << 16) * (inPos + inN[k]) + TAG;
+        var eEnd = 256 + (1 << 16) * inP[k + 1] + TAG;
         iend[k] <-- -stp[k].ioEnd / (gammaJob - eEnd);
         iend[k] * (gammaJob - eEnd) === -stp[k].ioEnd;
         ioSum += iend[k];
-        inPos += inN[k];
-        outPos += outN[k];
     }
     jobSum <== ver.sum + ioSum;
     ioOut[0] <== stp[K - 1].ioOnOut;
@@ -239,8 +239,8 @@ template Chunk2Core(K, NC, TB, LOGMEM, MB, NM) {
     haltedOut <== halts[K];
     exitOut <== exits[K];
     cycles <== cyc;
-    inPosOut <== inPos;
-    outPosOut <== outPos;
+    inPosOut <== inP[K];
+    outPosOut <== outP[K];
 
     // ---- lookup counts (before the challenges) ------------------------------------------------
     component counts = NibbleCounts(MB, NM);
@@ -308,6 +308,7 @@ template Chunk2Core(K, NC, TB, LOGMEM, MB, NM) {
     signal ifin[NC];
     var bal = 0;
     for (var k = 0; k < K; k++) {
+        var blk = 0;                   // per step, then into bal: see NibbleSums on var sums
         for (var s = 0; s < 5; s++) {
             var tNow = 1 + 5 * k + s;
             var er = stp[k].cell[s] + T32 * val[k][s] + T64 * (tNow - 1 - d[k][s]);
@@ -316,8 +317,9 @@ template Chunk2Core(K, NC, TB, LOGMEM, MB, NM) {
             ir[5 * k + s] * (gammaMem - er) === 1;
             iw[5 * k + s] <-- 1 / (gammaMem - ew);
             iw[5 * k + s] * (gammaMem - ew) === 1;
-            bal += iw[5 * k + s] - ir[5 * k + s];
+            blk += iw[5 * k + s] - ir[5 * k + s];
         }
+        bal += blk;
     }
     signal eI[NC];
     signal eF[NC];

@@ -159,12 +159,20 @@ template NibbleSums(NK, NM) {
     // the keys' side: the steps' keys and the count nibbles
     var NL = NK + 256 * NM;
     signal inv[NL];
+    // Summed in blocks of 256: circom copies a var's linear expression on every +=, so one
+    // running sum of NL terms costs the compiler O(NL^2); this one made the K = 1,024 chunk's
+    // compile time quadratic in K.
     var lhs = 0;
+    var blk = 0;
     for (var i = 0; i < NL; i++) {
         var k = i < NK ? key[i] : mn[i - NK];
         inv[i] <-- 1 / (gamma - k);
         inv[i] * (gamma - k) === 1;
-        lhs += inv[i];
+        blk += inv[i];
+        if (i % 256 == 255 || i == NL - 1) {
+            lhs += blk;
+            blk = 0;
+        }
     }
 
     // the table's side

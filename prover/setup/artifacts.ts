@@ -285,6 +285,12 @@ async function build(
   );
   log?.(`${name}: compiling with circom2 --O2`);
   const circom = require.resolve("circom2/cli.js");
+  // circom prints nothing until it is done (2 minutes for the production chunk): a heartbeat.
+  const compileStarted = performance.now();
+  const heartbeat = setInterval(() => {
+    const s = Math.round((performance.now() - compileStarted) / 1000);
+    log?.(`${name}: compiling, ${s} s`);
+  }, 20_000);
   try {
     await run(
       process.execPath,
@@ -305,7 +311,10 @@ async function build(
   } catch (e) {
     const err = e as { stderr?: string; stdout?: string };
     throw new Error(`circom failed on ${entry.file}:\n${err.stderr || err.stdout || String(e)}`);
+  } finally {
+    clearInterval(heartbeat);
   }
+  log?.(`${name}: compiled in ${((performance.now() - compileStarted) / 1000).toFixed(1)} s`);
   const r1csPath = join(tmp, `${name}.r1cs`);
   const info = (await snarkjs.r1cs.info(r1csPath)) as {
     nConstraints: number;

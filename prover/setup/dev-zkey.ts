@@ -52,9 +52,6 @@ interface R1csHeader {
   nConstraints: number;
 }
 
-/** ffjavascript's wasm field, with the conversion helpers this file needs. */
-type Fr = Bn128Curve["Fr"];
-
 /** Blake2b-512, the hash snarkjs uses for its circuit hash and transcripts. */
 const newHasher = () => blake2b.create({ dkLen: 64 });
 
@@ -122,7 +119,7 @@ async function build(
   const rng = beaconRng(p.beaconHex, p.beaconIterationsExp);
   const delta = Fr.fromRng(rng);
   const deltaInv = Fr.inv(delta);
-  const g1s = G1.toAffine((G1 as unknown as { fromRng(r: ChaCha): Uint8Array }).fromRng(rng));
+  const g1s = G1.toAffine(G1.fromRng(rng));
   const g1sx = G1.toAffine(G1.timesFr(g1s, delta));
 
   // 1. Every wire's A(τ), B(τ), C(τ), and the coefficient section, in snarkjs's order.
@@ -283,9 +280,7 @@ async function build(
   tr.update(uncompressed(G1, sG1, g1sx));
   const transcript = tr.digest();
   const tv = new DataView(transcript.buffer, transcript.byteOffset, transcript.byteLength);
-  const g2sp = (G2 as unknown as { fromRng(r: ChaCha): Uint8Array }).fromRng(
-    new ChaCha(Array.from({ length: 8 }, (_, i) => tv.getUint32(i * 4))),
-  );
+  const g2sp = G2.fromRng(new ChaCha(Array.from({ length: 8 }, (_, i) => tv.getUint32(i * 4))));
   const g2spx = G2.toAffine(G2.timesFr(g2sp, delta));
   const delta1 = G1.toAffine(G1.timesFr(G1.g, delta));
   const delta2 = G2.toAffine(G2.timesFr(G2.g, delta));
@@ -369,5 +364,3 @@ function rSquaredMont(curve: Bn128Curve): FieldElement {
 function secs(t0: number): string {
   return ((performance.now() - t0) / 1000).toFixed(1);
 }
-
-export type { Fr };

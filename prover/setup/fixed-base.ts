@@ -26,6 +26,11 @@ export class FixedBaseMultiplier {
   readonly #base: PointBytes;
   #workers: Worker[] | null = null;
   #nextId = 0;
+  /** Batches in flight, by id: one listener per worker answers them all. */
+  readonly #pending = new Map<
+    number,
+    { resolve: (p: Uint8Array) => void; reject: (e: unknown) => void }
+  >();
 
   /** @param base a point of the group (defaults to the generator) */
   constructor(curve: Bn128Curve, group: GroupName, base?: PointBytes) {
@@ -60,6 +65,15 @@ export class FixedBaseMultiplier {
     this.#workers = Array.from({ length: availableParallelism() }, () => {
       const w = new Worker(url, { workerData });
       w.unref();
+      w.on("message", (msg: { id: number; points: Uint8Array }) => {
+        const job = this.#pending.get(msg.id);
+        this.#pending.delete(msg.id);
+        job?.resolve(msg.points);
+      });
+      w.on("error", (e) => {
+        for (const job of this.#pending.values()) job.reject(e);
+        this.#pending.clear();
+      });
       return w;
     });
     return this.#workers;
@@ -84,18 +98,10 @@ export class FixedBaseMultiplier {
       const id = this.#nextId++;
       const offset = start * sAff;
       jobs.push(
-        new Promise<void>((resolve, reject) => {
-          const onMessage = (msg: { id: number; points: Uint8Array }) => {
-            if (msg.id !== id) return;
-            worker.off("message", onMessage);
-            worker.off("error", reject);
-            out.set(msg.points, offset);
-            resolve();
-          };
-          worker.on("message", onMessage);
-          worker.once("error", reject);
+        new Promise<Uint8Array>((resolve, reject) => {
+          this.#pending.set(id, { resolve, reject });
           worker.postMessage({ id, scalars: bytes }, [bytes.buffer]);
-        }),
+        }).then((points) => out.set(points, offset)),
       );
     }
     await Promise.all(jobs);

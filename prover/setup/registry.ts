@@ -13,6 +13,8 @@ export const CircuitEntrySchema = z.object({
   params: z.record(z.string(), z.number().int()),
   publicInputs: z.array(z.string()).min(1),
   test: z.boolean().default(false),
+  /** Built by `npm run setup -- --production`: the network's production configuration. */
+  production: z.boolean().default(false),
   description: z.string().optional(),
 });
 export type CircuitEntry = z.infer<typeof CircuitEntrySchema>;
