@@ -1,5 +1,5 @@
 /**
- * `npm run bench:prove2 [-- --circuit <name>] [--runs 3] [--guest sha256]`
+ * `npm run bench:prove2 [-- --circuit <name>] [--runs 3] [--guest sha256] [--guests]`
  *
  * The production chunk (issue 12: circuits/circuits.json's `production` Chunk2, the full chunk
  * with its state digests and public inputs) proven with Groth16 on this machine, against item
@@ -12,7 +12,12 @@
  *   cells), prepared as a prover does (round 1: lookup counts, commitment; round 2 at a fixed
  *   challenge: the proving work does not depend on its value), then the snarkjs CLI's witness
  *   and Groth16 proof, each in its own process under /usr/bin/time, so wall time and peak RSS
- *   are the prover's alone (medians and max of --runs), and the proof verified.
+ *   are the prover's alone (medians and max of --runs), and the proof verified;
+ * - with --guests (item 4): one chunk of every guest's bench workload (bench/lib.ts; the chunk
+ *   with the most paged cells), proven in turn with a bare circuit of the same size (a
+ *   Poseidon chain, poseidon_chain_N2280) in every run: each guest's proven cycles per second
+ *   (its job's cycles per chunk ÷ its median seconds a chunk), their mean, and each chunk's
+ *   time over the bare circuit's.
  *
  * Run it through npm: the script raises Node's heap limit (a 2^20 key's scalars do not fit in
  * Node's default heap).
@@ -30,7 +35,7 @@ import { Job2Prover, loadChunk2Probe, ROUND1_GAMMA } from "../prover/zkvm/job2.t
 import { loadWitnessCalculator } from "../prover/zkvm/mutation.ts";
 import type { Chunk2CoreConfig } from "../prover/zkvm/witness2.ts";
 import { GUEST_INPUTS } from "../test/helpers/guests.ts";
-import { median } from "./lib.ts";
+import { BENCH_WORKLOADS, median } from "./lib.ts";
 
 const run = promisify(execFile);
 const require = createRequire(import.meta.url);
@@ -40,9 +45,12 @@ const { values } = parseArgs({
     circuit: { type: "string", default: production?.name },
     runs: { type: "string", default: "3" },
     guest: { type: "string", default: "sha256" },
+    guests: { type: "boolean", default: false },
   },
 });
 const runs = Number(values.runs);
+/** A bare circuit of the production chunk's size: a Poseidon(2) chain (240 constraints each). */
+const BARE = "poseidon_chain_N2280";
 if (!Number.isInteger(runs) || runs < 1) throw new Error("--runs: not a positive integer");
 const input = GUEST_INPUTS[values.guest];
 if (!input) throw new Error(`--guest: no committed guest ${values.guest}`);
@@ -135,5 +143,76 @@ console.log(
 );
 console.log(
   `proven cycles per second: ${(cfg.K / (ws + ps)).toFixed(1)} at ${cfg.K} cycles a chunk; ${(retired / (ws + ps)).toFixed(1)} for this chunk's ${retired}`,
+);
+if (!values.guests) process.exit(0);
+
+// Item 4: every guest's bench workload (bench/lib.ts), its chunk with the most paged cells (not
+// the last), one proof each per run, and a bare circuit of the same size in the same runs.
+console.log(
+  `\nthe guests' bench workloads and the bare circuit ${BARE}, alternately, ${runs} runs:`,
+);
+const bare = await getCircuitArtifacts(BARE, { cacheDir, log });
+const N = bare.nConstraints > 0 ? Number(/N(\d+)$/.exec(BARE)![1]) : 0;
+let acc = 7n;
+for (let i = 0; i < N; i++) acc = p.F.toObject(p([acc, 0x1234n]));
+const bareInput = join(dir, "bare-input.json");
+await writeFile(bareInput, JSON.stringify({ seed: "7", tag: "4660", digest: acc.toString() }));
+const picked: { guest: string; path: string; perChunk: number }[] = [];
+for (const [guest, workload] of Object.entries(BENCH_WORKLOADS)) {
+  const img = loadElf(
+    new Uint8Array(await readFile(join(REPO_ROOT, "guests", "elf", `${guest}.elf`))),
+  );
+  const one = await prover.prepareOne(img, workload, 0x1234n, (xs) => {
+    let b = 0;
+    for (let i = 0; i < Math.max(1, xs.length - 1); i++) if (paged(xs[i]!) > paged(xs[b]!)) b = i;
+    return b;
+  });
+  const path = join(dir, `input-${guest}.json`);
+  await writeFile(path, JSON.stringify(await prover.round2(one.x, ROUND1_GAMMA + 1n)));
+  const cycles = one.chunks[one.chunks.length - 1]!.stateOut.cycles;
+  picked.push({ guest, path, perChunk: cycles / one.chunks.length });
+  log(
+    `${guest}: ${cycles} cycles in ${one.chunks.length} chunks; chunk ${one.index}, ${paged(one.x)} paged cells`,
+  );
+}
+const times = new Map<string, number[]>(
+  ["bare", ...picked.map((g) => g.guest)].map((g) => [g, []]),
+);
+let peakAll = 0;
+for (let i = 0; i < runs; i++) {
+  for (const g of [...picked, { guest: "bare", path: bareInput, perChunk: 0 }]) {
+    const art = g.guest === "bare" ? bare : a;
+    const w = await timed(["wtns", "calculate", art.wasmPath, g.path, wtns]);
+    const q = await timed(["groth16", "prove", art.zkeyPath, wtns, proof, pub]);
+    if (
+      !(await snarkjs.groth16.verify(
+        art.vkey,
+        JSON.parse(await readFile(pub, "utf8")),
+        JSON.parse(await readFile(proof, "utf8")),
+      ))
+    )
+      throw new Error(`${g.guest}: the proof does not verify`);
+    times.get(g.guest)!.push(w.s + q.s);
+    peakAll = Math.max(peakAll, w.mb, q.mb);
+    log(`run ${i + 1} ${g.guest}: ${(w.s + q.s).toFixed(1)} s`);
+  }
+}
+const bareS = median(times.get("bare")!);
+console.log("  guest        cycles/chunk   s/chunk   proven cycles/s   × bare");
+const rates: number[] = [];
+const ratios: number[] = [];
+for (const g of picked) {
+  const sec = median(times.get(g.guest)!);
+  rates.push(g.perChunk / sec);
+  ratios.push(sec / bareS);
+  console.log(
+    `  ${g.guest.padEnd(10)} ${g.perChunk.toFixed(1).padStart(14)} ${sec.toFixed(1).padStart(9)} ${(g.perChunk / sec).toFixed(1).padStart(17)} ${(sec / bareS).toFixed(2).padStart(8)}`,
+  );
+}
+console.log(
+  `  bare ${BARE} (${bare.nConstraints.toLocaleString("en")} constraints): ${bareS.toFixed(1)} s a proof (witness + Groth16, median of ${runs})`,
+);
+console.log(
+  `guest mean: ${(rates.reduce((x, y) => x + y, 0) / rates.length).toFixed(1)} proven cycles/s; overhead over the bare circuit ${(ratios.reduce((x, y) => x + y, 0) / ratios.length).toFixed(2)}× (max ${Math.max(...ratios).toFixed(2)}×); peak RSS ${peakAll.toFixed(0)} MB; every proof verified`,
 );
 process.exit(0);

@@ -115,6 +115,7 @@ for (const r of rows) {
     params: { N },
     publicInputs: ["seed", "tag", "digest"],
     test: false,
+    production: false,
     description: `benchmark baseline for ${r.name}`,
   };
   console.error(`${r.name}: baseline ${bareEntry.name}`);

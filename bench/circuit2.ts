@@ -8,7 +8,7 @@
  *
  * - the test inputs (test/helpers/guests.ts): tiny runs, most shorter than one chunk, so the
  *   figure is the whole chunk's cost over a few dozen cycles;
- * - the bench workloads below: each guest on an input that runs it over several chunks, the
+ * - the bench workloads (bench/lib.ts): each guest on an input that runs it over several chunks, the
  *   per-cycle cost of jobs the network exists for.
  *
  * And the breakdown of one chunk: K steps (Step2, compiled alone), the paging of its NC cells
@@ -28,6 +28,7 @@ import { loadRegistry, REPO_ROOT } from "../prover/setup/registry.ts";
 import { compileVariant } from "../prover/zkvm/mutation-variants.ts";
 import { chunk2Limits } from "../prover/zkvm/witness2.ts";
 import { GUEST_INPUTS } from "../test/helpers/guests.ts";
+import { BENCH_WORKLOADS } from "./lib.ts";
 
 const production = loadRegistry().find((c) => c.production && c.template === "Chunk2");
 const { values } = parseArgs({
@@ -39,32 +40,6 @@ if (!entry || entry.template !== "Chunk2")
 const { K, NC, TB, M } = entry.params as Record<string, number>;
 const cacheDir = defaultCacheDir();
 const log = (m: string) => console.error(`  ${m}`);
-
-const words = (w: number[]) => new Uint8Array(Uint32Array.from(w).buffer);
-/** A fixed pseudo-random stream (xorshift32), so the workloads are the same on every run. */
-function stream(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>>= 0);
-  };
-}
-const rnd = stream(0xc0ffee);
-/** Each guest on an input that runs it over several chunks of 1,024 cycles. */
-export const BENCH_WORKLOADS: Record<string, Uint8Array> = {
-  fibonacci: words([20_000]),
-  sort: words(Array.from({ length: 1_000 }, () => rnd())),
-  ledger: words([
-    64,
-    ...Array.from({ length: 64 }, () => 1_000_000),
-    ...Array.from({ length: 1_500 }, () => [rnd() % 64, rnd() % 64, rnd() % 1_000]).flat(),
-  ]),
-  sha256: Uint8Array.from({ length: 2_048 }, () => rnd() & 0xff),
-  allinsn: new Uint8Array(0),
-};
 
 const a = await getCircuitArtifacts(entry.name, { cacheDir, log });
 const total = a.nConstraints;
@@ -104,7 +79,7 @@ for (const [label, inputs] of [
   const perCycle: number[] = [];
   for (const [guest, input] of Object.entries(inputs)) {
     const image = loadElf(new Uint8Array(readFileSync(`${REPO_ROOT}/guests/elf/${guest}.elf`)));
-    const { chunks } = await executeChunked(image, input, chunk2Limits(K!));
+    const { chunks } = await executeChunked(image, input, chunk2Limits({ K: K!, NC: NC! }));
     const cycles = chunks[chunks.length - 1]!.stateOut.cycles;
     const c = (total * chunks.length) / cycles;
     perCycle.push(c);

@@ -68,7 +68,7 @@ const [wallet] = await connection.viem.getWalletClients();
 const chainId = BigInt(await publicClient.getChainId());
 
 const chunksOf = async (loops: number) =>
-  (await executeChunked(loadElf(loopElf(loops)), new Uint8Array(0), chunk2Limits(CFG.K))).chunks
+  (await executeChunked(loadElf(loopElf(loops)), new Uint8Array(0), chunk2Limits(CFG))).chunks
     .length;
 
 interface Row {

@@ -41,3 +41,33 @@ export async function loopsFor(
   if ((await chunksOf(loops)) !== n) throw new Error(`no loop count gives ${n} chunks`);
   return loops;
 }
+
+const words = (w: number[]) => new Uint8Array(Uint32Array.from(w).buffer);
+/** A fixed pseudo-random stream (xorshift32), so the workloads are the same on every run. */
+function stream(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>>= 0);
+  };
+}
+const rnd = stream(0xc0ffee);
+/**
+ * The bench workloads: each committed guest on an input that runs it over several chunks of
+ * 1,024 cycles (allinsn takes no input: its one run, 5 chunks). Fixed, so every run measures
+ * the same jobs.
+ */
+export const BENCH_WORKLOADS: Record<string, Uint8Array> = {
+  fibonacci: words([20_000]),
+  sort: words(Array.from({ length: 1_000 }, () => rnd())),
+  ledger: words([
+    64,
+    ...Array.from({ length: 64 }, () => 1_000_000),
+    ...Array.from({ length: 1_500 }, () => [rnd() % 64, rnd() % 64, rnd() % 1_000]).flat(),
+  ]),
+  sha256: Uint8Array.from({ length: 2_048 }, () => rnd() & 0xff),
+  allinsn: new Uint8Array(0),
+};

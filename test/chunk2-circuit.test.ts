@@ -148,7 +148,7 @@ const accepted = async (inputs: Record<string, unknown>) =>
 
 async function collect(g: { name: string; image: ProgramImage; input: Uint8Array }, max = 1e9) {
   const opening = await imageOpening(g.image);
-  const { chunks } = await executeChunked(g.image, g.input, chunk2Limits(CFG.K));
+  const { chunks } = await executeChunked(g.image, g.input, chunk2Limits(CFG));
   // the first `max` chunks, and the last 12 (where sha256 and ledger write their output)
   const keep = chunks.length <= max + 12 ? chunks : [...chunks.slice(0, max), ...chunks.slice(-12)];
   for (const chunk of keep)

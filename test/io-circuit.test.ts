@@ -153,7 +153,11 @@ describe("the input and output proofs (issue 12, item 5: SHA-256 commitments)", 
       ["fibonacci", word(20)],
       ["sha256", GUEST_INPUTS.sha256!],
     ] as const) {
-      const { chunks, output } = await executeChunked(elf(name), input, chunk2Limits(8));
+      const { chunks, output } = await executeChunked(
+        elf(name),
+        input,
+        chunk2Limits({ K: 8, NC: 96 }),
+      );
       expect(output.length).toBeLessThanOrEqual(MAXB);
       const claim = inputClaim(chunks, input);
       const chunkSum = chunks.reduce((a, c) => (a + shareSum(chunkIoShare(c), GAMMA)) % R, 0n);
@@ -253,7 +257,11 @@ describe("the input and output proofs (issue 12, item 5: SHA-256 commitments)", 
   });
 
   it("lets a contract read the output itself: bytes in, SHA-256 checked", async () => {
-    const { output } = await executeChunked(elf("fibonacci"), word(20), chunk2Limits(8));
+    const { output } = await executeChunked(
+      elf("fibonacci"),
+      word(20),
+      chunk2Limits({ K: 8, NC: 96 }),
+    );
     const fib = await outputs(outputProof, outInputs(output));
     const long = bytesOf(MAXB);
     const o64 = await outputs(outputProof, outInputs(long));

@@ -286,7 +286,7 @@ async function collect(g: { name: string; image: ProgramImage; input: Uint8Array
  */
 async function collectWords(g: { name: string; image: ProgramImage; input: Uint8Array }) {
   const opening = await imageOpening(g.image);
-  const { chunks } = await executeChunked(g.image, g.input, chunk2Limits(CFG2.K));
+  const { chunks } = await executeChunked(g.image, g.input, chunk2Limits(CFG2));
   for (const chunk of chunks) {
     const x = chunk2CoreInputs(CFG2, opening, chunk);
     const where = `${g.name} (words) chunk ${chunk.index}`;

@@ -149,6 +149,11 @@ export interface ChunkOptions extends ExecuteOptions {
   records?: boolean;
   /** Distinct memory pages one chunk may touch: an integer >= 2 (default Infinity). */
   maxPages?: number;
+  /**
+   * Distinct memory words one chunk may touch, instruction fetches included: an integer >= 2
+   * (default Infinity). The versioned-cells chunk pages each such word as a cell.
+   */
+  maxCells?: number;
   /** Bytes one chunk may read from the input: an integer >= 1 (default Infinity). */
   maxInputBytes?: number;
   /** Bytes one chunk may write to the public output (fd 1): an integer >= 1 (default Infinity). */
@@ -240,6 +245,8 @@ function fetch(m: Machine, view: DataView): number {
 /** What the next step will touch: its pages (1 or 2) and input/output bytes (0 or 1). */
 interface Footprint {
   pages: number[];
+  /** Word addresses (byte address / 4): the instruction's, then the data word's if any. */
+  words: number[];
   inputBytes: number;
   outputBytes: number;
   /** Circuit steps (2 for a read/write ecall) and input-queue slots (reads of fd 0, len > 0). */
@@ -253,13 +260,16 @@ function footprint(m: Machine, view: DataView): Footprint {
   const opcode = w & 0x7f;
   const pcPage = m.pc >>> PAGE_SHIFT;
   let dataPage = pcPage;
+  let dataWord: number | null = null;
   let inputBytes = 0;
   let outputBytes = 0;
   let circuitSteps = 1;
   let inputReads = 0;
   if (opcode === OPCODE_LOAD || opcode === OPCODE_STORE) {
     const [, , rs1, , imm] = decode(w);
-    dataPage = ((m.x[rs1]! + imm) >>> 0) >>> PAGE_SHIFT;
+    const addr = (m.x[rs1]! + imm) >>> 0;
+    dataPage = addr >>> PAGE_SHIFT;
+    dataWord = addr >>> 2;
   } else if (w === ECALL_WORD) {
     const s = pendingSyscall(m);
     // SYSA and SYSB; word mode: SYSA once per call, then one step per transfer step
@@ -267,12 +277,14 @@ function footprint(m: Machine, view: DataView): Footprint {
     if (s?.kind === "read" && s.fd === 0 && m.x[12] !== 0) inputReads = m.io === "word" ? s.n : 1;
     if (s && s.n > 0) {
       dataPage = s.at >>> PAGE_SHIFT;
+      dataWord = s.at >>> 2;
       if (s.kind === "read") inputBytes = s.n;
       else if (s.fd === 1) outputBytes = s.n;
     }
   }
   return {
     pages: dataPage === pcPage ? [pcPage] : [pcPage, dataPage],
+    words: dataWord === null || dataWord === m.pc >>> 2 ? [m.pc >>> 2] : [m.pc >>> 2, dataWord],
     inputBytes,
     outputBytes,
     circuitSteps,
@@ -361,6 +373,7 @@ export async function executeChunked(
   // makes progress.
   const most = options.io === "word" ? 4 : 1;
   const maxPages = chunkLimit("maxPages", options.maxPages, 2);
+  const maxCells = chunkLimit("maxCells", options.maxCells, 2);
   const maxInputBytes = chunkLimit("maxInputBytes", options.maxInputBytes, most);
   const maxOutputBytes = chunkLimit("maxOutputBytes", options.maxOutputBytes, most);
   const circuit = options.circuitAccounting ?? false;
@@ -371,6 +384,7 @@ export async function executeChunked(
     records ||
     circuit ||
     maxPages !== Infinity ||
+    maxCells !== Infinity ||
     maxInputBytes !== Infinity ||
     maxOutputBytes !== Infinity;
 
@@ -436,17 +450,20 @@ export async function executeChunked(
     } else {
       // every page touched so far -> its contents at the chunk's start
       const touched = new Map<number, Uint32Array>();
+      const words = new Set<number>();
       let inputBytes = 0;
       let outputBytes = 0;
       let k = 0;
       while (k < K && !m.halted) {
         const f = footprint(m, view);
         const fresh = f.pages.filter((g) => !touched.has(g));
+        const freshWords = f.words.filter((w) => !words.has(w));
         const cost = circuit ? f.circuitSteps : 1;
         const inCost = circuit ? f.inputReads : f.inputBytes;
         if (
           k + cost > K ||
           touched.size + fresh.length > maxPages ||
+          words.size + freshWords.length > maxCells ||
           inputBytes + inCost > maxInputBytes ||
           outputBytes + f.outputBytes > maxOutputBytes
         ) {
@@ -454,6 +471,7 @@ export async function executeChunked(
         }
         k += cost;
         for (const g of fresh) touched.set(g, pageWords(m.mem, g));
+        for (const w of freshWords) words.add(w);
         inputBytes += inCost;
         outputBytes += f.outputBytes;
         if (records) {

@@ -193,7 +193,7 @@ export class Job2Prover {
   /** Runs a job (word mode) and does round 1 of every chunk, proven by `prover`. */
   async prepare(image: ProgramImage, input: Uint8Array, prover: bigint): Promise<Prepared2> {
     const opening = await imageOpening(image);
-    const run = await executeChunked(image, input, chunk2Limits(this.cfg.K));
+    const run = await executeChunked(image, input, chunk2Limits(this.cfg));
     const versions = new JobVersions(image);
     const inputs: Inputs[] = [];
     for (const chunk of run.chunks) {
@@ -203,6 +203,36 @@ export class Job2Prover {
       inputs.push(await this.round1(x));
     }
     return { image, opening, chunks: run.chunks, input, output: run.output, inputs, versions };
+  }
+
+  /**
+   * Runs a job (word mode) and does round 1 of one chunk only, the one `pick` chooses from
+   * every chunk's inputs (a delegator proves one chunk; a bench picks a chunk to time).
+   */
+  async prepareOne(
+    image: ProgramImage,
+    input: Uint8Array,
+    prover: bigint,
+    pick: (inputs: Inputs[]) => number,
+  ): Promise<{ index: number; chunks: ChunkRecord[]; x: Inputs }> {
+    const opening = await imageOpening(image);
+    const run = await executeChunked(image, input, chunk2Limits(this.cfg));
+    const versions = new JobVersions(image);
+    const inputs: Inputs[] = [];
+    for (const chunk of run.chunks) {
+      const x = chunk2Inputs(
+        this.p,
+        this.cfg,
+        opening,
+        chunk,
+        versions.context(chunk.index + 1, ROUND1_GAMMA, prover),
+      );
+      versions.record(x);
+      inputs.push(x);
+    }
+    const index = pick(inputs);
+    if (!inputs[index]) throw new Error(`no chunk ${index}: the job has ${inputs.length}`);
+    return { index, chunks: run.chunks, x: await this.round1(inputs[index]) };
   }
 
   private padded(b: Uint8Array): bigint[] {

@@ -274,7 +274,10 @@ export async function wrongChunk(
     let chunks: ChunkRecord[];
     try {
       ({ chunks } = await executeChunked(guest.image, guest.input, {
-        ...(io === "word" ? chunk2Limits(config.K) : chunkLimits(config)),
+        // word mode: cut by K only (2 words a step never exceed NC − 32 = 2K)
+        ...(io === "word"
+          ? chunk2Limits({ K: config.K, NC: 32 + 2 * config.K })
+          : chunkLimits(config)),
         maxCycles: 2 * guest.cycles + 10_000,
         stepFault,
       }));

@@ -83,13 +83,23 @@ export function ioState(s: VmState): number[] {
 }
 
 /**
- * How the orchestrator cuts a job for this chunk: K circuit steps, whole-buffer I/O, and no
- * page or I/O limit (the paged cells are counted by NC, which K bounds: at most 32 registers
- * and 2 memory words a step). Cut only by K, a chunk that ends inside a transfer ends on its
- * last step; the steps after a job's exit are idle.
+ * How the orchestrator cuts a job for this chunk: K circuit steps, whole-buffer I/O, at most
+ * NC − 32 distinct memory words (the paged cells beside the 32 registers; every instruction
+ * fetch and data access pages its word), no page or I/O limit. A step pages at most 2 words,
+ * so K ≤ (NC − 32) / 2 never cuts by cells (the test configuration); at K = 1,024, NC = 256 a
+ * chunk that reads a buffer ends after 224 words. A chunk that ends inside a transfer ends on
+ * its last step; the steps after a job's exit are idle.
  */
-export const chunk2Limits = (K: number) =>
-  ({ chunkSize: K, circuitAccounting: true, io: "word" }) as const;
+export const chunk2Limits = (cfg: { K: number; NC: number }) => {
+  if (!Number.isInteger(cfg.NC) || cfg.NC < 34)
+    throw new RangeError(`NC must be >= 34, got ${cfg.NC}`);
+  return {
+    chunkSize: cfg.K,
+    maxCells: cfg.NC - 32,
+    circuitAccounting: true,
+    io: "word",
+  } as const;
+};
 
 /** The public output bytes written before a state (word mode only). */
 function outputPosition(s: VmState): number {
