@@ -146,6 +146,18 @@ template Chunk2Core(K, NC, TB, LOGMEM, MB, NM) {
     }
 
     // ---- steps ----------------------------------------------------------------------------
+    // Padding: a chunk cut short by its cells inside a long transfer ends with idle steps while
+    // the transfer is pending, and Step2 allows no idle step where the io state says SYSB. So
+    // the io state goes around idle steps: a pad (pad[k] = 1 exactly when step k is idle) sees
+    // no io state, and the state after it is the state before it. An idle step changes nothing
+    // (Step2: pc, halted, the exit code and every cell stay; it retires no cycle), so a pad is
+    // a no-op wherever it falls; pad follows from the step (a hint checked both ways below), so
+    // it adds nothing for the prover to choose.
+    signal pad[K];
+    component padChk[K];
+    signal ioS[K + 1][6];              // the io state before step k
+    signal ioG[K][6];                  // what step k sees
+    ioS[0] <== ioIn;
     component stp[K];
     signal pcs[K + 1];
     signal halts[K + 1];
@@ -161,21 +173,16 @@ template Chunk2Core(K, NC, TB, LOGMEM, MB, NM) {
         stp[k].pc <== pcs[k];
         stp[k].halted <== halts[k];
         stp[k].exitIn <== exits[k];
-        if (k == 0) {
-            stp[k].ioOn <== ioIn[0];
-            stp[k].ioRead <== ioIn[1];
-            stp[k].ioGo <== ioIn[2];
-            stp[k].ioFdOk <== ioIn[3];
-            stp[k].ioFd1 <== ioIn[4];
-            stp[k].ioDone <== ioIn[5];
-        } else {
-            stp[k].ioOn <== stp[k - 1].ioOnOut;
-            stp[k].ioRead <== stp[k - 1].ioReadOut;
-            stp[k].ioGo <== stp[k - 1].ioGoOut;
-            stp[k].ioFdOk <== stp[k - 1].ioFdOkOut;
-            stp[k].ioFd1 <== stp[k - 1].ioFd1Out;
-            stp[k].ioDone <== stp[k - 1].ioDoneOut;
-        }
+        // the io state step k sees: the state before it, or nothing on a pad (below)
+        pad[k] <-- val[k][0] == 0 ? 1 : 0;
+        pad[k] * (pad[k] - 1) === 0;
+        for (var j = 0; j < 6; j++) ioG[k][j] <== ioS[k][j] * (1 - pad[k]);
+        stp[k].ioOn <== ioG[k][0];
+        stp[k].ioRead <== ioG[k][1];
+        stp[k].ioGo <== ioG[k][2];
+        stp[k].ioFdOk <== ioG[k][3];
+        stp[k].ioFd1 <== ioG[k][4];
+        stp[k].ioDone <== ioG[k][5];
         stp[k].val <== val[k];
         stp[k].d <== d[k];
         stp[k].ioN <== ioN[k];
@@ -186,6 +193,14 @@ template Chunk2Core(K, NC, TB, LOGMEM, MB, NM) {
         exits[k + 1] <== stp[k].nextExit;
         cyc += stp[k].cycInc;
         nEnd += stp[k].ioEnd;
+        // pad = idle: Step2's fetch slot is cell 0 exactly on an idle step (any other step
+        // fetches CODE + pc / 4 > 0)
+        padChk[k] = PadIsIdle();
+        padChk[k].pad <== pad[k];
+        padChk[k].fetch <== stp[k].cell[0];
+        var ioOutK[6] = [stp[k].ioOnOut, stp[k].ioReadOut, stp[k].ioGoOut, stp[k].ioFdOkOut,
+                         stp[k].ioFd1Out, stp[k].ioDoneOut];
+        for (var j = 0; j < 6; j++) ioS[k + 1][j] <== ioOutK[j] + pad[k] * (ioS[k][j] - ioOutK[j]);
     }
     // ---- the moved bytes, as job-wide elements at gammaJob --------------------------------
     // e = byte + 2^16 position + 2^96 tag (tag 1 input, 2 output; byte 256 is the input's
@@ -228,12 +243,7 @@ template Chunk2Core(K, NC, TB, LOGMEM, MB, NM) {
         ioSum += iend[k];
     }
     jobSum <== ver.sum + ioSum;
-    ioOut[0] <== stp[K - 1].ioOnOut;
-    ioOut[1] <== stp[K - 1].ioReadOut;
-    ioOut[2] <== stp[K - 1].ioGoOut;
-    ioOut[3] <== stp[K - 1].ioFdOkOut;
-    ioOut[4] <== stp[K - 1].ioFd1Out;
-    ioOut[5] <== stp[K - 1].ioDoneOut;
+    ioOut <== ioS[K];
     ioEnd <== nEnd;
     pcOut <== pcs[K];
     haltedOut <== halts[K];
@@ -471,6 +481,17 @@ template Chunk2(K, NC, TB, LOGMEM, MB, NM) {
     dOut.f[12] <== core.inPosOut;
     dOut.f[13] <== core.outPosOut;
     dOut.out === sOut;
+}
+
+// pad = 1 exactly when fetch = 0 (IsZero's check, with pad given: Chunk2Core needs pad before
+// the step that computes fetch).
+template PadIsIdle() {
+    signal input pad;
+    signal input fetch;
+    signal inv;
+    inv <-- fetch == 0 ? 0 : 1 / fetch;
+    pad * fetch === 0;
+    fetch * inv === 1 - pad;
 }
 
 // A state digest of Chunk2 (witness2.ts, digestOfState2Fields): image, t, cycles, pc, halted,

@@ -104,7 +104,9 @@ async function build(
   const { G1, G2 } = curve;
   const sG1 = G1.F.n8 * 2;
   const sG2 = G2.F.n8 * 2;
-  const r1cs = (await snarkjs.r1cs.info(p.r1csPath)) as unknown as R1csHeader;
+  const r1cs = (await snarkjs.r1cs.info(p.r1csPath)) as unknown as R1csHeader & { prime: bigint };
+  if (BigInt(r1cs.prime) !== Fr.p)
+    throw new Error(`${p.r1csPath}: not a circuit over BN254's scalar field`);
   const nPublic = r1cs.nOutputs + r1cs.nPubInputs;
   const nC = r1cs.nConstraints;
   const nVars = r1cs.nVars;

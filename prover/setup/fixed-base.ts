@@ -70,9 +70,17 @@ export class FixedBaseMultiplier {
         this.#pending.delete(msg.id);
         job?.resolve(msg.points);
       });
-      w.on("error", (e) => {
+      const fail = (e: unknown) => {
         for (const job of this.#pending.values()) job.reject(e);
         this.#pending.clear();
+        // the next call starts a fresh pool
+        const pool = this.#workers;
+        this.#workers = null;
+        for (const other of pool ?? []) void other.terminate();
+      };
+      w.on("error", fail);
+      w.on("exit", (code) => {
+        if (this.#pending.size > 0) fail(new Error(`fixed-base worker exited (code ${code})`));
       });
       return w;
     });

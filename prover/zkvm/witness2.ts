@@ -2,13 +2,14 @@
  * Inputs of the versioned-cells chunk core (circuits/zkvm/chunk2.circom, `Chunk2Core`; issue 12,
  * not wired into the network yet) for one chunk record.
  *
- * The chunk comes from a word-mode run (`chunk2Limits`: whole-buffer I/O, cut by K only). Its
- * steps are planned as for today's chunk (witness.ts's `planSteps`: the same slots, values and
- * writes) except reads and writes, which are SYSA then one SYSB per transfer step
- * (`planSteps2`), with memory named as Step2 names it: a word inside the code range is the code
- * cell CODE + w, every other word the data cell 32 + w. A cell's in-chunk time starts at 0 when
- * it is paged in; each slot access reads at its last time and writes at tNow = 1 + 5k + slot,
- * so the distances are those of today's chunk. The paged cells are the registers (slots 0..31)
+ * The chunk comes from a word-mode run (`chunk2Limits`: whole-buffer I/O, cut by K steps and by
+ * the NC − 32 memory words a chunk pages). Its steps are planned as for today's chunk
+ * (witness.ts's `planSteps`: the same slots, values and writes) except reads and writes,
+ * which are SYSA then one SYSB per transfer step (`planSteps2`), with memory named as Step2
+ * names it: a word inside the code range is the code cell CODE + w, every other word the data
+ * cell 32 + w. A cell's in-chunk time starts at 0 when it is paged in; each slot access reads
+ * at its last time and writes at tNow = 1 + 5k + slot, so the distances are those of today's
+ * chunk. The paged cells are the registers (slots 0..31)
  * and every memory cell the chunk touches, in increasing order; each carries its value at the
  * chunk's start and end, its last in-chunk time, and its version time in the job (`tin`: from
  * the versioned executor, or 0 for the image).
