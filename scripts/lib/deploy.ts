@@ -14,9 +14,28 @@ import {
   type ImageOpening,
   type ProgramImage,
 } from "../../prover/executor/index.ts";
+import { defaultCacheDir, getCircuitArtifacts } from "../../prover/setup/artifacts.ts";
+import { toBatchVerifyingKey } from "../../prover/verify/batch.ts";
 import { chunkCircuitConfig } from "../../prover/zkvm/witness.ts";
 import { poseidonArtifact } from "./poseidon-contracts.ts";
 import { verifierContractName } from "./verifier-gen.ts";
+
+/**
+ * A generated batch verifier checks the key it was generated from. After a circuit changes, the
+ * cache holds new keys while contracts/generated may still hold the old verifier (until
+ * `npm run setup` and `hardhat compile` run): every honest proof would then fail its pairing
+ * with nothing to say why. Refuse to deploy such a verifier instead.
+ */
+export async function assertVerifierIsCachedKey(circuit: string, onChain: string): Promise<void> {
+  const a = await getCircuitArtifacts(circuit, { cacheDir: defaultCacheDir() });
+  const cached = toBatchVerifyingKey(a.vkey).hash;
+  if (BigInt(onChain) !== cached)
+    throw new Error(
+      `${verifierContractName(circuit)} was generated from another key than the cached ${circuit} ` +
+        `(VK_HASH ${onChain}, cached key ${`0x${cached.toString(16).padStart(64, "0")}`}): ` +
+        "run `npm run setup` and `npx hardhat compile`",
+    );
+}
 
 /** The chunk circuit the network settles by default. */
 export const DEFAULT_NETWORK_CIRCUIT = "rv32im_K8_P4_IO4_M20";
@@ -124,9 +143,14 @@ export async function deployJobVerifier2(
     if (!address) throw new Error(`Poseidon(${n}) was not deployed`);
     return address;
   };
-  const batch = async (name: string) =>
-    ((await viem.deployContract(verifierContractName(name) as never)) as { address: Address })
-      .address;
+  const batch = async (name: string) => {
+    const v = (await viem.deployContract(verifierContractName(name) as never)) as {
+      address: Address;
+      read: { VK_HASH: () => Promise<`0x${string}`> };
+    };
+    await assertVerifierIsCachedKey(name, await v.read.VK_HASH());
+    return v.address;
+  };
   return viem.deployContract("JobVerifier2", [
     await batch(circuits.chunk),
     await batch(circuits.boundary),
