@@ -1,5 +1,5 @@
 /** Helpers shared by the benchmark scripts. */
-import { encB, encI, exitSeq, li, programElf } from "../prover/executor/testing.ts";
+import { encB, encI, exitSeq, li, programElf, xorshift32 } from "../prover/executor/testing.ts";
 
 /** Median of a non-empty list (the upper one of the middle pair for an even count). */
 export function median(xs: readonly number[]): number {
@@ -43,18 +43,8 @@ export async function loopsFor(
 }
 
 const words = (w: number[]) => new Uint8Array(Uint32Array.from(w).buffer);
-/** A fixed pseudo-random stream (xorshift32), so the workloads are the same on every run. */
-function stream(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>>= 0);
-  };
-}
-const rnd = stream(0xc0ffee);
+/** A fixed pseudo-random stream, so the workloads are the same on every run. */
+const rnd = xorshift32(0xc0ffee);
 /**
  * The bench workloads: each committed guest on an input that runs it over several chunks of
  * 1,024 cycles (allinsn takes no input: its one run, 5 chunks). Fixed, so every run measures

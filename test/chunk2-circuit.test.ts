@@ -91,12 +91,12 @@ interface Case {
 }
 const cases: Case[] = [];
 
-async function build(label: string, noAsserts: boolean): Promise<Build> {
+async function build(label: string, noAsserts: boolean, cfg = CFG): Promise<Build> {
   const v = await compileVariant(
     {
       file: "circuits/zkvm/chunk2.circom",
       template: "Chunk2Core",
-      params: params(CFG),
+      params: params(cfg),
       label,
       sym: true,
       noAsserts,
@@ -551,23 +551,9 @@ describe("a chunk cut by its cells inside a transfer (padding carries the io sta
     return { ...x, m };
   };
   beforeAll(async () => {
-    const b = async (label: string, noAsserts: boolean): Promise<Build> => {
-      const v = await compileVariant(
-        {
-          file: "circuits/zkvm/chunk2.circom",
-          template: "Chunk2Core",
-          params: params(CUT),
-          label,
-          sym: true,
-          noAsserts,
-        },
-        { cacheDir: defaultCacheDir() },
-      );
-      return { wc: await loadWitnessCalculator(v.wasmPath), sym: await readSymbols(v.symPath!) };
-    };
     cut = {
-      checked: await b("chunk2-core-nc40", false),
-      probe: await b("chunk2-core-nc40-probe", true),
+      checked: await build("chunk2-core-nc40", false, CUT),
+      probe: await build("chunk2-core-nc40-probe", true, CUT),
     };
     const image = loadElf(readFileSync(join(REPO_ROOT, "guests", "elf", "sort.elf")));
     opening = await imageOpening(image);

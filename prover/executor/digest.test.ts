@@ -14,19 +14,9 @@ import {
   pageWords,
 } from "./digest.ts";
 import { loadElf } from "./elf.ts";
-import { exitSeq, li, programElf } from "./testing.ts";
+import { exitSeq, li, programElf, xorshift32 } from "./testing.ts";
 
-/** xorshift32: a small deterministic PRNG for test data. */
-function prng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>>= 0);
-  };
-}
+const prng = xorshift32;
 
 describe("byte digests", () => {
   it("the input digest is the reverse chain D_i = Poseidon(b_i, D_{i+1}), D_n = 0", async () => {

@@ -112,3 +112,15 @@ export function programElf(
   if (data) segs.push({ vaddr: data.vaddr, data: data.bytes, memSize: data.memSize, flags: 6 });
   return buildElf(segs, 0x1000);
 }
+
+/** xorshift32: a small deterministic PRNG for test and bench data (the same stream every run). */
+export function xorshift32(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>>= 0);
+  };
+}
