@@ -245,8 +245,8 @@ function fetch(m: Machine, view: DataView): number {
 /** What the next step will touch: its pages (1 or 2) and input/output bytes (0 or 1). */
 interface Footprint {
   pages: number[];
-  /** Word addresses (byte address / 4): the instruction's, then the data word's if any. */
-  words: number[];
+  /** The data word's address (byte address / 4) if the step accesses memory, else null. */
+  dataWord: number | null;
   inputBytes: number;
   outputBytes: number;
   /** Circuit steps (2 for a read/write ecall) and input-queue slots (reads of fd 0, len > 0). */
@@ -284,7 +284,7 @@ function footprint(m: Machine, view: DataView): Footprint {
   }
   return {
     pages: dataPage === pcPage ? [pcPage] : [pcPage, dataPage],
-    words: dataWord === null || dataWord === m.pc >>> 2 ? [m.pc >>> 2] : [m.pc >>> 2, dataWord],
+    dataWord,
     inputBytes,
     outputBytes,
     circuitSteps,
@@ -457,13 +457,20 @@ export async function executeChunked(
       while (k < K && !m.halted) {
         const f = footprint(m, view);
         const fresh = f.pages.filter((g) => !touched.has(g));
-        const freshWords = f.words.filter((w) => !words.has(w));
+        // the fetched word and the data word, counted only when cells are limited (hot loop)
+        let freshWords = 0;
+        if (maxCells !== Infinity) {
+          const fetchWord = m.pc >>> 2;
+          if (!words.has(fetchWord)) freshWords++;
+          if (f.dataWord !== null && f.dataWord !== fetchWord && !words.has(f.dataWord))
+            freshWords++;
+        }
         const cost = circuit ? f.circuitSteps : 1;
         const inCost = circuit ? f.inputReads : f.inputBytes;
         if (
           k + cost > K ||
           touched.size + fresh.length > maxPages ||
-          words.size + freshWords.length > maxCells ||
+          words.size + freshWords > maxCells ||
           inputBytes + inCost > maxInputBytes ||
           outputBytes + f.outputBytes > maxOutputBytes
         ) {
@@ -471,7 +478,10 @@ export async function executeChunked(
         }
         k += cost;
         for (const g of fresh) touched.set(g, pageWords(m.mem, g));
-        for (const w of freshWords) words.add(w);
+        if (freshWords > 0) {
+          words.add(m.pc >>> 2);
+          if (f.dataWord !== null) words.add(f.dataWord);
+        }
         inputBytes += inCost;
         outputBytes += f.outputBytes;
         if (records) {
