@@ -181,6 +181,7 @@ async function build(
   const lc = (s: number) => Fr.add(Fr.add(Fr.mul(beta, a[s]!), Fr.mul(alpha, b[s]!)), c[s]!);
   const ic = Array.from({ length: nPublic + 1 }, (_, s) => lc(s));
   const lPriv = Array.from({ length: nVars - nPublic - 1 }, (_, i) => lc(i + nPublic + 1));
+  lag.length = 0; // 2^n scalars no longer needed: free them before the 2n-domain ones
   log(`  wire polynomials at tau: ${nC} constraints, ${nVars} wires in ${secs(t0)} s`);
 
   // 2. The points.
