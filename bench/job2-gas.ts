@@ -1,44 +1,57 @@
 /**
- * `npm run bench:gas2 [-- --sizes 1,4,16,64]`
+ * `npm run bench:gas2 [-- --production] [--sizes 1,4,16,64]`
  *
  * Gas of a versioned-cells job on chain (issue 12, item 3; contracts/JobVerifier2.sol, not
  * wired into EpochManager yet): `JobVerifier2.verify` on hardhat's network for one job of N
- * real chunk proofs of the test configuration (K = 8, JOB2_TEST_CIRCUITS) with its boundary,
- * input and output proofs: the gas of a transaction making the call (its receipt's, calldata
- * and the 21,000 base included).
- * The jobs run a counting loop sized so that the executor cuts it into exactly N chunks.
+ * real chunk proofs with its boundary, input and output proofs, all checked in one pairing
+ * product (the key set's generated multi verifier): the gas of a transaction making the call
+ * (its receipt's, calldata and the 21,000 base included). The image is registered first (once,
+ * not counted). The jobs run a counting loop sized so that the executor cuts it into exactly N
+ * chunks.
  *
- * Prints gas per job and per chunk, a least-squares line gas ≈ fixed + per-chunk·N, and from it
- * the gas per proven cycle at the production chunk (K = 1,024) and the cycles one 2^24-gas
- * transaction verifies. What a chunk proof costs on chain does not depend on K (eight public
- * inputs, one proof, one pairing of the batch; the claim's cycle count is one calldata word
- * either way), so that figure is the measured per-chunk gas over 1,024 cycles: a projection
- * until the production keys exist, stated as such.
+ * Without --production: the test key set (job2_test, chunk K = 8), N = 1, 4, 16, 64 by default.
+ * With --production: the production key set (job2_production, chunk K = 1,024: each chunk proof
+ * takes about 35 s here, so N = 1, 4 by default; `npm run setup -- --production` first).
+ *
+ * Prints gas per job, per chunk and per proven cycle at each N, a least-squares line
+ * gas ≈ per job + per chunk·N, and from it the chunks and cycles one 2^24-gas transaction
+ * verifies. What a chunk proof costs on chain does not depend on K (eight public inputs, one
+ * proof, one pair of the product; the cycle count is one calldata word either way), so at the
+ * test configuration the per-cycle figures are projected at K = 1,024 (full chunks).
  */
 import { parseArgs } from "node:util";
 import { network } from "hardhat";
 import { encodeFunctionData } from "viem";
 import { executeChunked, getPoseidon, loadElf } from "../prover/executor/index.ts";
 import { defaultCacheDir, getCircuitArtifacts } from "../prover/setup/artifacts.ts";
+import { getCircuit, getKeySet, loadKeySets } from "../prover/setup/registry.ts";
 import {
   Job2Prover,
   job2Claim,
   job2Image,
+  job2ProofList,
   loadChunk2Probe,
   proveJob2,
   type Job2Keys,
 } from "../prover/zkvm/job2.ts";
 import { verifyJob2 } from "../prover/zkvm/verify2.ts";
 import { chunk2Limits, type Chunk2CoreConfig } from "../prover/zkvm/witness2.ts";
-import { deployJobVerifier2, JOB2_TEST_CIRCUITS } from "../scripts/lib/deploy.ts";
+import { deployJobVerifier2, job2Circuits, JOB2_TEST_KEY_SET } from "../scripts/lib/deploy.ts";
 import { loopElf, loopsFor } from "./lib.ts";
 
-const { values } = parseArgs({ options: { sizes: { type: "string", default: "1,4,16,64" } } });
-const sizes = values.sizes.split(",").map(Number);
+const { values } = parseArgs({
+  options: { sizes: { type: "string" }, production: { type: "boolean", default: false } },
+});
+const keySet = values.production
+  ? loadKeySets().find((k) => k.production)?.name
+  : getKeySet(JOB2_TEST_KEY_SET).name;
+if (!keySet) throw new Error("circuits/circuits.json has no production key set");
+const sizes = (values.sizes ?? (values.production ? "1,4" : "1,4,16,64")).split(",").map(Number);
 if (sizes.some((n) => !Number.isInteger(n) || n < 1))
   throw new Error("--sizes: positive integers, comma-separated");
-/** JOB2_TEST_CIRCUITS.chunk's parameters. */
-const CFG: Chunk2CoreConfig = { K: 8, NC: 96, TB: 6, M: 20, MB: 16, NM: 2 };
+const circuits = job2Circuits(keySet);
+const { K, NC, TB, M, MB, NM } = getCircuit(circuits.chunk).params as Record<string, number>;
+const CFG: Chunk2CoreConfig = { K: K!, NC: NC!, TB: TB!, M: M!, MB: MB!, NM: NM! };
 const PRODUCTION_K = 1024;
 const TX_CAP = 2 ** 24;
 const PROVER = 0xa11cen;
@@ -47,10 +60,10 @@ const cacheDir = defaultCacheDir();
 const log = (m: string) => console.error(`  ${m}`);
 const artifacts = async (name: string) => getCircuitArtifacts(name, { cacheDir, log });
 const keys: Job2Keys = {
-  chunk: await artifacts(JOB2_TEST_CIRCUITS.chunk),
-  boundary: await artifacts(JOB2_TEST_CIRCUITS.boundary),
-  input: await artifacts(JOB2_TEST_CIRCUITS.input),
-  output: await artifacts(JOB2_TEST_CIRCUITS.output),
+  chunk: await artifacts(circuits.chunk),
+  boundary: await artifacts(circuits.boundary),
+  input: await artifacts(circuits.input),
+  output: await artifacts(circuits.output),
 };
 const p = await getPoseidon();
 const kit = await Job2Prover.fromArtifacts(
@@ -63,7 +76,7 @@ const kit = await Job2Prover.fromArtifacts(
 );
 const connection = await network.create();
 const publicClient = await connection.viem.getPublicClient();
-const verifier = await deployJobVerifier2(connection);
+const verifier = await deployJobVerifier2(connection, keySet);
 const [wallet] = await connection.viem.getWalletClients();
 const chainId = BigInt(await publicClient.getChainId());
 
@@ -71,10 +84,18 @@ const chunksOf = async (loops: number) =>
   (await executeChunked(loadElf(loopElf(loops)), new Uint8Array(0), chunk2Limits(CFG))).chunks
     .length;
 
+/** The calldata's share of a transaction's gas: 4 a zero byte, 16 any other (EIP-2028). */
+function calldataGas(data: `0x${string}`): number {
+  let g = 0;
+  for (let i = 2; i < data.length; i += 2) g += data.slice(i, i + 2) === "00" ? 4 : 16;
+  return g;
+}
+
 interface Row {
   n: number;
   cycles: number;
   gas: number;
+  calldata: number;
 }
 const rows: Row[] = [];
 for (const n of sizes) {
@@ -84,48 +105,77 @@ for (const n of sizes) {
   const a = await kit.assemble(prepared, { chainId, contract: verifier.address, jobId: BigInt(n) });
   verifyJob2(p, a.job);
   const proofs = await proveJob2(keys, a.job, a.proofInputs);
+  const img = job2Image(prepared.opening);
+  await publicClient.waitForTransactionReceipt({
+    hash: await verifier.write.registerImage([img]),
+  });
   const args = [
-    job2Image(prepared.opening),
+    await verifier.read.imageIdOf([img]),
     a.job.inputDigest.hi,
     a.job.inputDigest.lo,
     job2Claim(a.job),
-    proofs,
+    job2ProofList(proofs),
   ];
   // a transaction making the call (a view function: nothing changes), its receipt's gas
-  const hash = await wallet!.sendTransaction({
-    to: verifier.address,
-    data: encodeFunctionData({ abi: verifier.abi, functionName: "verify", args: args as never }),
+  const data = encodeFunctionData({
+    abi: verifier.abi,
+    functionName: "verify",
+    args: args as never,
   });
+  const hash = await wallet!.sendTransaction({ to: verifier.address, data });
   const receipt = await publicClient.waitForTransactionReceipt({ hash });
   if (receipt.status !== "success") throw new Error(`N=${n}: the verify transaction failed`);
-  rows.push({ n, cycles: a.job.final.cycles, gas: Number(receipt.gasUsed) });
+  rows.push({
+    n,
+    cycles: a.job.final.cycles,
+    gas: Number(receipt.gasUsed),
+    calldata: calldataGas(data),
+  });
 }
 
 const k = (g: number) => `${(g / 1000).toFixed(1)}k`;
+const projected = CFG.K !== PRODUCTION_K;
+/** Gas per proven cycle of a job of n chunks: measured, or at K = 1,024 (full chunks). */
+const perCycle = (gas: number, n: number, cycles: number) =>
+  (gas / (projected ? n * PRODUCTION_K : cycles)).toFixed(1);
 console.log(
-  `JobVerifier2.verify, one job of N chunk proofs + boundary, input, output proofs (hardhat network; chunk K = ${CFG.K})`,
+  `JobVerifier2.verify, one job of N chunk proofs + boundary, input, output proofs in one pairing ` +
+    `product (key set ${keySet}, chunk K = ${CFG.K}; hardhat network)`,
 );
-console.log("| N | cycles | gas | per chunk |");
-console.log("|---|---|---|---|");
-for (const r of rows) console.log(`| ${r.n} | ${r.cycles} | ${k(r.gas)} | ${k(r.gas / r.n)} |`);
+console.log(
+  `| N | cycles | gas | per chunk | gas per proven cycle${projected ? ` (at K = ${PRODUCTION_K})` : ""} | of which calldata |`,
+);
+console.log("|---|---|---|---|---|---|");
+for (const r of rows)
+  console.log(
+    `| ${r.n} | ${r.cycles} | ${k(r.gas)} | ${k(r.gas / r.n)} | ${perCycle(r.gas, r.n, r.cycles)} | ${k(r.calldata)} |`,
+  );
 
-if (rows.length > 1) {
+/** Least squares y ≈ fixed + slope·N over the rows. */
+function fit(ys: number[]): { fixed: number; slope: number } {
   const xs = rows.map((r) => r.n);
-  const ys = rows.map((r) => r.gas);
   const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
   const mx = mean(xs);
   const my = mean(ys);
   const slope =
     xs.reduce((s, x, i) => s + (x - mx) * (ys[i]! - my), 0) /
     xs.reduce((s, x) => s + (x - mx) ** 2, 0);
-  const fixed = my - slope * mx;
+  return { fixed: my - slope * mx, slope };
+}
+
+if (rows.length > 1) {
+  const { fixed, slope } = fit(rows.map((r) => r.gas));
+  const cd = fit(rows.map((r) => r.calldata));
   const chunks = Math.floor((TX_CAP - fixed) / slope);
+  const cycles = chunks * PRODUCTION_K;
   console.log(
-    `\nfit: gas ≈ ${k(fixed)} per job + ${k(slope)} per chunk (least squares over N = ${xs.join(", ")})`,
+    `\nfit: gas ≈ ${k(fixed)} per job + ${k(slope)} per chunk (calldata ${k(cd.fixed)} + ${k(cd.slope)}; ` +
+      `least squares over N = ${rows.map((r) => r.n).join(", ")})`,
   );
   console.log(
-    `projected at K = ${PRODUCTION_K} (full chunks): ${(slope / PRODUCTION_K).toFixed(1)} gas per proven cycle; ` +
-      `one 2^24-gas transaction verifies one job of ${chunks} chunks = ${(chunks * PRODUCTION_K).toLocaleString("en")} cycles`,
+    `one 2^24-gas transaction: one job of ${chunks} full chunks = ${cycles.toLocaleString("en")} proven cycles, ` +
+      `${((fixed + chunks * slope) / cycles).toFixed(1)} gas per proven cycle ` +
+      `(${(slope / PRODUCTION_K).toFixed(1)} per cycle for each further chunk)`,
   );
 }
 process.exit(0);

@@ -1,16 +1,18 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {IGroth16BatchVerifier} from "./interfaces/IGroth16BatchVerifier.sol";
+import {IGroth16MultiVerifier} from "./interfaces/IGroth16MultiVerifier.sol";
 import {IPoseidon4, IPoseidon6} from "./interfaces/IPoseidon.sol";
 
 /// @title The chain's side of a versioned-cells job (issue 12; not wired into EpochManager yet)
 /// @notice Checks one job's proofs: its chunks (circuits/zkvm/chunk2.circom, `Chunk2`), its
 /// boundary proof (boundary.circom) and its input and output proofs (io.circom), as
-/// prover/zkvm/verify2.ts's `verifyJob2` does off chain. Nothing a proof makes public is taken
-/// from the submitter where the contract can derive it:
-/// - the image ID from the image's opening (and its memory within what the chunk allows);
-/// - the first chunk's sIn: the image's entry state (t = 1, nothing run);
+/// prover/zkvm/verify2.ts's `verifyJob2` does off chain, in one pairing product over the four
+/// keys (IGroth16MultiVerifier). Nothing a proof makes public is taken from the submitter where
+/// the contract can derive it:
+/// - the image ID, from the image's opening when it is registered (once: its memory within what
+///   the chunk allows, and its entry state stored with it);
+/// - the first chunk's sIn: the image's entry state (t = 1, nothing run), as registered;
 /// - the last chunk's sOut: the claimed halted final state at t = n + 1, with the chunks'
 ///   cycle counts summed;
 /// - gammaJob: keccak256(chainid, this contract, jobId, every chunk's sIn and commitment, the
@@ -37,14 +39,15 @@ contract JobVerifier2 {
     /// Version times are 24 bits: chunk t = 1 .. 2^24 - 2, the final state's t = n + 1.
     uint256 public constant MAX_CHUNKS = (1 << 24) - 2;
 
-    IGroth16BatchVerifier public immutable CHUNKS;
-    IGroth16BatchVerifier public immutable BOUNDARY;
-    IGroth16BatchVerifier public immutable INPUT;
-    IGroth16BatchVerifier public immutable OUTPUT;
+    /// The four keys, in this order: chunk, boundary, input, output.
+    IGroth16MultiVerifier public immutable VERIFIER;
     IPoseidon4 public immutable POSEIDON4;
     IPoseidon6 public immutable POSEIDON6;
     /// Poseidon of a state's io fields outside any call (six zeros).
     uint256 public immutable IO_IDLE;
+
+    /// A registered image's entry state digest (0: not registered).
+    mapping(uint256 imageId => uint256) public entryStateOf;
 
     /// The image as registered: its ID is Poseidon(1, entry, memorySize, codeStart, codeEnd, initRoot).
     struct Image {
@@ -83,14 +86,6 @@ contract JobVerifier2 {
         uint32 outputPosition;
     }
 
-    /// The proofs, [Ax, Ay, Bx_imag, Bx_real, By_imag, By_real, Cx, Cy] each.
-    struct Proofs {
-        uint256[8][] chunks;
-        uint256[8] boundary;
-        uint256[8] input;
-        uint256[8] output;
-    }
-
     /// What a verified job established.
     struct Verified {
         uint256 imageId;
@@ -99,6 +94,9 @@ contract JobVerifier2 {
         bytes32 outputDigest;
     }
 
+    event ImageRegistered(uint256 indexed imageId);
+
+    error Job2__UnknownImage(uint256 imageId);
     error Job2__NoChunks();
     error Job2__TooManyChunks(uint256 n);
     error Job2__ProofCount(uint256 proofs, uint256 chunks);
@@ -113,28 +111,30 @@ contract JobVerifier2 {
     /// The shares of the job-wide sum do not add up to 0: memory or I/O disagree across proofs.
     error Job2__Unbalanced(uint256 sum);
 
-    constructor(
-        IGroth16BatchVerifier chunks,
-        IGroth16BatchVerifier boundary,
-        IGroth16BatchVerifier input,
-        IGroth16BatchVerifier output,
-        IPoseidon4 poseidon4,
-        IPoseidon6 poseidon6
-    ) {
-        require(chunks.N_PUBLIC() == CHUNK_PUBLIC, "JobVerifier2: chunk key");
-        require(boundary.N_PUBLIC() == BOUNDARY_PUBLIC, "JobVerifier2: boundary key");
-        require(input.N_PUBLIC() == INPUT_PUBLIC, "JobVerifier2: input key");
-        require(output.N_PUBLIC() == OUTPUT_PUBLIC, "JobVerifier2: output key");
-        CHUNKS = chunks;
-        BOUNDARY = boundary;
-        INPUT = input;
-        OUTPUT = output;
+    constructor(IGroth16MultiVerifier verifier, IPoseidon4 poseidon4, IPoseidon6 poseidon6) {
+        uint256[] memory np = verifier.nPublic();
+        require(np.length == 4, "JobVerifier2: four keys");
+        require(np[0] == CHUNK_PUBLIC, "JobVerifier2: chunk key");
+        require(np[1] == BOUNDARY_PUBLIC, "JobVerifier2: boundary key");
+        require(np[2] == INPUT_PUBLIC, "JobVerifier2: input key");
+        require(np[3] == OUTPUT_PUBLIC, "JobVerifier2: output key");
+        VERIFIER = verifier;
         POSEIDON4 = poseidon4;
         POSEIDON6 = poseidon6;
         IO_IDLE = poseidon6.poseidon([uint256(0), 0, 0, 0, 0, 0]);
     }
 
-    /// @notice The image ID of an opening (the boundary proof opens the image it names).
+    /// @notice Registers an image (its opening: the boundary proof opens the image it names)
+    /// and stores its entry state; returns its ID. Registering it again changes nothing.
+    function registerImage(Image calldata img) external returns (uint256 imageId) {
+        if (img.memorySize > MAX_MEMORY) revert Job2__MemoryTooLarge(img.memorySize);
+        imageId = imageIdOf(img);
+        if (entryStateOf[imageId] != 0) return imageId;
+        entryStateOf[imageId] = stateDigest(imageId, 1, 0, img.entry, false, 0, 0, 0);
+        emit ImageRegistered(imageId);
+    }
+
+    /// @notice The image ID of an opening.
     function imageIdOf(Image calldata img) public view returns (uint256) {
         if (img.initRoot >= R) revert Job2__NotInField(img.initRoot);
         return
@@ -158,96 +158,185 @@ contract JobVerifier2 {
         return POSEIDON4.poseidon([head, IO_IDLE, inPos, outPos]);
     }
 
-    /// @notice Verifies a job's proofs against its image and input digest (SHA-256 in two
-    /// 128-bit halves); reverts with the first rule broken.
+    /// @notice Verifies a job's proofs against its registered image and input digest (SHA-256
+    /// in two 128-bit halves); reverts with the first rule broken.
+    /// @param proofs [Ax, Ay, Bx_imag, Bx_real, By_imag, By_real, Cx, Cy] each: the chunks' in
+    /// order, then the boundary, input and output proofs
     function verify(
-        Image calldata img,
+        uint256 imageId,
         uint256 inputHi,
         uint256 inputLo,
         JobClaim calldata j,
-        Proofs calldata proofs
+        uint256[8][] calldata proofs
     ) external view returns (Verified memory v) {
         uint256 n = j.chunks.length;
         if (n == 0) revert Job2__NoChunks();
         if (n > MAX_CHUNKS) revert Job2__TooManyChunks(n);
-        if (proofs.chunks.length != n) revert Job2__ProofCount(proofs.chunks.length, n);
+        if (proofs.length != n + 3) revert Job2__ProofCount(proofs.length, n + 3);
         if (j.states.length != n - 1) revert Job2__ChainLength(j.states.length, n);
-        if (img.memorySize > MAX_MEMORY) revert Job2__MemoryTooLarge(img.memorySize);
+        uint256 entry = entryStateOf[imageId];
+        if (entry == 0) revert Job2__UnknownImage(imageId);
         for (uint256 i = 0; i < 4; i++) {
             uint256 h = [inputHi, inputLo, j.outputHi, j.outputLo][i];
             if (h >= 1 << 128) revert Job2__DigestHalf(h);
         }
-        v.imageId = imageIdOf(img);
+        v.imageId = imageId;
 
-        (uint256[] memory inputs, uint256[] memory words, uint256 cycles) = _chunkPass(
-            j,
-            v.imageId,
-            img.entry
-        );
+        (uint256[] memory inputs, uint256[] memory words, uint256 cycles) = _chunkPass(j, imageId, entry);
         v.cycles = uint64(cycles);
-        inputs[(n - 1) * CHUNK_PUBLIC + 1] = stateDigest(
-            v.imageId,
-            n + 1,
-            cycles,
-            j.finalPc,
-            true,
-            j.exitCode,
-            j.inputPosition,
-            j.outputPosition
-        );
-        uint256 gamma = _gamma(j, words, inputHi, inputLo);
-        v.gammaJob = gamma;
-        for (uint256 c = 0; c < n; c++) inputs[c * CHUNK_PUBLIC + 6] = gamma;
-
-        bytes32 context = keccak256(abi.encode(block.chainid, address(this), j.jobId));
-        CHUNKS.verifyBatch(context, inputs, proofs.chunks);
-        _verifyOne(BOUNDARY, context, [j.boundarySum, j.boundaryCommitment, v.imageId, gamma], proofs.boundary);
-        _verifyInput(context, inputHi, inputLo, j, gamma, proofs.input);
-        _verifyOne(OUTPUT, context, [j.outputHi, j.outputLo, j.outputSum, gamma], proofs.output);
+        inputs[(n - 1) * CHUNK_PUBLIC + 1] = _finalState(j, imageId, cycles);
+        v.gammaJob = _gamma(j, words, inputHi, inputLo);
+        _jobInputs(j, inputs, imageId, inputHi, inputLo, v.gammaJob);
+        uint256[] memory counts = new uint256[](4);
+        counts[0] = n;
+        counts[1] = 1;
+        counts[2] = 1;
+        counts[3] = 1;
+        VERIFIER.verifyMulti(keccak256(abi.encode(block.chainid, address(this), j.jobId)), counts, inputs, proofs);
         v.outputDigest = bytes32((j.outputHi << 128) | j.outputLo);
     }
 
+    /// The last chunk's sOut: the halted state at t = n + 1 with the chunks' cycles summed.
+    function _finalState(JobClaim calldata j, uint256 imageId, uint256 cycles) private view returns (uint256) {
+        return
+            stateDigest(
+                imageId,
+                j.chunks.length + 1,
+                cycles,
+                j.finalPc,
+                true,
+                j.exitCode,
+                j.inputPosition,
+                j.outputPosition
+            );
+    }
+
+    /// gammaJob into every chunk's inputs, then the job proofs' inputs after the chunks':
+    /// boundary, input, output (their circuits' public signals in order).
+    function _jobInputs(
+        JobClaim calldata j,
+        uint256[] memory inputs,
+        uint256 imageId,
+        uint256 inputHi,
+        uint256 inputLo,
+        uint256 gamma
+    ) private pure {
+        uint256 b = j.chunks.length * CHUNK_PUBLIC;
+        for (uint256 k = 6; k < b; k += CHUNK_PUBLIC) inputs[k] = gamma;
+        inputs[b] = j.boundarySum;
+        inputs[b + 1] = j.boundaryCommitment;
+        inputs[b + 2] = imageId;
+        inputs[b + 3] = gamma;
+        inputs[b + 4] = inputHi;
+        inputs[b + 5] = inputLo;
+        inputs[b + 6] = j.inputSum;
+        inputs[b + 7] = gamma;
+        inputs[b + 8] = j.read;
+        inputs[b + 9] = j.ends;
+        inputs[b + 10] = j.outputHi;
+        inputs[b + 11] = j.outputLo;
+        inputs[b + 12] = j.outputSum;
+        inputs[b + 13] = gamma;
+    }
+
     /// One pass over the chunks: the chain from the entry state through the inner states, the
-    /// chunks' public inputs (all but gammaJob and the last sOut), the words gammaJob is drawn
-    /// from (each chunk's sIn and commitment; the job's words follow), the cycles, and the
-    /// job-wide sum, which must be 0 (each share < r: the batch verifiers refuse inputs >= r).
+    /// chunks' public inputs (all but gammaJob and the last sOut; room for the job proofs' 14
+    /// after them), the words gammaJob is drawn from (each chunk's sIn and commitment; the
+    /// job's words follow), the cycles, and the job-wide sum, which must be 0 (each share < r:
+    /// the batch verifier refuses inputs >= r).
     function _chunkPass(
         JobClaim calldata j,
         uint256 imageId,
-        uint32 entry
-    ) private view returns (uint256[] memory inputs, uint256[] memory words, uint256 cycles) {
+        uint256 entryState
+    ) private pure returns (uint256[] memory inputs, uint256[] memory words, uint256 cycles) {
         uint256 n = j.chunks.length;
-        inputs = new uint256[](n * CHUNK_PUBLIC);
+        inputs = new uint256[](n * CHUNK_PUBLIC + BOUNDARY_PUBLIC + INPUT_PUBLIC + OUTPUT_PUBLIC);
         words = new uint256[](2 * n + 7);
-        uint256 s = stateDigest(imageId, 1, 0, entry, false, 0, 0, 0);
-        uint256 sum = addmod(addmod(j.boundarySum, j.inputSum, R), j.outputSum, R);
-        for (uint256 c = 0; c < n; c++) {
-            Chunk calldata ch = j.chunks[c];
-            if (ch.prover == address(0)) revert Job2__ZeroProver(c);
-            // A chunk inside a long transfer retires no instruction (its steps move words of
-            // one ecall), so only the last must: it ends with the exit, and nothing can be
-            // appended after the halt.
-            if (ch.cycles == 0 && c + 1 == n) revert Job2__IdleChunk(c);
-            uint256 k = c * CHUNK_PUBLIC;
-            inputs[k] = s;
-            inputs[k + 2] = imageId;
-            inputs[k + 3] = uint160(ch.prover);
-            inputs[k + 4] = ch.cycles;
-            inputs[k + 5] = ch.commitment;
-            inputs[k + 7] = ch.jobSum;
-            words[2 * c] = s;
-            words[2 * c + 1] = ch.commitment;
-            cycles += ch.cycles;
-            sum = addmod(sum, ch.jobSum, R);
-            if (c + 1 < n) {
-                s = j.states[c];
-                if (s >= R) revert Job2__NotInField(s);
-                inputs[k + 1] = s;
-            }
+        (uint256 cyc, uint256 sum, uint256 end) = _chunkLoop(j, imageId, entryState, inputs, words);
+        if (end < n) {
+            Chunk calldata ch = j.chunks[end];
+            (uint256 prover, uint256 c) = _rawProverCycles(ch);
+            if (prover == 0) revert Job2__ZeroProver(end);
+            if (prover >> 160 != 0) revert Job2__NotInField(prover);
+            if (c >> 32 != 0) revert Job2__NotInField(c);
+            revert Job2__NotInField(j.states[end]);
         }
+        cycles = cyc;
+        sum = addmod(sum, addmod(addmod(j.boundarySum, j.inputSum, R), j.outputSum, R), R);
+        // A chunk inside a long transfer retires no instruction (its steps move words of one
+        // ecall), so only the last must: it ends with the exit, and nothing can be appended
+        // after the halt.
+        if (j.chunks[n - 1].cycles == 0) revert Job2__IdleChunk(n - 1);
         if (sum != 0) revert Job2__Unbalanced(sum);
         // 2^40 cycles at most (the chunk's range check on cyclesIn + cyclesRetired)
         if (cycles >= 1 << 40) revert Job2__NotInField(cycles);
+    }
+
+    /// The loop of _chunkPass, the contract's cost per chunk: it reads the claim's words itself
+    /// (a Chunk is 4 static words in calldata: prover, cycles, commitment, jobSum) and writes
+    /// chunk c's inputs (all but gammaJob and the last sOut) and its two words, starting from
+    /// the entry state s. It stops at the first chunk whose prover is 0 or not an address, whose cycles
+    /// are not a uint32 (what the ABI decoder would refuse), or whose sOut is an inner state
+    /// >= r, and returns that chunk as end (n: none).
+    function _chunkLoop(
+        JobClaim calldata j,
+        uint256 imageId,
+        uint256 s,
+        uint256[] memory inputs,
+        uint256[] memory words
+    ) private pure returns (uint256 cycles, uint256 sum, uint256 end) {
+        (uint256 cp, uint256 sp) = _offsets(j);
+        uint256 n = j.chunks.length;
+        end = n;
+        assembly ("memory-safe") {
+            for { let c := 0 } lt(c, n) { c := add(c, 1) } {
+                let ip := add(add(inputs, 32), shl(8, c))
+                let prover := calldataload(cp)
+                let cyc := calldataload(add(cp, 32))
+                if or(iszero(prover), or(shr(160, prover), shr(32, cyc))) {
+                    end := c
+                    break
+                }
+                mstore(ip, s)
+                mstore(add(ip, 64), imageId)
+                mstore(add(ip, 96), prover)
+                mstore(add(ip, 128), cyc)
+                mstore(add(ip, 160), calldataload(add(cp, 64)))
+                mstore(add(ip, 224), calldataload(add(cp, 96)))
+                mstore(add(add(words, 32), shl(6, c)), s)
+                mstore(add(add(words, 64), shl(6, c)), calldataload(add(cp, 64)))
+                cycles := add(cycles, cyc)
+                sum := addmod(sum, calldataload(add(cp, 96)), R)
+                if lt(add(c, 1), n) {
+                    s := calldataload(add(sp, shl(5, c)))
+                    if iszero(lt(s, R)) {
+                        end := c
+                        break
+                    }
+                    mstore(add(ip, 32), s)
+                }
+                cp := add(cp, 128)
+            }
+        }
+    }
+
+    /// The calldata offsets of the claim's chunks and inner states (their lengths are checked
+    /// against the calldata by the accessors).
+    function _offsets(JobClaim calldata j) private pure returns (uint256 cp, uint256 sp) {
+        Chunk[] calldata chunks = j.chunks;
+        uint256[] calldata states = j.states;
+        assembly ("memory-safe") {
+            cp := chunks.offset
+            sp := states.offset
+        }
+    }
+
+    /// A chunk's prover and cycles words as submitted, before any type check.
+    function _rawProverCycles(Chunk calldata ch) private pure returns (uint256 prover, uint256 c) {
+        assembly ("memory-safe") {
+            prover := calldataload(ch)
+            c := calldataload(add(ch, 32))
+        }
     }
 
     /// gammaJob: keccak256(chainid, this contract, jobId, words) mod r, with the job's words
@@ -269,38 +358,5 @@ contract JobVerifier2 {
         words[m + 6] = j.outputLo;
         gamma = uint256(keccak256(abi.encode(block.chainid, address(this), j.jobId, words))) % R;
         if (gamma == 0) revert Job2__GammaZero();
-    }
-
-    function _verifyInput(
-        bytes32 context,
-        uint256 inputHi,
-        uint256 inputLo,
-        JobClaim calldata j,
-        uint256 gamma,
-        uint256[8] calldata proof
-    ) private view {
-        uint256[] memory inputs = new uint256[](INPUT_PUBLIC);
-        inputs[0] = inputHi;
-        inputs[1] = inputLo;
-        inputs[2] = j.inputSum;
-        inputs[3] = gamma;
-        inputs[4] = j.read;
-        inputs[5] = j.ends;
-        uint256[8][] memory ps = new uint256[8][](1);
-        ps[0] = proof;
-        INPUT.verifyBatch(context, inputs, ps);
-    }
-
-    function _verifyOne(
-        IGroth16BatchVerifier verifier,
-        bytes32 context,
-        uint256[4] memory pub,
-        uint256[8] calldata proof
-    ) private view {
-        uint256[] memory inputs = new uint256[](4);
-        for (uint256 i = 0; i < 4; i++) inputs[i] = pub[i];
-        uint256[8][] memory ps = new uint256[8][](1);
-        ps[0] = proof;
-        verifier.verifyBatch(context, inputs, ps);
     }
 }

@@ -11,8 +11,12 @@
  */
 import { parseArgs } from "node:util";
 import { defaultCacheDir, getCircuitArtifacts } from "../prover/setup/artifacts.ts";
-import { loadRegistry } from "../prover/setup/registry.ts";
-import { writeBatchVerifier, writeSnarkjsVerifier } from "./lib/verifier-gen.ts";
+import { loadKeySets, loadRegistry } from "../prover/setup/registry.ts";
+import {
+  writeBatchVerifier,
+  writeMultiVerifier,
+  writeSnarkjsVerifier,
+} from "./lib/verifier-gen.ts";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -33,15 +37,17 @@ const names =
         .filter((c) => values.all || (values.production ? c.production : c.test))
         .map((c) => c.name);
 const cacheDir = values.cache ?? defaultCacheDir();
-
-for (const name of names) {
-  const started = performance.now();
-  const a = await getCircuitArtifacts(name, {
+const build = (name: string) =>
+  getCircuitArtifacts(name, {
     cacheDir,
     ...(values.ptau ? { ptauPath: values.ptau } : {}),
     ...(values.beacon ? { beaconHex: values.beacon } : {}),
     log: (m) => console.log(m),
   });
+
+for (const name of names) {
+  const started = performance.now();
+  const a = await build(name);
   const solPath = await writeBatchVerifier(a);
   await writeSnarkjsVerifier(a);
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
@@ -49,6 +55,19 @@ for (const name of names) {
     `${name}: ${a.nConstraints} constraints, ceremony ${a.ceremony}, ptau 2^${a.ptauPower}, ` +
       `${seconds} s; verifier ${solPath}`,
   );
+}
+// The key sets (one pairing product for several keys) selected like the circuits (named: those
+// whose circuits were all built here); their circuits not built above are built (or taken from
+// the cache) first.
+for (const ks of loadKeySets()) {
+  const selected =
+    positionals.length > 0
+      ? ks.circuits.every((c) => names.includes(c))
+      : values.all || (values.production ? ks.production : ks.test);
+  if (!selected) continue;
+  const members = [];
+  for (const c of ks.circuits) members.push(await build(c));
+  console.log(`key set ${ks.name}: verifier ${await writeMultiVerifier(ks.name, members)}`);
 }
 // snarkjs leaves its curve worker threads alive.
 process.exit(0);

@@ -28,7 +28,16 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { network } from "hardhat";
 import type { NetworkConnection } from "hardhat/types/network";
-import { getAddress, type Address } from "viem";
+import {
+  decodeErrorResult,
+  encodeAbiParameters,
+  encodeFunctionData,
+  getAddress,
+  keccak256,
+  type Address,
+  type BaseError,
+  type Hex,
+} from "viem";
 import { beforeAll, describe, expect, it } from "vitest";
 import { getPoseidon, loadElf, MemoryTree } from "../prover/executor/index.ts";
 import { ECALL, encI, exitSeq, li, programElf } from "../prover/executor/testing.ts";
@@ -50,6 +59,7 @@ import {
   Job2Prover,
   job2Claim,
   job2Image,
+  job2ProofList,
   loadChunk2Probe,
   proveJob2,
   type Job2Keys,
@@ -453,6 +463,7 @@ describe("on chain: contracts/JobVerifier2.sol with real Groth16 proofs", () => 
   let kit8: Job2Prover;
   let verifier: Awaited<ReturnType<typeof deployJobVerifier2>>;
   let publicClient: Awaited<ReturnType<NetworkConnection["viem"]["getPublicClient"]>>;
+  let viem: NetworkConnection["viem"];
   let chain: { chainId: bigint; contract: Address; jobId: bigint };
 
   beforeAll(async () => {
@@ -462,6 +473,7 @@ describe("on chain: contracts/JobVerifier2.sol with real Groth16 proofs", () => 
     keys = { chunk: chunk!, boundary: bnd!, input: input!, output: output! };
     kit8 = await Job2Prover.fromArtifacts(p, CFG, 8, MAXB, kit.probe, keys);
     const connection = await network.create();
+    viem = connection.viem;
     publicClient = await connection.viem.getPublicClient();
     verifier = await deployJobVerifier2(connection);
     chain = { chainId: 31337n, contract: verifier.address, jobId: 7n };
@@ -473,6 +485,14 @@ describe("on chain: contracts/JobVerifier2.sol with real Groth16 proofs", () => 
     inputs = j.inputs,
     gammaOf: (base: Parameters<typeof jobGamma>[0]) => bigint = jobGamma,
   ) => assemble(j, inputs, gammaOf, (x) => x, { kit: kit8, chain });
+
+  /** Registers the job's image with the contract (again: a no-op); returns its ID. */
+  async function register(j: Prepared): Promise<bigint> {
+    const img = job2Image(j.opening);
+    const hash = await verifier.write.registerImage([img]);
+    expect((await publicClient.waitForTransactionReceipt({ hash })).status).toBe("success");
+    return verifier.read.imageIdOf([img]);
+  }
 
   /**
    * Calls the contract with the job's claim as its prover submits it (`claimOf` lets a test
@@ -486,18 +506,19 @@ describe("on chain: contracts/JobVerifier2.sol with real Groth16 proofs", () => 
     claimOf: (c: ReturnType<typeof job2Claim>) => ReturnType<typeof job2Claim> = (c) => c,
     inputDigest = a.job.inputDigest,
   ) {
+    const imageId = await register(j);
     const args = [
-      job2Image(j.opening),
+      imageId,
       inputDigest.hi,
       inputDigest.lo,
       claimOf(job2Claim(a.job)),
-      proofs,
+      job2ProofList(proofs),
     ] as const;
     const result = await verifier.read.verify(args as never);
     const gas = await publicClient.estimateContractGas({
       address: verifier.address,
       abi: verifier.abi,
-      functionName: "verify",
+      functionName: "verify" as never,
       args: args as never,
     });
     return { result, gas, n: a.job.chunks.length };
@@ -591,6 +612,133 @@ describe("on chain: contracts/JobVerifier2.sol with real Groth16 proofs", () => 
         chunks: c.chunks.map((x, i) => (i === 1 ? { ...x, commitment: other } : x)),
       })),
     ).rejects.toThrow(/BatchVerifier__BatchCheckFailed/);
+  }, 900_000);
+
+  it("checks the four keys in one pairing product: a proof in another key's slot, miscounted keys, bad inputs and points refused", async () => {
+    const j = jobs.find((x) => x.name === "fibonacci")!;
+    const a = await onChain(j);
+    const proofs = job2ProofList(await proveJob2(keys, a.job, a.proofInputs));
+    await expect(submit(j, a, await proveJob2(keys, a.job, a.proofInputs))).resolves.toBeDefined();
+    const multi = await viem.getContractAt("IGroth16MultiVerifier", await verifier.read.VERIFIER());
+    // the inputs JobVerifier2 writes, in its order: every chunk's, then boundary, input, output
+    const job = a.job;
+    const inputs = [
+      ...job.chunks.flatMap((c) => CHUNK2_PUBLIC.map((k) => c[k])),
+      ...[
+        job.boundary.jobSum,
+        job.boundary.commitment,
+        job.boundary.imageId,
+        job.boundary.gammaJob,
+      ],
+      ...[job.input.digestHi, job.input.digestLo, job.input.jobSum, job.input.gammaJob],
+      ...[job.input.read, job.input.ends],
+      ...[job.output.digestHi, job.output.digestLo, job.output.jobSum, job.output.gammaJob],
+    ];
+    const n = BigInt(job.chunks.length);
+    const context = keccak256(
+      encodeAbiParameters(
+        [{ type: "uint256" }, { type: "address" }, { type: "uint256" }],
+        [chain.chainId, verifier.address, chain.jobId],
+      ),
+    );
+    const call = (counts: bigint[], xs: bigint[], ps: bigint[][]) =>
+      multi.read.verifyMulti([context, counts, xs, ps as never]);
+    await expect(call([n, 1n, 1n, 1n], inputs, proofs)).resolves.toBeUndefined();
+    // the same proofs under another context (another job, contract or chain)
+    await expect(
+      multi.read.verifyMulti([keccak256(context), [n, 1n, 1n, 1n], inputs, proofs as never]),
+    ).rejects.toThrow(/BatchVerifier__BatchCheckFailed/);
+    // the input proof and the output proof swapped, each with its own inputs: each is a valid
+    // proof, of the other key
+    const b = inputs.length - 14;
+    const swapped = [
+      ...inputs.slice(0, b + 4),
+      ...inputs.slice(b + 10),
+      ...inputs.slice(b + 4, b + 10),
+    ];
+    const ps = [...proofs];
+    [ps[ps.length - 2], ps[ps.length - 1]] = [ps[ps.length - 1]!, ps[ps.length - 2]!];
+    await expect(call([n, 1n, 1n, 1n], swapped, ps)).rejects.toThrow(
+      /BatchVerifier__InputLength|BatchVerifier__BatchCheckFailed/,
+    );
+    // the last chunk's proof counted as a second boundary proof, its first four inputs with it
+    const c8 = Number(n - 1n) * 8;
+    const relabelled = [
+      ...inputs.slice(0, c8),
+      ...inputs.slice(c8, c8 + 4),
+      ...inputs.slice(c8 + 8),
+    ];
+    await expect(call([n - 1n, 2n, 1n, 1n], relabelled, proofs)).rejects.toThrow(
+      /BatchVerifier__BatchCheckFailed/,
+    );
+    // counts that do not add up, a missing key, inputs of the wrong length, an input >= r
+    await expect(call([n, 1n, 1n, 0n], inputs, proofs)).rejects.toThrow(
+      /BatchVerifier__ProofCount/,
+    );
+    await expect(call([n, 1n, 1n], inputs, proofs)).rejects.toThrow(/BatchVerifier__KeyCount/);
+    await expect(call([n, 1n, 1n, 1n], inputs.slice(1), proofs)).rejects.toThrow(
+      /BatchVerifier__InputLength/,
+    );
+    const big = [...inputs];
+    big[5] = big[5]! + R;
+    await expect(call([n, 1n, 1n, 1n], big, proofs)).rejects.toThrow(
+      /BatchVerifier__InputNotInField/,
+    );
+    await expect(call([2n ** 32n, 1n, 1n, 1n], inputs, proofs)).rejects.toThrow(
+      /BatchVerifier__ProofCount/,
+    );
+    await expect(call([0n, 0n, 0n, 0n], [], [])).rejects.toThrow(/BatchVerifier__EmptyBatch/);
+    // a point off its curve
+    const off = proofs.map((p) => [...p]);
+    off[1]![1] = off[1]![1]! + 1n;
+    await expect(call([n, 1n, 1n, 1n], inputs, off)).rejects.toThrow(/BatchVerifier__InvalidPoint/);
+  }, 900_000);
+
+  /** The custom error a raw call to the contract reverts with ("none" if it does not). */
+  async function revertOf(data: Hex): Promise<string> {
+    try {
+      await publicClient.call({ to: verifier.address, data });
+      return "none";
+    } catch (e) {
+      const withData = (e as BaseError).walk(
+        (x) => typeof (x as { data?: unknown }).data === "string",
+      ) as { data?: Hex } | null;
+      if (!withData?.data) throw e;
+      return decodeErrorResult({ abi: verifier.abi, data: withData.data }).errorName;
+    }
+  }
+
+  it("verifies only registered images, and refuses claim words outside their types", async () => {
+    const j = jobs.find((x) => x.name === "fibonacci")!;
+    const a = await onChain(j);
+    const proofs = job2ProofList(await proveJob2(keys, a.job, a.proofInputs));
+    const imageId = await register(j);
+    const claim = job2Claim(a.job);
+    const args = (id: bigint) => [id, a.job.inputDigest.hi, a.job.inputDigest.lo, claim, proofs];
+    await expect(verifier.read.verify(args(imageId) as never)).resolves.toBeDefined();
+    await expect(verifier.read.verify(args(imageId + 1n) as never)).rejects.toThrow(
+      /Job2__UnknownImage/,
+    );
+    await expect(
+      verifier.write.registerImage([{ ...job2Image(j.opening), memorySize: 2 ** 20 + 4 }]),
+    ).rejects.toThrow(/Job2__MemoryTooLarge/);
+    // the contract reads the chunks' words itself: a prover word with bits above its 160 and a
+    // cycles word above its 32 (calldata the ABI encoder would never write) are refused
+    const data = encodeFunctionData({
+      abi: verifier.abi,
+      functionName: "verify",
+      args: args(imageId) as never,
+    });
+    const proverHex = claim.chunks[1]!.prover.slice(2).toLowerCase();
+    const at = data.indexOf(`000000000000000000000000${proverHex}`);
+    expect(at).toBeGreaterThan(0);
+    const dirty = `${data.slice(0, at)}01${data.slice(at + 2)}` as `0x${string}`;
+    expect(await revertOf(dirty)).toBe("Job2__NotInField");
+    const cyclesWord = claim.chunks[1]!.cycles.toString(16).padStart(64, "0");
+    const at2 = data.indexOf(cyclesWord, at);
+    expect(at2).toBe(at + 64);
+    const dirty2 = `${data.slice(0, at2)}01${data.slice(at2 + 2)}` as `0x${string}`;
+    expect(await revertOf(dirty2)).toBe("Job2__NotInField");
   }, 900_000);
 
   it("refuses another input, a final state that is not the last chunk's, moved shares", async () => {

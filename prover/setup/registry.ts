@@ -19,15 +19,26 @@ export const CircuitEntrySchema = z.object({
 });
 export type CircuitEntry = z.infer<typeof CircuitEntrySchema>;
 
+/** Circuits whose keys one contract verifies in one pairing product (a multi verifier). */
+export const KeySetSchema = z.object({
+  name: z.string().regex(/^[a-z][A-Za-z0-9_]*$/, "key set names are words joined by _"),
+  circuits: z.array(z.string()).min(1),
+  test: z.boolean().default(false),
+  production: z.boolean().default(false),
+  description: z.string().optional(),
+});
+export type KeySet = z.infer<typeof KeySetSchema>;
+
 const RegistrySchema = z.object({
   $comment: z.string().optional(),
   circuits: z.array(CircuitEntrySchema),
+  keySets: z.array(KeySetSchema).default([]),
 });
 
 /** Repository root (this file is prover/setup/registry.ts). */
 export const REPO_ROOT = resolve(import.meta.dirname, "../..");
 
-export function loadRegistry(path = resolve(REPO_ROOT, "circuits/circuits.json")): CircuitEntry[] {
+function parseRegistry(path: string) {
   const parsed = RegistrySchema.safeParse(JSON.parse(readFileSync(path, "utf8")));
   if (!parsed.success) {
     throw new Error(`invalid circuit registry ${path}: ${z.prettifyError(parsed.error)}`);
@@ -45,7 +56,28 @@ export function loadRegistry(path = resolve(REPO_ROOT, "circuits/circuits.json")
       }
     }
   }
-  return parsed.data.circuits;
+  for (const ks of parsed.data.keySets) {
+    for (const c of ks.circuits)
+      if (!names.has(c))
+        throw new Error(`circuit registry ${path}: key set ${ks.name}: unknown circuit ${c}`);
+  }
+  return parsed.data;
+}
+
+export function loadRegistry(path = resolve(REPO_ROOT, "circuits/circuits.json")): CircuitEntry[] {
+  return parseRegistry(path).circuits;
+}
+
+export function loadKeySets(path = resolve(REPO_ROOT, "circuits/circuits.json")): KeySet[] {
+  return parseRegistry(path).keySets;
+}
+
+export function getKeySet(name: string, path?: string): KeySet {
+  const sets = loadKeySets(path);
+  const ks = sets.find((e) => e.name === name);
+  if (!ks)
+    throw new Error(`unknown key set "${name}"; registered: ${sets.map((e) => e.name).join(", ")}`);
+  return ks;
 }
 
 export function getCircuit(name: string, registry = loadRegistry()): CircuitEntry {

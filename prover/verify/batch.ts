@@ -26,6 +26,10 @@ export const BN254_R = 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f59
 export const BATCH_DOMAIN_TAG = bytesToBigInt(
   keccak_256(new TextEncoder().encode("concentric.groth16.batch.v1")),
 );
+/** keccak256("concentric.groth16.multi.v1"): the transcript tag of a multi-key batch. */
+export const MULTI_DOMAIN_TAG = bytesToBigInt(
+  keccak_256(new TextEncoder().encode("concentric.groth16.multi.v1")),
+);
 /** Fiat–Shamir scalars are 128-bit: soundness error 2^-128, half the cost of full scalars. */
 const SCALAR_MASK = (1n << 128n) - 1n;
 

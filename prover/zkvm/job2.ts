@@ -396,7 +396,10 @@ export function job2Claim(job: Job2) {
   };
 }
 
-/** JobVerifier2.verify's image argument. */
+/** JobVerifier2.verify's proofs: the chunks' in order, then the boundary, input and output proofs. */
+export const job2ProofList = (p: Proofs2) => [...p.chunks, p.boundary, p.input, p.output];
+
+/** JobVerifier2.registerImage's argument. */
 export const job2Image = (o: ImageOpening) => ({
   entry: o.entry,
   memorySize: o.memorySize,

@@ -15,10 +15,11 @@ import {
   type ProgramImage,
 } from "../../prover/executor/index.ts";
 import { defaultCacheDir, getCircuitArtifacts } from "../../prover/setup/artifacts.ts";
+import { getKeySet } from "../../prover/setup/registry.ts";
 import { toBatchVerifyingKey } from "../../prover/verify/batch.ts";
 import { chunkCircuitConfig } from "../../prover/zkvm/witness.ts";
 import { poseidonArtifact } from "./poseidon-contracts.ts";
-import { verifierContractName } from "./verifier-gen.ts";
+import { multiVerifierContractName, verifierContractName } from "./verifier-gen.ts";
 
 /**
  * A generated batch verifier checks the key it was generated from. After a circuit changes, the
@@ -26,12 +27,16 @@ import { verifierContractName } from "./verifier-gen.ts";
  * `npm run setup` and `hardhat compile` run): every honest proof would then fail its pairing
  * with nothing to say why. Refuse to deploy such a verifier instead.
  */
-export async function assertVerifierIsCachedKey(circuit: string, onChain: string): Promise<void> {
+export async function assertVerifierIsCachedKey(
+  circuit: string,
+  onChain: string,
+  contract = verifierContractName(circuit),
+): Promise<void> {
   const a = await getCircuitArtifacts(circuit, { cacheDir: defaultCacheDir() });
   const cached = toBatchVerifyingKey(a.vkey).hash;
   if (BigInt(onChain) !== cached)
     throw new Error(
-      `${verifierContractName(circuit)} was generated from another key than the cached ${circuit} ` +
+      `${contract} was generated from another key than the cached ${circuit} ` +
         `(VK_HASH ${onChain}, cached key ${`0x${cached.toString(16).padStart(64, "0")}`}): ` +
         "run `npm run setup` and `npx hardhat compile`",
     );
@@ -117,21 +122,30 @@ export function cycleBoundOf(image: ProgramImage, input: Uint8Array): bigint {
   return BigInt(Math.max(1, execute(image, input).cycles));
 }
 
-/** The test configuration of a versioned-cells job (issue 12): its circuits in circuits.json. */
-export const JOB2_TEST_CIRCUITS = {
-  chunk: "chunk2_K8_NC96_TB6_M20_MB16_NM2",
-  boundary: "boundary_NP8_D14",
-  input: "input_MAXB64",
-  output: "output_MAXB64",
-} as const;
+/** The test configuration of a versioned-cells job (issue 12): its key set in circuits.json. */
+export const JOB2_TEST_KEY_SET = "job2_test";
+
+/** JOB2_TEST_KEY_SET's circuits by role. */
+export const JOB2_TEST_CIRCUITS = job2Circuits(JOB2_TEST_KEY_SET);
+
+/** A job key set's circuits by role (the set lists chunk, boundary, input, output). */
+export function job2Circuits(keySet: string) {
+  const [chunk, boundary, input, output] = getKeySet(keySet).circuits;
+  if (!chunk || !boundary || !input || !output)
+    throw new Error(
+      `key set ${keySet}: a job needs four circuits (chunk, boundary, input, output)`,
+    );
+  return { chunk, boundary, input, output } as const;
+}
 
 /**
- * Deploys contracts/JobVerifier2.sol with the batch verifiers of a job's four circuits (their
- * generated contracts, `npm run setup`) and circomlibjs's Poseidon(4) and Poseidon(6).
+ * Deploys contracts/JobVerifier2.sol with the multi verifier of a job key set (its generated
+ * contract, `npm run setup`: one pairing product over the four keys) and circomlibjs's
+ * Poseidon(4) and Poseidon(6). Refuses a verifier generated from other keys than the cache's.
  */
 export async function deployJobVerifier2(
   connection: NetworkConnection,
-  circuits: Record<keyof typeof JOB2_TEST_CIRCUITS, string> = JOB2_TEST_CIRCUITS,
+  keySet: string = JOB2_TEST_KEY_SET,
 ) {
   const { viem } = connection;
   const publicClient = await viem.getPublicClient();
@@ -143,20 +157,13 @@ export async function deployJobVerifier2(
     if (!address) throw new Error(`Poseidon(${n}) was not deployed`);
     return address;
   };
-  const batch = async (name: string) => {
-    const v = (await viem.deployContract(verifierContractName(name) as never)) as {
-      address: Address;
-      read: { VK_HASH: () => Promise<`0x${string}`> };
-    };
-    await assertVerifierIsCachedKey(name, await v.read.VK_HASH());
-    return v.address;
+  const circuits = getKeySet(keySet).circuits;
+  const multi = (await viem.deployContract(multiVerifierContractName(keySet) as never)) as {
+    address: Address;
+    read: { vkHashes: () => Promise<readonly `0x${string}`[]> };
   };
-  return viem.deployContract("JobVerifier2", [
-    await batch(circuits.chunk),
-    await batch(circuits.boundary),
-    await batch(circuits.input),
-    await batch(circuits.output),
-    await poseidon(4),
-    await poseidon(6),
-  ]);
+  const hashes = await multi.read.vkHashes();
+  for (const [k, c] of circuits.entries())
+    await assertVerifierIsCachedKey(c, hashes[k]!, multiVerifierContractName(keySet));
+  return viem.deployContract("JobVerifier2", [multi.address, await poseidon(4), await poseidon(6)]);
 }
