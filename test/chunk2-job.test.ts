@@ -644,22 +644,24 @@ describe("on chain: contracts/JobVerifier2.sol with real Groth16 proofs", () => 
     const call = (counts: bigint[], xs: bigint[], ps: bigint[][]) =>
       multi.read.verifyMulti([context, counts, xs, ps as never]);
     await expect(call([n, 1n, 1n, 1n], inputs, proofs)).resolves.toBeUndefined();
-    // the same proofs under another context (another job, contract or chain)
+    // the context only seeds the r_j: valid proofs stay valid under any context (what ties them
+    // to this job, contract and chain is gammaJob, in their inputs, which JobVerifier2 derives)
     await expect(
       multi.read.verifyMulti([keccak256(context), [n, 1n, 1n, 1n], inputs, proofs as never]),
-    ).rejects.toThrow(/BatchVerifier__BatchCheckFailed/);
-    // the input proof and the output proof swapped, each with its own inputs: each is a valid
-    // proof, of the other key
+    ).resolves.toBeUndefined();
+    // the boundary proof and the output proof swapped, each with its own four inputs: each is
+    // a valid proof of the other key
     const b = inputs.length - 14;
     const swapped = [
-      ...inputs.slice(0, b + 4),
+      ...inputs.slice(0, b),
       ...inputs.slice(b + 10),
       ...inputs.slice(b + 4, b + 10),
+      ...inputs.slice(b, b + 4),
     ];
     const ps = [...proofs];
-    [ps[ps.length - 2], ps[ps.length - 1]] = [ps[ps.length - 1]!, ps[ps.length - 2]!];
+    [ps[ps.length - 3], ps[ps.length - 1]] = [ps[ps.length - 1]!, ps[ps.length - 3]!];
     await expect(call([n, 1n, 1n, 1n], swapped, ps)).rejects.toThrow(
-      /BatchVerifier__InputLength|BatchVerifier__BatchCheckFailed/,
+      /BatchVerifier__BatchCheckFailed/,
     );
     // the last chunk's proof counted as a second boundary proof, its first four inputs with it
     const c8 = Number(n - 1n) * 8;
@@ -685,7 +687,7 @@ describe("on chain: contracts/JobVerifier2.sol with real Groth16 proofs", () => 
       /BatchVerifier__InputNotInField/,
     );
     await expect(call([2n ** 32n, 1n, 1n, 1n], inputs, proofs)).rejects.toThrow(
-      /BatchVerifier__ProofCount/,
+      /BatchVerifier__CountTooLarge/,
     );
     await expect(call([0n, 0n, 0n, 0n], [], [])).rejects.toThrow(/BatchVerifier__EmptyBatch/);
     // a point off its curve
@@ -694,17 +696,25 @@ describe("on chain: contracts/JobVerifier2.sol with real Groth16 proofs", () => 
     await expect(call([n, 1n, 1n, 1n], inputs, off)).rejects.toThrow(/BatchVerifier__InvalidPoint/);
   }, 900_000);
 
-  /** The custom error a raw call to the contract reverts with ("none" if it does not). */
-  async function revertOf(data: Hex): Promise<string> {
+  /** IGroth16MultiVerifier's ABI (its errors bubble up through JobVerifier2). */
+  const multiAbi = async () =>
+    (await viem.getContractAt("IGroth16MultiVerifier", await verifier.read.VERIFIER())).abi;
+
+  /** The custom error a raw call to the contract reverts with (name "none" if it does not). */
+  async function revertOf(data: Hex): Promise<{ name: string; args?: readonly unknown[] }> {
     try {
       await publicClient.call({ to: verifier.address, data });
-      return "none";
+      return { name: "none" };
     } catch (e) {
       const withData = (e as BaseError).walk(
         (x) => typeof (x as { data?: unknown }).data === "string",
       ) as { data?: Hex } | null;
       if (!withData?.data) throw e;
-      return decodeErrorResult({ abi: verifier.abi, data: withData.data }).errorName;
+      const d = decodeErrorResult({
+        abi: [...verifier.abi, ...(await multiAbi())],
+        data: withData.data,
+      });
+      return { name: d.errorName, args: d.args };
     }
   }
 
@@ -723,22 +733,33 @@ describe("on chain: contracts/JobVerifier2.sol with real Groth16 proofs", () => 
       verifier.write.registerImage([{ ...job2Image(j.opening), memorySize: 2 ** 20 + 4 }]),
     ).rejects.toThrow(/Job2__MemoryTooLarge/);
     // the contract reads the chunks' words itself: a prover word with bits above its 160 and a
-    // cycles word above its 32 (calldata the ABI encoder would never write) are refused
+    // cycles word above its 32 (calldata the ABI encoder would never write) are refused before
+    // any proof is looked at; chunk 1 gets a prover and cycles no other word has, to be found
+    const odd = getAddress(`0x${"5a".repeat(20)}`);
+    const marked = {
+      ...claim,
+      chunks: claim.chunks.map((x, i) => (i === 1 ? { ...x, prover: odd, cycles: 0x7a5c3 } : x)),
+    };
     const data = encodeFunctionData({
       abi: verifier.abi,
       functionName: "verify",
-      args: args(imageId) as never,
+      args: [imageId, a.job.inputDigest.hi, a.job.inputDigest.lo, marked, proofs] as never,
     });
-    const proverHex = claim.chunks[1]!.prover.slice(2).toLowerCase();
-    const at = data.indexOf(`000000000000000000000000${proverHex}`);
+    const at = data.indexOf(`${"0".repeat(24)}${"5a".repeat(20)}`);
     expect(at).toBeGreaterThan(0);
-    const dirty = `${data.slice(0, at)}01${data.slice(at + 2)}` as `0x${string}`;
-    expect(await revertOf(dirty)).toBe("Job2__NotInField");
-    const cyclesWord = claim.chunks[1]!.cycles.toString(16).padStart(64, "0");
-    const at2 = data.indexOf(cyclesWord, at);
-    expect(at2).toBe(at + 64);
-    const dirty2 = `${data.slice(0, at2)}01${data.slice(at2 + 2)}` as `0x${string}`;
-    expect(await revertOf(dirty2)).toBe("Job2__NotInField");
+    expect(data.indexOf("5a".repeat(20), at + 64)).toBe(-1);
+    expect(data.slice(at + 64, at + 128)).toBe((0x7a5c3).toString(16).padStart(64, "0"));
+    const patch = (i: number) => `${data.slice(0, i)}01${data.slice(i + 2)}` as Hex;
+    expect(await revertOf(patch(at))).toEqual({
+      name: "Job2__NotInField",
+      args: [(1n << 248n) | BigInt(odd)],
+    });
+    expect(await revertOf(patch(at + 64))).toEqual({
+      name: "Job2__NotInField",
+      args: [(1n << 248n) | 0x7a5c3n],
+    });
+    // unpatched, the same claim gets past the words to the pairing check (another prover)
+    expect((await revertOf(data)).name).toBe("BatchVerifier__BatchCheckFailed");
   }, 900_000);
 
   it("refuses another input, a final state that is not the last chunk's, moved shares", async () => {

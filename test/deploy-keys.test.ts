@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { defaultCacheDir, getCircuitArtifacts } from "../prover/setup/artifacts.ts";
-import { toBatchVerifyingKey } from "../prover/verify/batch.ts";
+import { BN254_P, toBatchVerifyingKey } from "../prover/verify/batch.ts";
 import { assertVerifierIsCachedKey } from "../scripts/lib/deploy.ts";
 import { renderMultiVerifier } from "../scripts/lib/verifier-gen.ts";
 
@@ -39,5 +39,46 @@ describe("generating a multi verifier (one pairing product over several keys)", 
     expect(() => renderMultiVerifier("pair", [a, { ...b, ceremony: "public" }])).toThrow(
       /development ceremony/,
     );
+  });
+});
+
+describe("a multi verifier's constants", () => {
+  it("pairs each key's C sum with its own δ and its inputs with its own IC", async () => {
+    const cacheDir = defaultCacheDir();
+    const a = await getCircuitArtifacts("poseidon_chain_N4", { cacheDir });
+    const b0 = await getCircuitArtifacts("boundary_NP8_D14", { cacheDir });
+    // the development ceremony gives every circuit the same δ; a key of another phase 2 would
+    // not: give the second key another δ (β's point) so that a mix-up shows
+    const b = { ...b0, vkey: { ...b0.vkey, vk_delta_2: b0.vkey.vk_beta_2 } };
+    const sol = renderMultiVerifier("pair", [a, b]);
+    const constant = (name: string) => {
+      const m = sol.match(new RegExp(`constant ${name} = (0x[0-9a-f]{64});`));
+      if (!m) throw new Error(`${name} not in the rendered verifier`);
+      return BigInt(m[1]!);
+    };
+    for (const [k, m] of [a, b].entries()) {
+      const vk = toBatchVerifyingKey(m.vkey);
+      const [xi, xr, yi, yr] = vk.delta;
+      const neg = (v: bigint) => (v === 0n ? 0n : BN254_P - v);
+      expect(constant(`NEG_DELTA_${k}_X_IMAG`)).toBe(xi);
+      expect(constant(`NEG_DELTA_${k}_X_REAL`)).toBe(xr);
+      expect(constant(`NEG_DELTA_${k}_Y_IMAG`)).toBe(neg(yi));
+      expect(constant(`NEG_DELTA_${k}_Y_REAL`)).toBe(neg(yr));
+      for (const [i, p] of vk.ic.entries()) {
+        expect(constant(`IC${k}_${i}_X`)).toBe(p[0]);
+        expect(constant(`IC${k}_${i}_Y`)).toBe(p[1]);
+      }
+      // key k's step uses its own constants and no other key's
+      const body = sol.slice(
+        sol.indexOf(`function _key${k}(`),
+        sol.indexOf("\n    }\n", sol.indexOf(`function _key${k}(`)),
+      );
+      expect(body).toContain(`NEG_DELTA_${k}_X_IMAG`);
+      expect(body).toContain(`N_PUBLIC_${k})`);
+      expect(body.match(/IC\d+_/g)!.every((x) => x === `IC${k}_`)).toBe(true);
+      expect(body.match(/NEG_DELTA_\d+/g)!.every((x) => x === `NEG_DELTA_${k}`)).toBe(true);
+      expect(body.match(/IC\d+_\d+_X/g)!.length).toBe(vk.ic.length);
+    }
+    expect(constant("NEG_DELTA_0_X_IMAG")).not.toBe(constant("NEG_DELTA_1_X_IMAG"));
   });
 });

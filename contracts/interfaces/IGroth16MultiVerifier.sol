@@ -17,6 +17,8 @@ interface IGroth16MultiVerifier {
     error BatchVerifier__EmptyBatch();
     /// @notice `counts` does not hold one count per key.
     error BatchVerifier__KeyCount(uint256 got, uint256 expected);
+    /// @notice Key `key`'s count is 2^32 or more.
+    error BatchVerifier__CountTooLarge(uint256 key, uint256 count);
     /// @notice The counts do not add up to the number of proofs.
     error BatchVerifier__ProofCount(uint256 proofs, uint256 counted);
     /// @notice `inputs` does not hold exactly nPublic(k) inputs per proof of key k.

@@ -15,7 +15,7 @@ import {
   type ProgramImage,
 } from "../../prover/executor/index.ts";
 import { defaultCacheDir, getCircuitArtifacts } from "../../prover/setup/artifacts.ts";
-import { getKeySet } from "../../prover/setup/registry.ts";
+import { getCircuit, getKeySet } from "../../prover/setup/registry.ts";
 import { toBatchVerifyingKey } from "../../prover/verify/batch.ts";
 import { chunkCircuitConfig } from "../../prover/zkvm/witness.ts";
 import { poseidonArtifact } from "./poseidon-contracts.ts";
@@ -130,11 +130,18 @@ export const JOB2_TEST_CIRCUITS = job2Circuits(JOB2_TEST_KEY_SET);
 
 /** A job key set's circuits by role (the set lists chunk, boundary, input, output). */
 export function job2Circuits(keySet: string) {
-  const [chunk, boundary, input, output] = getKeySet(keySet).circuits;
-  if (!chunk || !boundary || !input || !output)
+  const circuits = getKeySet(keySet).circuits;
+  const roles = ["Chunk2", "Boundary", "InputProof", "OutputProof"];
+  if (
+    circuits.length !== roles.length ||
+    circuits.some((c, k) => getCircuit(c).template !== roles[k])
+  )
     throw new Error(
-      `key set ${keySet}: a job needs four circuits (chunk, boundary, input, output)`,
+      `key set ${keySet}: a job needs four circuits of templates ${roles.join(", ")}, in that ` +
+        `order (JobVerifier2 checks them as chunk, boundary, input, output); it lists ` +
+        circuits.join(", "),
     );
+  const [chunk, boundary, input, output] = circuits as [string, string, string, string];
   return { chunk, boundary, input, output } as const;
 }
 
@@ -157,13 +164,18 @@ export async function deployJobVerifier2(
     if (!address) throw new Error(`Poseidon(${n}) was not deployed`);
     return address;
   };
-  const circuits = getKeySet(keySet).circuits;
-  const multi = (await viem.deployContract(multiVerifierContractName(keySet) as never)) as {
+  const circuits = Object.values(job2Circuits(keySet));
+  const name = multiVerifierContractName(keySet);
+  const multi = (await viem.deployContract(name as never)) as {
     address: Address;
     read: { vkHashes: () => Promise<readonly `0x${string}`[]> };
   };
   const hashes = await multi.read.vkHashes();
-  for (const [k, c] of circuits.entries())
-    await assertVerifierIsCachedKey(c, hashes[k]!, multiVerifierContractName(keySet));
+  if (hashes.length !== circuits.length)
+    throw new Error(
+      `${name} verifies ${hashes.length} keys, key set ${keySet} lists ${circuits.length}: ` +
+        "run `npm run setup` and `npx hardhat compile`",
+    );
+  for (const [k, c] of circuits.entries()) await assertVerifierIsCachedKey(c, hashes[k]!, name);
   return viem.deployContract("JobVerifier2", [multi.address, await poseidon(4), await poseidon(6)]);
 }

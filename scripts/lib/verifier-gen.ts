@@ -641,7 +641,7 @@ ${range.map((k) => `        np[${k}] = N_PUBLIC_${k};`).join("\n")}
 ${range
   .map(
     (k) =>
-      `            if (counts[${k}] >= 1 << 32) revert BatchVerifier__ProofCount(n, counts[${k}]);\n` +
+      `            if (counts[${k}] >= 1 << 32) revert BatchVerifier__CountTooLarge(${k}, counts[${k}]);\n` +
       `            counted += counts[${k}];\n` +
       `            expected += counts[${k}] * N_PUBLIC_${k};`,
   )
