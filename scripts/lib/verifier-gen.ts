@@ -37,6 +37,34 @@ function negG2(q: G2Affine): G2Affine {
   return [q[0], q[1], n(q[2]), n(q[3])];
 }
 
+/** The Solidity constants of the fields: p and r. */
+const FIELD_SOL = `    /// BN254 base field modulus p
+    uint256 internal constant P = ${hex(BN254_P)};
+    /// BN254 scalar field modulus r
+    uint256 internal constant R = 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001;
+`;
+
+/** The twist's curve constant and the 128-bit mask of the batch scalars. */
+const TWIST_MASK_SOL = `    /// b' = 3 / (9 + u): the twist's curve constant, real and imaginary parts
+    uint256 internal constant B2_REAL = 0x2b149d40ceb8aaae81be18991be06ac3b5b4c5e559dbefa33267e6dc24a138e5;
+    uint256 internal constant B2_IMAG = 0x009713b03af0fed4cd2cafadeed8fdf4a74fa084e52d1852e4a2bd0685c315d2;
+    uint256 internal constant MASK128 = 0xffffffffffffffffffffffffffffffff;
+`;
+
+/** A verifier of development keys refuses to be deployed on any chain but a development one. */
+const DEV_KEYS_CTOR_SOL = `    constructor() {
+        if (DEVELOPMENT_KEYS && block.chainid != 31337 && block.chainid != 1337) {
+            revert BatchVerifier__DevelopmentKeys(block.chainid);
+        }
+    }
+`;
+
+/** A G2 point's four constants, EVM order. */
+const g2const = (label: string, q: G2Affine) =>
+  [`${label}_X_IMAG`, `${label}_X_REAL`, `${label}_Y_IMAG`, `${label}_Y_REAL`]
+    .map((n, i) => `    uint256 internal constant ${n} = ${hex(q[i]!)};`)
+    .join("\n");
+
 /** Solidity shared by the generated verifiers: the point checks of a batch's proofs. */
 const CHECK_POINTS_SOL = `    /// The first proof (plus one; 0: none) among the n at pts (8 words each) with a point off
     /// its curve: A and C on y² = x³ + 3, B on the twist y² = x³ + b' (coordinates < p, not
@@ -113,10 +141,6 @@ export function renderBatchVerifier(
   const vk = toBatchVerifyingKey(a.vkey);
   const name = verifierContractName(a.name);
   const nPublic = vk.ic.length - 1;
-  const g2const = (label: string, q: G2Affine) =>
-    [`${label}_X_IMAG`, `${label}_X_REAL`, `${label}_Y_IMAG`, `${label}_Y_REAL`]
-      .map((n, i) => `    uint256 internal constant ${n} = ${hex(q[i]!)};`)
-      .join("\n");
   const icConsts = vk.ic
     .map(
       (p, i) =>
@@ -143,19 +167,11 @@ import {IGroth16BatchVerifier} from "../interfaces/IGroth16BatchVerifier.sol";
 /// @notice Checks Π e(r_j·A_j, B_j) · e(Σr·α, −β) · e(Σ s_i·IC_i, −γ) · e(Σ r_j·C_j, −δ) = 1
 /// with r_j from a keccak transcript of everything submitted (see IGroth16BatchVerifier).
 contract ${name} is IGroth16BatchVerifier {
-    /// BN254 base field modulus p
-    uint256 internal constant P = ${hex(BN254_P)};
-    /// BN254 scalar field modulus r
-    uint256 internal constant R = 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001;
-    /// (p + 1) / 4: square roots in F_p (p ≡ 3 mod 4)
+${FIELD_SOL}    /// (p + 1) / 4: square roots in F_p (p ≡ 3 mod 4)
     uint256 internal constant SQRT_EXP = 0x0c19139cb84c680a6e14116da060561765e05aa45a1c72a34f082305b61f3f52;
     /// p − 2: inverses in F_p
     uint256 internal constant INV_EXP = 0x30644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd45;
-    /// b' = 3 / (9 + u): the twist's curve constant, real and imaginary parts
-    uint256 internal constant B2_REAL = 0x2b149d40ceb8aaae81be18991be06ac3b5b4c5e559dbefa33267e6dc24a138e5;
-    uint256 internal constant B2_IMAG = 0x009713b03af0fed4cd2cafadeed8fdf4a74fa084e52d1852e4a2bd0685c315d2;
-    uint256 internal constant MASK128 = 0xffffffffffffffffffffffffffffffff;
-    uint256 internal constant FLAG = 1 << 255;
+${TWIST_MASK_SOL}    uint256 internal constant FLAG = 1 << 255;
 
     /// keccak256("concentric.groth16.batch.v1")
     bytes32 public constant DOMAIN_TAG = ${hex(BATCH_DOMAIN_TAG)};
@@ -172,12 +188,7 @@ ${g2const("NEG_GAMMA", negG2(vk.gamma))}
 ${g2const("NEG_DELTA", negG2(vk.delta))}
 ${icConsts}
 
-    constructor() {
-        if (DEVELOPMENT_KEYS && block.chainid != 31337 && block.chainid != 1337) {
-            revert BatchVerifier__DevelopmentKeys(block.chainid);
-        }
-    }
-
+${DEV_KEYS_CTOR_SOL}
     /// @inheritdoc IGroth16BatchVerifier
     function verifyBatch(bytes32 context, uint256[] calldata inputs, uint256[8][] calldata proofs)
         external
@@ -512,10 +523,6 @@ export function renderMultiVerifier(keySet: string, members: readonly KeyArtifac
   const name = multiVerifierContractName(keySet);
   const nKeys = members.length;
   const nPub = vks.map((v) => v.ic.length - 1);
-  const g2const = (label: string, q: G2Affine) =>
-    [`${label}_X_IMAG`, `${label}_X_REAL`, `${label}_Y_IMAG`, `${label}_Y_REAL`]
-      .map((n, i) => `    uint256 internal constant ${n} = ${hex(q[i]!)};`)
-      .join("\n");
   const keyConsts = vks
     .map(
       (vk, k) =>
@@ -561,15 +568,7 @@ import {IGroth16MultiVerifier} from "../interfaces/IGroth16MultiVerifier.sol";
 /// @title Batched Groth16 verifier of key set ${keySet}, one pairing product for all its keys
 /// @notice See IGroth16MultiVerifier for the equation and the transcript.
 contract ${name} is IGroth16MultiVerifier {
-    /// BN254 base field modulus p
-    uint256 internal constant P = ${hex(BN254_P)};
-    /// BN254 scalar field modulus r
-    uint256 internal constant R = 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001;
-    /// b' = 3 / (9 + u): the twist's curve constant, real and imaginary parts
-    uint256 internal constant B2_REAL = 0x2b149d40ceb8aaae81be18991be06ac3b5b4c5e559dbefa33267e6dc24a138e5;
-    uint256 internal constant B2_IMAG = 0x009713b03af0fed4cd2cafadeed8fdf4a74fa084e52d1852e4a2bd0685c315d2;
-    uint256 internal constant MASK128 = 0xffffffffffffffffffffffffffffffff;
-
+${FIELD_SOL}${TWIST_MASK_SOL}
     /// keccak256("concentric.groth16.multi.v1")
     bytes32 public constant DOMAIN_TAG = ${hex(MULTI_DOMAIN_TAG)};
     bytes32 public constant KEYS_HASH = ${hex(keysHash(vks.map((v) => v.hash)))};
@@ -606,12 +605,7 @@ ${keyConsts}
         uint256 cy;
     }
 
-    constructor() {
-        if (DEVELOPMENT_KEYS && block.chainid != 31337 && block.chainid != 1337) {
-            revert BatchVerifier__DevelopmentKeys(block.chainid);
-        }
-    }
-
+${DEV_KEYS_CTOR_SOL}
     /// @inheritdoc IGroth16MultiVerifier
     function vkHashes() external pure returns (bytes32[] memory h) {
         h = new bytes32[](N_KEYS);
