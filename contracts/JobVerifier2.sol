@@ -13,8 +13,10 @@ import {IPoseidon4, IPoseidon6} from "./interfaces/IPoseidon.sol";
 /// - the image ID, from the image's opening when it is registered (once: its memory within what
 ///   the chunk allows, and its entry state stored with it);
 /// - the first chunk's sIn: the image's entry state (t = 1, nothing run), as registered;
-/// - the last chunk's sOut: the claimed halted final state at t = n + 1, with the chunks'
-///   cycle counts summed;
+/// - the last chunk's sOut is the claim's final state, written into the last chunk's inputs and
+///   the output proof's, which opens it as a halted state outside any call with the claim's
+///   exit code (so the contract hashes no final state: the chain of chunks from the entry
+///   state fixes its image, t = n + 1 and the cycles, the sum of the chunks');
 /// - gammaJob: keccak256(chainid, this contract, jobId, every chunk's sIn and commitment, the
 ///   boundary proof's commitment, the job's input digest, the bytes read and ends found, the
 ///   output digest) mod r, then written into every proof's public inputs, so a proof made at
@@ -32,8 +34,8 @@ contract JobVerifier2 {
     uint256 public constant BOUNDARY_PUBLIC = 4;
     /// InputProof's: digestHi, digestLo, jobSum (outputs), gammaJob, read, ends.
     uint256 public constant INPUT_PUBLIC = 6;
-    /// OutputProof's: digestHi, digestLo, jobSum (outputs), gammaJob.
-    uint256 public constant OUTPUT_PUBLIC = 4;
+    /// OutputProof's: digestHi, digestLo, jobSum (outputs), gammaJob, sFinal, exitCode.
+    uint256 public constant OUTPUT_PUBLIC = 6;
     /// Step2's LOGMEM: the largest memory a chunk allows.
     uint256 public constant MAX_MEMORY = 1 << 20;
     /// Version times are 24 bits: chunk t = 1 .. 2^24 - 2, the final state's t = n + 1.
@@ -80,10 +82,9 @@ contract JobVerifier2 {
         uint256 outputHi;
         uint256 outputLo;
         uint256 outputSum;
-        uint32 finalPc;
+        /// The last chunk's sOut: a halted state, opened by the output proof.
+        uint256 finalState;
         uint32 exitCode;
-        uint32 inputPosition;
-        uint32 outputPosition;
     }
 
     /// What a verified job established.
@@ -92,6 +93,7 @@ contract JobVerifier2 {
         uint64 cycles;
         uint256 gammaJob;
         bytes32 outputDigest;
+        uint32 exitCode;
     }
 
     event ImageRegistered(uint256 indexed imageId);
@@ -182,33 +184,68 @@ contract JobVerifier2 {
         }
         v.imageId = imageId;
 
-        (uint256[] memory inputs, uint256[] memory words, uint256 cycles) = _chunkPass(j, imageId, entry);
+        (bytes memory cd, uint256[] memory inputs) = _newCall(n, proofs);
+        (uint256[] memory words, uint256 cycles) = _chunkPass(j, imageId, entry, inputs);
         v.cycles = uint64(cycles);
-        inputs[(n - 1) * CHUNK_PUBLIC + 1] = _finalState(j, imageId, cycles);
+        inputs[(n - 1) * CHUNK_PUBLIC + 1] = j.finalState;
         v.gammaJob = _gamma(j, words, inputHi, inputLo);
         _jobInputs(j, inputs, imageId, inputHi, inputLo, v.gammaJob);
-        uint256[] memory counts = new uint256[](4);
-        counts[0] = n;
-        counts[1] = 1;
-        counts[2] = 1;
-        counts[3] = 1;
-        VERIFIER.verifyMulti(keccak256(abi.encode(block.chainid, address(this), j.jobId)), counts, inputs, proofs);
+        _callVerifier(cd, keccak256(abi.encode(block.chainid, address(this), j.jobId)));
         v.outputDigest = bytes32((j.outputHi << 128) | j.outputLo);
+        v.exitCode = j.exitCode;
     }
 
-    /// The last chunk's sOut: the halted state at t = n + 1 with the chunks' cycles summed.
-    function _finalState(JobClaim calldata j, uint256 imageId, uint256 cycles) private view returns (uint256) {
-        return
-            stateDigest(
-                imageId,
-                j.chunks.length + 1,
-                cycles,
-                j.finalPc,
-                true,
-                j.exitCode,
-                j.inputPosition,
-                j.outputPosition
-            );
+    /// verifyMulti(context, counts, inputs, proofs)'s calldata, built in place: the counts
+    /// [n, 1, 1, 1], room for the inputs (returned as `inputs`, a uint256[] inside the call that
+    /// the passes below fill) and the proofs copied from this call's calldata; the context is
+    /// written by _callVerifier. Built here rather than by the ABI encoder from an inputs array,
+    /// memory holds one copy of the job's inputs and proofs, not two (memory's cost grows with
+    /// its square: at 270 chunks the copy cost about 50k gas).
+    function _newCall(
+        uint256 n,
+        uint256[8][] calldata proofs
+    ) private pure returns (bytes memory cd, uint256[] memory inputs) {
+        uint256 nIn = n * CHUNK_PUBLIC + BOUNDARY_PUBLIC + INPUT_PUBLIC + OUTPUT_PUBLIC;
+        bytes4 sel = IGroth16MultiVerifier.verifyMulti.selector;
+        assembly ("memory-safe") {
+            cd := mload(0x40)
+            // selector; head: context, offsets of counts (128), inputs (288), proofs; counts
+            // (length 4 and its words); inputs (length and nIn words); proofs (length, 8 words each)
+            let size := add(add(4, 320), add(shl(5, nIn), add(32, shl(8, add(n, 3)))))
+            mstore(cd, size)
+            let q := add(cd, 32)
+            mstore(q, sel)
+            let h := add(q, 4)
+            mstore(add(h, 32), 128)
+            mstore(add(h, 64), 288)
+            mstore(add(h, 96), add(320, shl(5, nIn)))
+            mstore(add(h, 128), 4)
+            mstore(add(h, 160), n)
+            mstore(add(h, 192), 1)
+            mstore(add(h, 224), 1)
+            mstore(add(h, 256), 1)
+            inputs := add(h, 288)
+            mstore(inputs, nIn)
+            let pp := add(add(inputs, 32), shl(5, nIn))
+            mstore(pp, add(n, 3))
+            calldatacopy(add(pp, 32), proofs.offset, shl(8, add(n, 3)))
+            mstore(0x40, and(add(add(q, size), 31), not(31)))
+        }
+    }
+
+    /// The call _newCall built, with its context; a revert of the verifier's is this call's.
+    /// (A raw call to an address without code would succeed: VERIFIER has code, the
+    /// constructor called it, and a generated verifier cannot destroy itself.)
+    function _callVerifier(bytes memory cd, bytes32 context) private view {
+        address verifier = address(VERIFIER);
+        assembly ("memory-safe") {
+            mstore(add(cd, 36), context)
+            if iszero(staticcall(gas(), verifier, add(cd, 32), mload(cd), 0, 0)) {
+                let m := mload(0x40)
+                returndatacopy(m, 0, returndatasize())
+                revert(m, returndatasize())
+            }
+        }
     }
 
     /// gammaJob into every chunk's inputs, then the job proofs' inputs after the chunks':
@@ -237,20 +274,22 @@ contract JobVerifier2 {
         inputs[b + 11] = j.outputLo;
         inputs[b + 12] = j.outputSum;
         inputs[b + 13] = gamma;
+        inputs[b + 14] = j.finalState;
+        inputs[b + 15] = j.exitCode;
     }
 
     /// One pass over the chunks: the chain from the entry state through the inner states, the
-    /// chunks' public inputs (all but gammaJob and the last sOut; room for the job proofs' 14
-    /// after them), the words gammaJob is drawn from (each chunk's sIn and commitment; the
+    /// chunks' public inputs into `inputs` (all but gammaJob and the last sOut; the job proofs'
+    /// 16 follow them), the words gammaJob is drawn from (each chunk's sIn and commitment; the
     /// job's words follow), the cycles, and the job-wide sum, which must be 0 (each share < r:
     /// the batch verifier refuses inputs >= r).
     function _chunkPass(
         JobClaim calldata j,
         uint256 imageId,
-        uint256 entryState
-    ) private pure returns (uint256[] memory inputs, uint256[] memory words, uint256 cycles) {
+        uint256 entryState,
+        uint256[] memory inputs
+    ) private pure returns (uint256[] memory words, uint256 cycles) {
         uint256 n = j.chunks.length;
-        inputs = new uint256[](n * CHUNK_PUBLIC + BOUNDARY_PUBLIC + INPUT_PUBLIC + OUTPUT_PUBLIC);
         words = new uint256[](2 * n + 7);
         (uint256 cyc, uint256 sum, uint256 end) = _chunkLoop(j, imageId, entryState, inputs, words);
         if (end < n) {

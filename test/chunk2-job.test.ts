@@ -339,6 +339,14 @@ describe("whole jobs of versioned-cells chunks (issue 12)", () => {
     expect(() => verifyJob2(p, big)).toThrow(/outside the field/);
     const mem = { ...job, image: { ...job.image, memorySize: 1 << 21 } };
     expect(() => verifyJob2(p, mem)).toThrow(/chunk allows/);
+    // the output proof opens the final state the contract does not hash: another state or
+    // another exit code than the last chunk's is refused
+    const sOut = job.chunks[job.chunks.length - 1]!.sOut;
+    const opened = (o: Partial<typeof job.output>) => ({ ...job, output: { ...job.output, ...o } });
+    expect(() => verifyJob2(p, opened({ sFinal: (sOut + 1n) % R }))).toThrow(/another final/);
+    expect(() => verifyJob2(p, opened({ exitCode: job.output.exitCode + 1n }))).toThrow(
+      /exit code/,
+    );
   });
 
   it("refuses chunks out of order, and a chunk starting inside a transfer that never began", async () => {
@@ -532,6 +540,7 @@ describe("on chain: contracts/JobVerifier2.sol with real Groth16 proofs", () => 
       const { result, gas, n } = await submit(j, a, await proveJob2(keys, a.job, a.proofInputs));
       const last = j.chunks[j.chunks.length - 1]!.stateOut;
       expect(result.cycles, name).toBe(BigInt(last.cycles));
+      expect(result.exitCode, name).toBe(last.exitCode >>> 0);
       expect(result.gammaJob).toBe(a.job.boundary.gammaJob);
       const h = digestHalves(j.output);
       expect(BigInt(result.outputDigest)).toBe((h.digestHi << 128n) | h.digestLo);
@@ -633,6 +642,7 @@ describe("on chain: contracts/JobVerifier2.sol with real Groth16 proofs", () => 
       ...[job.input.digestHi, job.input.digestLo, job.input.jobSum, job.input.gammaJob],
       ...[job.input.read, job.input.ends],
       ...[job.output.digestHi, job.output.digestLo, job.output.jobSum, job.output.gammaJob],
+      ...[job.output.sFinal, job.output.exitCode],
     ];
     const n = BigInt(job.chunks.length);
     const context = keccak256(
@@ -649,17 +659,16 @@ describe("on chain: contracts/JobVerifier2.sol with real Groth16 proofs", () => 
     await expect(
       multi.read.verifyMulti([keccak256(context), [n, 1n, 1n, 1n], inputs, proofs as never]),
     ).resolves.toBeUndefined();
-    // the boundary proof and the output proof swapped, each with its own four inputs: each is
-    // a valid proof of the other key
-    const b = inputs.length - 14;
+    // the input proof and the output proof swapped, each with its own six inputs: each is a
+    // valid proof of the other key
+    const b = inputs.length - 16;
     const swapped = [
-      ...inputs.slice(0, b),
+      ...inputs.slice(0, b + 4),
       ...inputs.slice(b + 10),
       ...inputs.slice(b + 4, b + 10),
-      ...inputs.slice(b, b + 4),
     ];
     const ps = [...proofs];
-    [ps[ps.length - 3], ps[ps.length - 1]] = [ps[ps.length - 1]!, ps[ps.length - 3]!];
+    [ps[ps.length - 2], ps[ps.length - 1]] = [ps[ps.length - 1]!, ps[ps.length - 2]!];
     await expect(call([n, 1n, 1n, 1n], swapped, ps)).rejects.toThrow(
       /BatchVerifier__BatchCheckFailed/,
     );
@@ -771,8 +780,7 @@ describe("on chain: contracts/JobVerifier2.sol with real Groth16 proofs", () => 
     type Claim = ReturnType<typeof job2Claim>;
     const changes: [string, (c: Claim) => Claim][] = [
       ["exit code", (c) => ({ ...c, exitCode: c.exitCode + 1 })],
-      ["final pc", (c) => ({ ...c, finalPc: c.finalPc + 4 })],
-      ["output position", (c) => ({ ...c, outputPosition: c.outputPosition + 1 })],
+      ["final state", (c) => ({ ...c, finalState: c.finalState + 1n })],
       ["output digest", (c) => ({ ...c, outputLo: c.outputLo ^ 1n })],
       ["bytes read", (c) => ({ ...c, read: c.read + 1 })],
       [
@@ -820,6 +828,18 @@ describe("on chain: contracts/JobVerifier2.sol with real Groth16 proofs", () => 
         chunks: c.chunks.map((x) => ({ ...x, prover: getAddress(`0x${"00".repeat(20)}`) })),
       })),
     ).rejects.toThrow(/Job2__ZeroProver/);
+    // the job cut short: its last chunk dropped, the last but one's sOut (not halted) claimed as
+    // the final state, that chunk's share moved to the output proof's so the sum balances
+    const n = a.job.chunks.length;
+    await expect(
+      submit(j, a, { ...proofs, chunks: proofs.chunks.slice(0, -1) }, (c) => ({
+        ...c,
+        chunks: c.chunks.slice(0, -1),
+        states: c.states.slice(0, -1),
+        finalState: c.states[n - 2]!,
+        outputSum: (c.outputSum + c.chunks[n - 1]!.jobSum) % R,
+      })),
+    ).rejects.toThrow(/BatchVerifier__BatchCheckFailed/);
     // the prover ran the job on another input: its input proof's digest is not the job's
     const other = digestHalves(Uint8Array.from(j.input, (b, i) => (i === 0 ? b ^ 1 : b)));
     await expect(

@@ -22,7 +22,8 @@ import { join } from "node:path";
 import { network } from "hardhat";
 import { encodeFunctionData } from "viem";
 import { beforeAll, describe, expect, it } from "vitest";
-import { executeChunked, loadElf } from "../prover/executor/index.ts";
+import type { Poseidon } from "circomlibjs";
+import { executeChunked, getPoseidon, loadElf } from "../prover/executor/index.ts";
 import {
   chunkIoShare,
   inputClaim,
@@ -42,7 +43,7 @@ import {
   wireIndex,
   wireNames,
 } from "../prover/zkvm/mutation-r1cs.ts";
-import { chunk2Limits } from "../prover/zkvm/witness2.ts";
+import { chunk2Limits, digestOfState2Fields } from "../prover/zkvm/witness2.ts";
 import { GUEST_INPUTS } from "./helpers/guests.ts";
 
 const MAXB = 64;
@@ -67,7 +68,10 @@ async function build(template: string): Promise<Circuit> {
       template,
       params: [MAXB],
       // the input proof's counts are public: the verifier derives gammaJob from them
-      publicInputs: template === "InputProof" ? ["gammaJob", "read", "ends"] : ["gammaJob"],
+      publicInputs:
+        template === "InputProof"
+          ? ["gammaJob", "read", "ends"]
+          : ["gammaJob", "sFinal", "exitCode"],
       label: `io-${template}-o2`,
       r1cs: true,
       sym: true,
@@ -87,10 +91,46 @@ const padded = (bytes: Uint8Array | number[]) => [
   ...Array.from(bytes, BigInt),
   ...Array<bigint>(MAXB - bytes.length).fill(0n),
 ];
-const outInputs = (bytes: Uint8Array | number[]) => ({
+/** A final state the output proof opens: halted, outside any call, its output position len. */
+const FINAL = {
+  imageId: 0x1234_5678n,
+  t: 5n,
+  cycles: 4_321n,
+  pc: 0x1_0040n,
+  inPos: 3n,
+  exitCode: 7n,
+};
+const finalDigest = (
+  len: number,
+  o: { halted?: bigint; exitCode?: bigint; io?: bigint; outPos?: bigint } = {},
+) =>
+  digestOfState2Fields(poseidon, [
+    FINAL.imageId,
+    FINAL.t,
+    FINAL.cycles,
+    FINAL.pc,
+    o.halted ?? 1n,
+    o.exitCode ?? FINAL.exitCode,
+    o.io ?? 0n,
+    0n,
+    0n,
+    0n,
+    0n,
+    0n,
+    FINAL.inPos,
+    o.outPos ?? BigInt(len),
+  ]);
+const outInputs = (bytes: Uint8Array | number[], sFinal = finalDigest(bytes.length)) => ({
   gammaJob: GAMMA,
+  sFinal,
+  exitCode: FINAL.exitCode,
   len: BigInt(bytes.length),
   out: padded(bytes),
+  imageId: FINAL.imageId,
+  t: FINAL.t,
+  cycles: FINAL.cycles,
+  pc: FINAL.pc,
+  inPos: FINAL.inPos,
 });
 const inInputs = (bytes: Uint8Array | number[], read = bytes.length, ends = 0) => ({
   gammaJob: GAMMA,
@@ -120,7 +160,10 @@ const elf = (n: string) => loadElf(readFileSync(join(REPO_ROOT, "guests", "elf",
 const word = (n: number) => new Uint8Array(Uint32Array.of(n).buffer);
 const flip = (b: Uint8Array) => Uint8Array.from(b, (x, i) => (i === 0 ? x ^ 1 : x));
 
+let poseidon: Poseidon;
+
 beforeAll(async () => {
+  poseidon = await getPoseidon();
   outputProof = await build("OutputProof");
   inputProof = await build("InputProof");
 }, 600_000);
@@ -197,6 +240,14 @@ describe("the input and output proofs (issue 12, item 5: SHA-256 commitments)", 
       await refused(c, { ...x, len: BigInt(MAXB + 1) }, `${key}: a length above MAXB`);
       await refused(c, { ...x, len: R - 1n }, `${key}: a negative length`);
     }
+    // the final state it opens must be halted, outside any call, with the public exit code
+    // and len bytes written
+    await refused(outputProof, outInputs(b, finalDigest(10, { halted: 0n })), "not halted");
+    await refused(outputProof, outInputs(b, finalDigest(10, { exitCode: 8n })), "another exit");
+    await refused(outputProof, outInputs(b, finalDigest(10, { io: 1n })), "inside a call");
+    await refused(outputProof, outInputs(b, finalDigest(10, { outPos: 11n })), "a byte more");
+    await refused(outputProof, outInputs(b, finalDigest(10, { outPos: 9n })), "a byte fewer");
+    await refused(outputProof, { ...outInputs(b), exitCode: 8n }, "the exit code moved");
     await refused(inputProof, inInputs(b, 11), "more bytes read than the input has");
     await refused(inputProof, inInputs(b, 9, 1), "the end found with a byte unread");
     await refused(inputProof, inInputs(b, 10, -1), "a negative number of ends");

@@ -4,6 +4,7 @@ include "circomlib/circuits/bitify.circom";
 include "circomlib/circuits/comparators.circom";
 include "circomlib/circuits/sha256/constants.circom";
 include "circomlib/circuits/sha256/sha256compression.circom";
+include "state2.circom";
 
 // The input and output proofs of a job (issue 12, item 5; circuits/zkvm/README.md, "The input
 // and output commitments"; not wired into the network yet). One of each per job: each commits
@@ -105,13 +106,40 @@ template Sha256Bytes(MAXB) {
 
 // The output proof: SHA-256 of the output out[0 .. len), and its share of the job-wide sum:
 // it consumes (2, i, out[i]) for i < len, the element the chunk that wrote byte i produced.
+//
+// It also opens the job's final state, so that a contract need not hash it: sFinal is the last
+// chunk's sOut (the verifier writes the same value into both proofs), and it must be the state
+// digest (state2.circom) of a halted state outside any call (the io state all 0) whose exit
+// code is the public exitCode and whose output position is len. The image, t, cycles, pc and
+// input position it opens are private: the chain of chunks already fixes them (each chunk
+// names the job's image, t steps by one and cycles add up from the entry state the verifier
+// computes), and Poseidon's collision resistance makes this opening the last chunk's.
 template OutputProof(MAXB) {
     signal input gammaJob;
+    signal input sFinal;
+    signal input exitCode;
     signal input len;
     signal input out[MAXB];
+    signal input imageId;
+    signal input t;
+    signal input cycles;
+    signal input pc;
+    signal input inPos;
     signal output digestHi;
     signal output digestLo;
     signal output jobSum;
+
+    component fin = StateDigest2();
+    fin.f[0] <== imageId;
+    fin.f[1] <== t;
+    fin.f[2] <== cycles;
+    fin.f[3] <== pc;
+    fin.f[4] <== 1;
+    fin.f[5] <== exitCode;
+    for (var j = 0; j < 6; j++) fin.f[6 + j] <== 0;
+    fin.f[12] <== inPos;
+    fin.f[13] <== len;
+    fin.out === sFinal;
 
     component sha = Sha256Bytes(MAXB);
     sha.len <== len;

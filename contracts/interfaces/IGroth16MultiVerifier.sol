@@ -9,9 +9,10 @@ pragma solidity 0.8.28;
 /// taken to the power r_j and multiplied over j is
 ///   Π e(r_j·A_j, B_j) · e(Σr·α, −β) · e(Σ_j r_j·IC_k(j)(x_j), −γ) · Π_k e(Σ_{j of k} r_j·C_j, −δ_k) = 1.
 /// The generator refuses keys whose α, β or γ differ. The r_j come from a keccak transcript of
-/// everything submitted (domain tag, every key's hash, context, the counts, every input and
-/// every proof point), never from block data. Implementations are generated from the keys by
-/// scripts/lib/verifier-gen.ts.
+/// everything submitted (domain tag, every key's hash, context, the counts, the lengths, then
+/// every input and every proof point, absorbed in a hash chain of blocks of at most 32 words so
+/// that no copy of the batch sits in memory), never from block data. Implementations are
+/// generated from the keys by scripts/lib/verifier-gen.ts.
 interface IGroth16MultiVerifier {
     /// @notice The batch is empty.
     error BatchVerifier__EmptyBatch();

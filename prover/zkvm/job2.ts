@@ -270,7 +270,7 @@ export class Job2Prover {
       chunks: inputs.map(pub),
       boundary: { commitment: bCommit },
       input: { ...inPub, ...zero },
-      output: { ...outPub, ...zero },
+      output: { ...outPub, ...zero, sFinal: 0n, exitCode: 0n },
     };
     const gamma = gammaOf(base);
     const bw = await witnessOrNull(this.wcs.boundary, bIn(gamma));
@@ -285,8 +285,21 @@ export class Job2Prover {
       read: claim.read,
       ends: claim.ends,
     };
-    const outX = { len: j.output.length, out: this.padded(j.output) };
     const last = j.chunks[j.chunks.length - 1]!.stateOut;
+    const imageId = imageIdOf(this.p, j.opening);
+    // the output proof opens the last chunk's sOut: the final state, halted
+    const sFinal = pub(inputs[inputs.length - 1]!).sOut;
+    const outX = {
+      len: j.output.length,
+      out: this.padded(j.output),
+      sFinal: dec(sFinal),
+      exitCode: last.exitCode >>> 0,
+      imageId: dec(imageId),
+      t: inputs.length + 1,
+      cycles: last.cycles,
+      pc: last.pc >>> 0,
+      inPos: last.inputPosition,
+    };
     return {
       job: {
         ...base,
@@ -294,13 +307,19 @@ export class Job2Prover {
         image: j.opening,
         inputDigest: { hi: inPub.digestHi, lo: inPub.digestLo },
         boundary: {
-          imageId: imageIdOf(this.p, j.opening),
+          imageId,
           commitment: bCommit,
           gammaJob: gamma,
           jobSum: bw ? bw[1]! : 0n,
         },
         input: { ...inPub, gammaJob: gamma, jobSum: await share(this.wcs.input, inX) },
-        output: { ...outPub, gammaJob: gamma, jobSum: await share(this.wcs.output, outX) },
+        output: {
+          ...outPub,
+          gammaJob: gamma,
+          sFinal,
+          exitCode: BigInt(last.exitCode >>> 0),
+          jobSum: await share(this.wcs.output, outX),
+        },
         final: {
           pc: last.pc,
           exitCode: last.exitCode,
@@ -360,7 +379,14 @@ export async function proveJob2(keys: Job2Keys, job: Job2, pi: ProofInputs2): Pr
   same("input", inp.publicSignals, [i.digestHi, i.digestLo, i.jobSum, i.gammaJob, i.read, i.ends]);
   const out = await prove(keys.output, pi.output);
   const o = job.output;
-  same("output", out.publicSignals, [o.digestHi, o.digestLo, o.jobSum, o.gammaJob]);
+  same("output", out.publicSignals, [
+    o.digestHi,
+    o.digestLo,
+    o.jobSum,
+    o.gammaJob,
+    o.sFinal,
+    o.exitCode,
+  ]);
   return {
     chunks,
     boundary: [...proofToWords(b.proof)],
@@ -389,10 +415,8 @@ export function job2Claim(job: Job2) {
     outputHi: job.output.digestHi,
     outputLo: job.output.digestLo,
     outputSum: job.output.jobSum,
-    finalPc: job.final.pc >>> 0,
-    exitCode: job.final.exitCode >>> 0,
-    inputPosition: job.final.inputPosition,
-    outputPosition: job.final.outputPosition,
+    finalState: job.output.sFinal,
+    exitCode: Number(job.output.exitCode),
   };
 }
 

@@ -11,7 +11,8 @@
  *   read, the ends found) and the output proof's (the output's SHA-256), reduced mod r. Every
  *   element any proof adds to the job-wide sum is fixed by those before gammaJob exists.
  * - the chunks chain: the first starts in the image's entry state (t = 1, nothing run), each
- *   starts where the one before ended, the last ends halted in the claimed final state;
+ *   starts where the one before ended, the last ends halted in the claimed final state, which
+ *   the output proof opens (sFinal, its exit code: the contract hashes no final state);
  * - the shares balance: the chunks', the boundary proof's, the input and output proofs' sum to
  *   0 at gammaJob (memory versions and the moved bytes alike).
  */
@@ -48,6 +49,10 @@ export interface OutputProofPublic {
   digestHi: bigint;
   digestLo: bigint;
   gammaJob: bigint;
+  /** The final state it opens: the last chunk's sOut (halted, outside any call). */
+  sFinal: bigint;
+  /** The exit code of that state. */
+  exitCode: bigint;
   jobSum: bigint;
 }
 
@@ -217,6 +222,12 @@ export function verifyJob2(
   });
   if (j.chunks[j.chunks.length - 1]!.sOut !== last)
     throw new Job2Error("the last chunk does not end halted in the claimed final state");
+  // what the contract checks instead of hashing the final state: the output proof opens the
+  // last chunk's sOut as a halted state with this exit code
+  if (j.output.sFinal !== last)
+    throw new Job2Error("the output proof opens another final state than the last chunk's");
+  if (j.output.exitCode !== BigInt(f.exitCode >>> 0))
+    throw new Job2Error("the output proof's exit code is not the final state's");
   const sum = proofs.reduce((a, x) => (a + x.jobSum) % R, 0n);
   if (sum !== 0n)
     throw new Job2Error("the job-wide sum does not balance: memory or I/O disagree across proofs");

@@ -101,6 +101,12 @@ const CHECK_POINTS_SOL = `    /// The first proof (plus one; 0: none) among the 
         }
     }`;
 
+/** The point checks reading the proofs from calldata (the multi verifier copies none). */
+const CHECK_POINTS_CALLDATA_SOL = CHECK_POINTS_SOL.replace(
+  "among the n at pts (8 words each)",
+  "among the n at calldata offset pts (8 words each)",
+).replaceAll("mload(", "calldataload(");
+
 /** Solidity shared by the generated verifiers: ecMul and ecAdd through the precompiles. */
 const EC_ARITH_SOL = `    function _ecMul(uint256 x, uint256 y, uint256 k) internal view returns (uint256 ox, uint256 oy) {
         bool ok;
@@ -590,7 +596,7 @@ ${keyConsts}
         /// the next proof's index, and the calldata offset of its inputs
         uint256 j;
         uint256 x;
-        /// the proofs' points in memory (8 words each), and the pairing input (6 words a pair)
+        /// the proofs' calldata offset (8 words each), and the pairing input in memory (6 words a pair)
         uint256 pts;
         uint256 pairing;
         /// pairs written after the proofs' own and the two shared ones (one per key used)
@@ -669,8 +675,13 @@ ${range.map((k) => `        _key${k}(a, counts[${k}]);`).join("\n")}
 
 ${keyFns}
 
-    /// The transcript DOMAIN_TAG ‖ KEYS_HASH ‖ context ‖ counts ‖ inputs ‖ proofs (words), its
-    /// hash, and the proofs' points copied into memory and checked.
+    /// The transcript's hash, chained so that nothing is copied into memory but one block at a
+    /// time (a job's inputs and proofs held in memory made its cost grow with their square):
+    /// h = keccak256(DOMAIN_TAG ‖ KEYS_HASH ‖ context ‖ counts ‖ inputs.length ‖ n), then the
+    /// inputs' words and then the proofs' words absorbed in blocks of up to 32 words,
+    /// h ← keccak256(h ‖ block) (the lengths hashed first fix where the blocks fall); and the
+    /// proofs' points, read from calldata where they are (checked by the precompiles; named by
+    /// _refuse when a check fails).
     function _begin(
         bytes32 context,
         uint256[] calldata counts,
@@ -679,28 +690,53 @@ ${keyFns}
     ) internal pure returns (Acc memory a) {
         uint256 n = proofs.length;
         a.n = n;
-        bytes memory buf = new bytes(32 * (3 + N_KEYS + inputs.length + 8 * n));
-        uint256 pts;
         uint256 seed;
         uint256 x0;
+        uint256 pts;
         assembly ("memory-safe") {
-            let q := add(buf, 32)
-            mstore(q, DOMAIN_TAG)
-            mstore(add(q, 32), KEYS_HASH)
-            mstore(add(q, 64), context)
-            calldatacopy(add(q, 96), counts.offset, mul(N_KEYS, 32))
-            let xs := add(q, mul(add(3, N_KEYS), 32))
-            calldatacopy(xs, inputs.offset, mul(inputs.length, 32))
-            pts := add(xs, mul(inputs.length, 32))
-            calldatacopy(pts, proofs.offset, mul(n, 256))
-            seed := keccak256(q, mload(buf))
+            // h ← keccak256(h ‖ block) over \`words\` words of calldata from off, in blocks of
+            // 32, in scratch memory at m (past the free memory pointer: nothing lives there)
+            function absorb(h, off, words, m) -> h_ {
+                h_ := h
+                for { } gt(words, 0) { } {
+                    let w := words
+                    if gt(w, 32) { w := 32 }
+                    mstore(m, h_)
+                    calldatacopy(add(m, 32), off, shl(5, w))
+                    h_ := keccak256(m, add(32, shl(5, w)))
+                    off := add(off, shl(5, w))
+                    words := sub(words, w)
+                }
+            }
+            let m := mload(0x40)
+            mstore(m, DOMAIN_TAG)
+            mstore(add(m, 32), KEYS_HASH)
+            mstore(add(m, 64), context)
+            calldatacopy(add(m, 96), counts.offset, mul(N_KEYS, 32))
+            let t := add(m, mul(add(3, N_KEYS), 32))
+            mstore(t, inputs.length)
+            mstore(add(t, 32), n)
+            seed := keccak256(m, add(sub(t, m), 64))
+            seed := absorb(seed, inputs.offset, inputs.length, m)
+            seed := absorb(seed, proofs.offset, shl(3, n), m)
             x0 := inputs.offset
+            pts := proofs.offset
         }
         a.x = x0;
         a.pts = pts;
         a.seed = seed;
-        uint256 bad = _checkPoints(pts, n);
+    }
+
+    /// The batch failed: the first proof with a malformed point if there is one (the
+    /// precompiles refuse every point off its curve or with a coordinate >= p, so the passing
+    /// path does not repeat that arithmetic; here it names the proof), else \`otherwise\`.
+    function _refuse(Acc memory a, bytes4 otherwise) internal pure {
+        uint256 bad = _checkPoints(a.pts, a.n);
         if (bad != 0) revert BatchVerifier__InvalidPoint(bad - 1);
+        assembly ("memory-safe") {
+            mstore(0x00, otherwise)
+            revert(0x00, 4)
+        }
     }
 
     /// The two shared pairs (Σr·α, −β) and (Σ r_j·IC(x_j), −γ) after the proofs' own, then the
@@ -726,8 +762,8 @@ ${keyFns}
             ok := staticcall(gas(), 8, add(pairing, 32), mul(pairs, 192), 0x00, 0x20)
             result := mload(0x00)
         }
-        if (!ok) revert BatchVerifier__PrecompileFailed();
-        if (result != 1) revert BatchVerifier__BatchCheckFailed();
+        if (!ok) _refuse(a, BatchVerifier__PrecompileFailed.selector);
+        if (result != 1) _refuse(a, BatchVerifier__BatchCheckFailed.selector);
     }
 
     /// The next \`count\` proofs, of a key with \`nPub\` inputs: per proof j, r_j = keccak256(seed ‖ j)
@@ -754,17 +790,17 @@ ${keyFns}
                     mstore(si, addmod(mload(si), mulmod(r, calldataload(add(x, shl(5, i))), R), R))
                 }
             }
-            // the pair (r·A, B) of the proof at q written at o, and c += r·C
+            // the pair (r·A, B) of the proof at calldata offset q written at o, and c += r·C
             function pairAndC(q, o, r, c) -> ok_ {
                 let m := mload(0x40)
                 // B as given: x_imag, x_real, y_imag, y_real
-                mcopy(add(o, 64), add(q, 64), 128)
-                mstore(m, mload(q))
-                mstore(add(m, 32), mload(add(q, 32)))
+                calldatacopy(add(o, 64), add(q, 64), 128)
+                mstore(m, calldataload(q))
+                mstore(add(m, 32), calldataload(add(q, 32)))
                 mstore(add(m, 64), r)
                 ok_ := staticcall(gas(), 7, m, 96, o, 64)
-                mstore(m, mload(add(q, 192)))
-                mstore(add(m, 32), mload(add(q, 224)))
+                mstore(m, calldataload(add(q, 192)))
+                mstore(add(m, 32), calldataload(add(q, 224)))
                 mstore(add(m, 64), r)
                 ok_ := and(ok_, staticcall(gas(), 7, m, 96, add(m, 64), 64))
                 mstore(m, mload(c))
@@ -790,7 +826,7 @@ ${keyFns}
                 o := add(o, 192)
             }
         }
-        if (!ok) revert BatchVerifier__PrecompileFailed();
+        if (!ok) _refuse(a, BatchVerifier__PrecompileFailed.selector);
         a.j += count;
         a.x += 32 * count * nPub;
         a.sumR = addmod(a.sumR, sumR, R);
@@ -816,7 +852,7 @@ ${keyFns}
         a.deltas += 1;
     }
 
-${CHECK_POINTS_SOL}
+${CHECK_POINTS_CALLDATA_SOL}
 
 ${EC_ARITH_SOL}
 }
