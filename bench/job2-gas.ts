@@ -184,8 +184,8 @@ if (rows.length > 1 && new Set(rows.map((r) => r.n)).size > 1) {
     `the line reaches 2^24 at ${chunks} full chunks = ${cycles.toLocaleString("en")} proven cycles, ` +
       `${((fixed + chunks * slope) / cycles).toFixed(1)} gas per proven cycle ` +
       `(${(slope / PRODUCTION_K).toFixed(1)} per cycle for each further chunk); memory costs grow ` +
-      "quadratically and a call keeps 1/64 of its gas back, so a job that size does not fit: " +
-      "--sizes with one large N measures what does",
+      "quadratically and every call keeps 1/64 of its gas back (the verifier's and the pairing's), " +
+      "so the largest job that fits is smaller: --sizes with one large N measures it",
   );
 }
 process.exit(0);

@@ -24,7 +24,7 @@ import {IPoseidon4, IPoseidon6} from "./interfaces/IPoseidon.sol";
 /// - the input proof's digest: the job's input digest.
 /// What the submitter supplies (the chain's inner states, each chunk's prover, cycles,
 /// commitment and share, the boundary commitment and share, the I/O counts, shares and output
-/// digest) is bound by the proofs. The shares must sum to 0 mod r: the job-wide memory and I/O
+/// digest, the final state and exit code) is bound by the proofs. The shares must sum to 0 mod r: the job-wide memory and I/O
 /// argument (circuits/zkvm/README.md).
 contract JobVerifier2 {
     uint256 internal constant R = 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001;
@@ -200,7 +200,7 @@ contract JobVerifier2 {
     /// the passes below fill) and the proofs copied from this call's calldata; the context is
     /// written by _callVerifier. Built here rather than by the ABI encoder from an inputs array,
     /// memory holds one copy of the job's inputs and proofs, not two (memory's cost grows with
-    /// its square: at 270 chunks the copy cost about 50k gas).
+    /// its square).
     function _newCall(
         uint256 n,
         uint256[8][] calldata proofs

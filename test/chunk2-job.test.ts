@@ -703,6 +703,38 @@ describe("on chain: contracts/JobVerifier2.sol with real Groth16 proofs", () => 
     const off = proofs.map((p) => [...p]);
     off[1]![1] = off[1]![1]! + 1n;
     await expect(call([n, 1n, 1n, 1n], inputs, off)).rejects.toThrow(/BatchVerifier__InvalidPoint/);
+    // the passing path leaves the point checks to the precompiles; a failing batch names the
+    // first malformed proof: A at infinity (which ecMul accepts: the equation fails), C with a
+    // coordinate >= p, B off the twist (only the pairing sees it), each in a later proof
+    const named = async (j: number, w: number[], v: bigint[]) => {
+      const bad = proofs.map((p) => [...p]);
+      w.forEach((k, i) => (bad[j]![k] = v[i]!));
+      const d = encodeFunctionData({
+        abi: multi.abi,
+        functionName: "verifyMulti",
+        args: [context, [n, 1n, 1n, 1n], inputs, bad as never],
+      });
+      try {
+        await publicClient.call({ to: multi.address, data: d });
+      } catch (e) {
+        const x = (e as BaseError).walk((y) => typeof (y as { data?: unknown }).data === "string");
+        return decodeErrorResult({ abi: multi.abi, data: (x as unknown as { data: Hex }).data });
+      }
+      return null;
+    };
+    const P = 0x30644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd47n;
+    expect(await named(2, [0, 1], [0n, 0n])).toMatchObject({
+      errorName: "BatchVerifier__InvalidPoint",
+      args: [2n],
+    });
+    expect(await named(3, [6], [proofs[3]![6]! + P])).toMatchObject({
+      errorName: "BatchVerifier__InvalidPoint",
+      args: [3n],
+    });
+    expect(await named(Number(n), [2], [proofs[Number(n)]![2]! ^ 1n])).toMatchObject({
+      errorName: "BatchVerifier__InvalidPoint",
+      args: [n],
+    });
   }, 900_000);
 
   /** IGroth16MultiVerifier's ABI (its errors bubble up through JobVerifier2). */
@@ -829,7 +861,9 @@ describe("on chain: contracts/JobVerifier2.sol with real Groth16 proofs", () => 
       })),
     ).rejects.toThrow(/Job2__ZeroProver/);
     // the job cut short: its last chunk dropped, the last but one's sOut (not halted) claimed as
-    // the final state, that chunk's share moved to the output proof's so the sum balances
+    // the final state, that chunk's share moved to the output proof's so the sum balances.
+    // Refused at the pairing, as any change of a proof's inputs is (gammaJob moves too); that no
+    // output proof opens a state that is not halted is the circuit's (io-circuit.test.ts)
     const n = a.job.chunks.length;
     await expect(
       submit(j, a, { ...proofs, chunks: proofs.chunks.slice(0, -1) }, (c) => ({

@@ -28,7 +28,9 @@ interface IGroth16MultiVerifier {
     /// (an input x + r would alias x).
     error BatchVerifier__InputNotInField(uint256 index);
     /// @notice A point of proof `proof` is malformed: coordinate >= p, not on its curve, or
-    /// infinity.
+    /// infinity. Named only when the batch fails (the precompiles refuse malformed points; an
+    /// infinity point in an otherwise valid batch is harmless and accepted); a batch refused by
+    /// the pairing precompile may run out of gas before naming it when it is very large.
     error BatchVerifier__InvalidPoint(uint256 proof);
     /// @notice An elliptic-curve precompile refused its input (e.g. a G2 point outside the
     /// order-r subgroup).
@@ -50,8 +52,8 @@ interface IGroth16MultiVerifier {
     /// @notice Each key's number of public inputs, in key order.
     function nPublic() external pure returns (uint256[] memory);
 
-    /// @notice Verify proofs of every key at once; reverts with a custom error unless all are
-    /// valid.
+    /// @notice Verify proofs of every key at once; reverts unless all are valid (with a custom
+    /// error, or out of gas: see BatchVerifier__InvalidPoint).
     /// @param context binds the batch to its use (e.g. keccak(chainid, contract, job))
     /// @param counts the number of proofs of each key; the proofs of key 0 come first, then
     /// those of key 1, and so on

@@ -156,13 +156,18 @@ export const MAX_CHUNKS = (1 << 24) - 2;
  * Checks a job's proofs' public values beyond the proofs: gammaJob derived, the input proof's
  * digest the job's, the chain from the entry to the claimed final state, one image, the shares
  * balanced.
- * @returns the cycles the job retired, gammaJob and the output's SHA-256 (to open)
+ * @returns the cycles the job retired, its exit code, gammaJob and the output's SHA-256 (to open)
  * @throws Job2Error naming the first rule broken
  */
 export function verifyJob2(
   p: Poseidon,
   j: Job2,
-): { cycles: bigint; gammaJob: bigint; outputDigest: { hi: bigint; lo: bigint } } {
+): {
+  cycles: bigint;
+  exitCode: number;
+  gammaJob: bigint;
+  outputDigest: { hi: bigint; lo: bigint };
+} {
   if (j.chunks.length === 0) throw new Job2Error("a job has at least one chunk");
   if (j.chunks.length > MAX_CHUNKS) throw new Job2Error("more chunks than version times");
   if (j.image.memorySize > MAX_MEMORY)
@@ -233,6 +238,7 @@ export function verifyJob2(
     throw new Job2Error("the job-wide sum does not balance: memory or I/O disagree across proofs");
   return {
     cycles,
+    exitCode: f.exitCode >>> 0,
     gammaJob: gamma,
     outputDigest: { hi: j.output.digestHi, lo: j.output.digestLo },
   };
