@@ -67,8 +67,12 @@ export const COMMANDS: Record<string, Command> = {
     load: run("exec"),
   },
   prove: {
-    usage: `concentric prove <elf> ${INPUT} [--chunk-size K | --circuit <name>] [--prover <address>] [--max-cycles N] --out <proof.json>`,
+    usage: `concentric prove <elf> ${INPUT} [--chunk-size K | --circuit <name> | --key-set <name>] [--prover <address>] [--max-cycles N] --out <proof.json>`,
     summary: "execute and prove every chunk with Groth16 (keys built on first use)",
+    details:
+      "--key-set job2_test | job2_production: the versioned-cells job of issue 12 (chunks of 8 or\n" +
+      "1,024 cycles with whole-buffer read/write, plus the job's boundary, input and output proofs;\n" +
+      "input and output up to 64 bytes, committed as SHA-256). Without it: today's network chunks.",
     load: run("prove"),
   },
   verify: {

@@ -25,6 +25,14 @@ import {
   type RunProof,
 } from "../prover/zkvm/run.ts";
 import { chunkCircuitConfig } from "../prover/zkvm/witness.ts";
+import { getPoseidon } from "../prover/executor/index.ts";
+import { getKeySet } from "../prover/setup/registry.ts";
+import {
+  JOB_PROOF_FORMAT,
+  JobFileError,
+  proveJobFile,
+  verifyJobFile,
+} from "../prover/zkvm/job2-file.ts";
 import { DEVNET_DEFAULTS } from "../ignition/modules/Concentric.ts";
 import {
   CliError,
@@ -319,6 +327,7 @@ export async function prove(args: string[]): Promise<number> {
       ...INPUT_OPTIONS,
       "chunk-size": { type: "string" },
       circuit: { type: "string" },
+      "key-set": { type: "string" },
       prover: { type: "string", default: "0x0000000000000000000000000000000000000000" },
       out: { type: "string" },
       "max-cycles": { type: "string" },
@@ -329,6 +338,13 @@ export async function prove(args: string[]): Promise<number> {
     throw new UsageError("prove needs <elf> and --out <proof.json>");
   if (values.circuit && values["chunk-size"])
     throw new UsageError("give --chunk-size or --circuit, not both");
+  if (values["key-set"]) {
+    if (values.circuit || values["chunk-size"] || values["max-cycles"])
+      throw new UsageError(
+        "--key-set proves a whole job: no --circuit, --chunk-size or --max-cycles",
+      );
+    return proveJob(elfPath, values["key-set"], values.prover, values.out, readInput(values));
+  }
   const k = positiveInt("chunk-size", values["chunk-size"]);
   const maxCycles = positiveInt("max-cycles", values["max-cycles"]);
   const name = values.circuit ?? (k ? circuitForChunkSize(k) : DEFAULT_CHUNK_CIRCUIT);
@@ -394,6 +410,70 @@ export async function prove(args: string[]): Promise<number> {
   return 0;
 }
 
+/**
+ * `concentric prove --key-set <set>`: a versioned-cells job (issue 12's circuits: chunks,
+ * boundary, input and output proofs; word-mode I/O) proven with the key set's four circuits.
+ */
+async function proveJob(
+  elfPath: string,
+  keySet: string,
+  proverArg: string,
+  out: string,
+  input: Uint8Array,
+): Promise<number> {
+  try {
+    getKeySet(keySet);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  addressToField(parseAddress(proverArg, "--prover"));
+  const { image } = loadGuest(elfPath);
+  try {
+    execute(image, input);
+  } catch (e) {
+    if (!(e instanceof Trap)) throw e;
+    console.error(`${elfPath} cannot be proven: ${e.message} (run concentric exec for details)`);
+    return 1;
+  }
+  const cacheDir = defaultCacheDir();
+  const log = (m: string) => console.error(m);
+  const start = performance.now();
+  let file, job;
+  try {
+    ({ file, job } = await proveJobFile(
+      await getPoseidon(),
+      keySet,
+      (name) => getCircuitArtifacts(name, { cacheDir, log }),
+      image,
+      input,
+      { prover: proverArg.toLowerCase() as Address, cacheDir, log },
+    ));
+  } catch (e) {
+    // a job the key set cannot hold (I/O beyond its proofs' bytes, more pages than the
+    // boundary proof lists) is the user's to know, not a crash
+    if (e instanceof Error && /bytes of I\/O|pages|boundary/.test(e.message)) {
+      console.error(`${elfPath} cannot be proven with key set ${keySet}: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+  try {
+    writeFileSync(out, JSON.stringify(file, null, 1) + "\n");
+  } catch (e) {
+    throw new CliError(fileErrorMessage(e, out, "--out"));
+  }
+  const seconds = (performance.now() - start) / 1000;
+  console.log(`key set:               ${keySet}`);
+  console.log(`image ID:              ${formatDigest(job.boundary.imageId)}`);
+  console.log(`cycles:                ${job.final.cycles}`);
+  console.log(`chunks:                ${job.chunks.length} (+ boundary, input, output proofs)`);
+  console.log(`exit code:             ${job.final.exitCode}`);
+  console.log(`output (hex):          ${file.outputBytes}`);
+  console.log(`seconds:               ${seconds.toFixed(1)}`);
+  console.log(`wrote ${out}`);
+  return 0;
+}
+
 export async function verify(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -409,6 +489,8 @@ export async function verify(args: string[]): Promise<number> {
     console.error(`invalid: ${positionals[0]} is not JSON: ${(e as Error).message}`);
     return 1;
   }
+  if ((run as { format?: unknown })?.format === JOB_PROOF_FORMAT)
+    return verifyJob(run, values.expect);
   if (typeof run?.circuit !== "string") {
     console.error("invalid: not a run proof (no circuit)");
     return 1;
@@ -437,6 +519,37 @@ export async function verify(args: string[]): Promise<number> {
     return 0;
   } catch (e) {
     if (e instanceof RunVerifyError || e instanceof TypeError || e instanceof SyntaxError) {
+      console.error(`invalid: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+/** `concentric verify` of a versioned-cells job proof (prover/zkvm/job2-file.ts). */
+async function verifyJob(raw: unknown, expect: string | undefined): Promise<number> {
+  const cacheDir = defaultCacheDir();
+  const log = (m: string) => console.error(m);
+  try {
+    const v = await verifyJobFile(await getPoseidon(), raw, async (keySet) => {
+      const keys = [];
+      for (const name of getKeySet(keySet).circuits)
+        keys.push((await getCircuitArtifacts(name, { cacheDir, log })).vkey);
+      return keys;
+    });
+    const out = Buffer.from(v.output).toString("hex");
+    console.log(
+      `valid: ${v.chunks} chunk proofs and the job's boundary, input and output proofs (key set ${v.keySet}), image ${formatDigest(v.imageId)}`,
+    );
+    console.log(`exit code ${v.exitCode}, ${v.cycles} cycles, output ${out}`);
+    console.log(`input SHA-256 ${v.inputDigest}`);
+    if (expect !== undefined && expect.replace(/^0x/, "").toLowerCase() !== out) {
+      console.error(`output ${out} is not the expected ${expect}`);
+      return 1;
+    }
+    return 0;
+  } catch (e) {
+    if (e instanceof JobFileError) {
       console.error(`invalid: ${e.message}`);
       return 1;
     }
