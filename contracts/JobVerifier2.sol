@@ -87,6 +87,23 @@ contract JobVerifier2 {
         uint32 exitCode;
     }
 
+    /// A job as verifyJobs takes it: verify's arguments but the proofs.
+    struct JobInput {
+        uint256 imageId;
+        uint256 inputHi;
+        uint256 inputLo;
+        JobClaim claim;
+    }
+
+    /// Where one job's public inputs go among the verifier's (memory addresses of the first
+    /// input of its first chunk proof and of its boundary, input and output proofs).
+    struct Slots {
+        uint256 chunks;
+        uint256 boundary;
+        uint256 input;
+        uint256 output;
+    }
+
     /// What a verified job established.
     struct Verified {
         uint256 imageId;
@@ -100,6 +117,7 @@ contract JobVerifier2 {
 
     error Job2__UnknownImage(uint256 imageId);
     error Job2__NoChunks();
+    error Job2__NoJobs();
     error Job2__TooManyChunks(uint256 n);
     error Job2__ProofCount(uint256 proofs, uint256 chunks);
     error Job2__ChainLength(uint256 states, uint256 chunks);
@@ -175,6 +193,81 @@ contract JobVerifier2 {
         if (n == 0) revert Job2__NoChunks();
         if (n > MAX_CHUNKS) revert Job2__TooManyChunks(n);
         if (proofs.length != n + 3) revert Job2__ProofCount(proofs.length, n + 3);
+        (bytes memory cd, uint256 x) = _newCall(n, 1, proofs);
+        v = _job(imageId, inputHi, inputLo, j, _slots(x, 0, n, 0, 1));
+        _callVerifier(cd, keccak256(abi.encode(block.chainid, address(this), j.jobId)));
+    }
+
+    /// @notice Verifies several jobs in one pairing product (an epoch's Universal Proof): each
+    /// job exactly as `verify` checks it (its own gammaJob, chain, image and input), all their
+    /// proofs in one multi-verifier call, so the fixed pairs and each key's IC terms are paid
+    /// once for all the jobs. Reverts with the first rule broken by any job.
+    /// @param proofs every job's chunk proofs, job by job, then every job's boundary proof, then
+    /// every job's input proof, then every job's output proof (job order in each group)
+    /// @return vs what each job established, in job order
+    function verifyJobs(
+        JobInput[] calldata jobs,
+        uint256[8][] calldata proofs
+    ) external view returns (Verified[] memory vs) {
+        uint256 k = jobs.length;
+        if (k == 0) revert Job2__NoJobs();
+        uint256 total;
+        for (uint256 i = 0; i < k; i++) {
+            uint256 n = jobs[i].claim.chunks.length;
+            if (n == 0) revert Job2__NoChunks();
+            if (n > MAX_CHUNKS) revert Job2__TooManyChunks(n);
+            total += n;
+        }
+        if (proofs.length != total + 3 * k) revert Job2__ProofCount(proofs.length, total + 3 * k);
+        (bytes memory cd, uint256 x) = _newCall(total, k, proofs);
+        bytes32 context;
+        (vs, context) = _jobsPass(jobs, x, total);
+        _callVerifier(cd, context);
+    }
+
+    /// Every job of verifyJobs at its slots; the context: keccak256(chainid, this, job IDs).
+    function _jobsPass(
+        JobInput[] calldata jobs,
+        uint256 x,
+        uint256 total
+    ) private view returns (Verified[] memory vs, bytes32 context) {
+        uint256 k = jobs.length;
+        vs = new Verified[](k);
+        uint256[] memory ids = new uint256[](k);
+        uint256 c;
+        for (uint256 i = 0; i < k; i++) {
+            Slots memory s = _slots(x, c, total, i, k);
+            vs[i] = _jobOf(jobs[i], s);
+            c += jobs[i].claim.chunks.length;
+            ids[i] = jobs[i].claim.jobId;
+        }
+        context = keccak256(abi.encode(block.chainid, address(this), ids));
+    }
+
+    function _jobOf(JobInput calldata ji, Slots memory s) private view returns (Verified memory) {
+        return _job(ji.imageId, ji.inputHi, ji.inputLo, ji.claim, s);
+    }
+
+    /// Job i's input slots among `total` chunks and k jobs, its chunks from chunk c on: the
+    /// chunks' inputs first (8 each), then the k boundary proofs' (4 each), the k input
+    /// proofs' (6 each), the k output proofs' (6 each); x is the first input's address.
+    function _slots(uint256 x, uint256 c, uint256 total, uint256 i, uint256 k) private pure returns (Slots memory s) {
+        uint256 jobs = x + total * CHUNK_PUBLIC * 32;
+        s.chunks = x + c * CHUNK_PUBLIC * 32;
+        s.boundary = jobs + i * BOUNDARY_PUBLIC * 32;
+        s.input = jobs + k * BOUNDARY_PUBLIC * 32 + i * INPUT_PUBLIC * 32;
+        s.output = jobs + k * (BOUNDARY_PUBLIC + INPUT_PUBLIC) * 32 + i * OUTPUT_PUBLIC * 32;
+    }
+
+    /// One job's checks and public inputs, written at its slots (see verify).
+    function _job(
+        uint256 imageId,
+        uint256 inputHi,
+        uint256 inputLo,
+        JobClaim calldata j,
+        Slots memory s
+    ) private view returns (Verified memory v) {
+        uint256 n = j.chunks.length;
         if (j.states.length != n - 1) revert Job2__ChainLength(j.states.length, n);
         uint256 entry = entryStateOf[imageId];
         if (entry == 0) revert Job2__UnknownImage(imageId);
@@ -183,35 +276,33 @@ contract JobVerifier2 {
             if (h >= 1 << 128) revert Job2__DigestHalf(h);
         }
         v.imageId = imageId;
-
-        (bytes memory cd, uint256[] memory inputs) = _newCall(n, proofs);
-        (uint256[] memory words, uint256 cycles) = _chunkPass(j, imageId, entry, inputs);
+        (uint256[] memory words, uint256 cycles) = _chunkPass(j, imageId, entry, s.chunks);
         v.cycles = uint64(cycles);
-        inputs[(n - 1) * CHUNK_PUBLIC + 1] = j.finalState;
         v.gammaJob = _gamma(j, words, inputHi, inputLo);
-        _jobInputs(j, inputs, imageId, inputHi, inputLo, v.gammaJob);
-        _callVerifier(cd, keccak256(abi.encode(block.chainid, address(this), j.jobId)));
+        _jobInputs(j, s, imageId, inputHi, inputLo, v.gammaJob);
         v.outputDigest = bytes32((j.outputHi << 128) | j.outputLo);
         v.exitCode = j.exitCode;
     }
 
-    /// verifyMulti(context, counts, inputs, proofs)'s calldata, built in place: the counts
-    /// [n, 1, 1, 1], room for the inputs (returned as `inputs`, a uint256[] inside the call that
-    /// the passes below fill) and the proofs copied from this call's calldata; the context is
-    /// written by _callVerifier. Built here rather than by the ABI encoder from an inputs array,
-    /// memory holds one copy of the job's inputs and proofs, not two (memory's cost grows with
-    /// its square).
+    /// verifyMulti(context, counts, inputs, proofs)'s calldata for `total` chunk proofs of k
+    /// jobs, built in place: the counts [total, k, k, k], room for the inputs (x: the first
+    /// one's address; the passes below fill them) and the proofs copied from this call's
+    /// calldata; the context is written by _callVerifier. Built here rather than by the ABI
+    /// encoder from an inputs array, memory holds one copy of the inputs and proofs, not two
+    /// (memory's cost grows with its square).
     function _newCall(
-        uint256 n,
+        uint256 total,
+        uint256 k,
         uint256[8][] calldata proofs
-    ) private pure returns (bytes memory cd, uint256[] memory inputs) {
-        uint256 nIn = n * CHUNK_PUBLIC + BOUNDARY_PUBLIC + INPUT_PUBLIC + OUTPUT_PUBLIC;
+    ) private pure returns (bytes memory cd, uint256 x) {
+        uint256 nIn = total * CHUNK_PUBLIC + k * (BOUNDARY_PUBLIC + INPUT_PUBLIC + OUTPUT_PUBLIC);
+        uint256 np = total + 3 * k;
         bytes4 sel = IGroth16MultiVerifier.verifyMulti.selector;
         assembly ("memory-safe") {
             cd := mload(0x40)
             // selector; head: context, offsets of counts (128), inputs (288), proofs; counts
             // (length 4 and its words); inputs (length and nIn words); proofs (length, 8 words each)
-            let size := add(add(4, 320), add(shl(5, nIn), add(32, shl(8, add(n, 3)))))
+            let size := add(add(4, 320), add(shl(5, nIn), add(32, shl(8, np))))
             mstore(cd, size)
             let q := add(cd, 32)
             mstore(q, sel)
@@ -220,15 +311,15 @@ contract JobVerifier2 {
             mstore(add(h, 64), 288)
             mstore(add(h, 96), add(320, shl(5, nIn)))
             mstore(add(h, 128), 4)
-            mstore(add(h, 160), n)
-            mstore(add(h, 192), 1)
-            mstore(add(h, 224), 1)
-            mstore(add(h, 256), 1)
-            inputs := add(h, 288)
-            mstore(inputs, nIn)
-            let pp := add(add(inputs, 32), shl(5, nIn))
-            mstore(pp, add(n, 3))
-            calldatacopy(add(pp, 32), proofs.offset, shl(8, add(n, 3)))
+            mstore(add(h, 160), total)
+            mstore(add(h, 192), k)
+            mstore(add(h, 224), k)
+            mstore(add(h, 256), k)
+            mstore(add(h, 288), nIn)
+            x := add(h, 320)
+            let pp := add(x, shl(5, nIn))
+            mstore(pp, np)
+            calldatacopy(add(pp, 32), proofs.offset, shl(8, np))
             mstore(0x40, and(add(add(q, size), 31), not(31)))
         }
     }
@@ -248,50 +339,50 @@ contract JobVerifier2 {
         }
     }
 
-    /// gammaJob into every chunk's inputs, then the job proofs' inputs after the chunks':
-    /// boundary, input, output (their circuits' public signals in order).
+    /// gammaJob into every chunk's inputs and the final state into the last one's sOut, then
+    /// the job proofs' inputs (their circuits' public signals in order) at their slots.
     function _jobInputs(
         JobClaim calldata j,
-        uint256[] memory inputs,
+        Slots memory s,
         uint256 imageId,
         uint256 inputHi,
         uint256 inputLo,
         uint256 gamma
     ) private pure {
-        uint256 b = j.chunks.length * CHUNK_PUBLIC;
-        for (uint256 k = 6; k < b; k += CHUNK_PUBLIC) inputs[k] = gamma;
-        inputs[b] = j.boundarySum;
-        inputs[b + 1] = j.boundaryCommitment;
-        inputs[b + 2] = imageId;
-        inputs[b + 3] = gamma;
-        inputs[b + 4] = inputHi;
-        inputs[b + 5] = inputLo;
-        inputs[b + 6] = j.inputSum;
-        inputs[b + 7] = gamma;
-        inputs[b + 8] = j.read;
-        inputs[b + 9] = j.ends;
-        inputs[b + 10] = j.outputHi;
-        inputs[b + 11] = j.outputLo;
-        inputs[b + 12] = j.outputSum;
-        inputs[b + 13] = gamma;
-        inputs[b + 14] = j.finalState;
-        inputs[b + 15] = j.exitCode;
+        uint256 n = j.chunks.length;
+        uint256 cp = s.chunks;
+        uint256 fin = j.finalState;
+        assembly ("memory-safe") {
+            for { let c := 0 } lt(c, n) { c := add(c, 1) } {
+                mstore(add(add(cp, shl(8, c)), 192), gamma)
+            }
+            mstore(add(add(cp, shl(8, sub(n, 1))), 32), fin)
+        }
+        _put(s.boundary, [j.boundarySum, j.boundaryCommitment, imageId, gamma, 0, 0], 4);
+        _put(s.input, [inputHi, inputLo, j.inputSum, gamma, j.read, j.ends], 6);
+        _put(s.output, [j.outputHi, j.outputLo, j.outputSum, gamma, fin, j.exitCode], 6);
+    }
+
+    /// The first `count` of `w` at memory address `at`.
+    function _put(uint256 at, uint256[6] memory w, uint256 count) private pure {
+        assembly ("memory-safe") {
+            mcopy(at, w, shl(5, count))
+        }
     }
 
     /// One pass over the chunks: the chain from the entry state through the inner states, the
-    /// chunks' public inputs into `inputs` (all but gammaJob and the last sOut; the job proofs'
-    /// 16 follow them), the words gammaJob is drawn from (each chunk's sIn and commitment; the
+    /// chunks' public inputs from address `ip0` on (all but gammaJob and the last sOut), the words gammaJob is drawn from (each chunk's sIn and commitment; the
     /// job's words follow), the cycles, and the job-wide sum, which must be 0 (each share < r:
     /// the batch verifier refuses inputs >= r).
     function _chunkPass(
         JobClaim calldata j,
         uint256 imageId,
         uint256 entryState,
-        uint256[] memory inputs
+        uint256 ip0
     ) private pure returns (uint256[] memory words, uint256 cycles) {
         uint256 n = j.chunks.length;
         words = new uint256[](2 * n + 7);
-        (uint256 cyc, uint256 sum, uint256 end) = _chunkLoop(j, imageId, entryState, inputs, words);
+        (uint256 cyc, uint256 sum, uint256 end) = _chunkLoop(j, imageId, entryState, ip0, words);
         if (end < n) {
             Chunk calldata ch = j.chunks[end];
             (uint256 prover, uint256 c) = _rawProverCycles(ch);
@@ -321,7 +412,7 @@ contract JobVerifier2 {
         JobClaim calldata j,
         uint256 imageId,
         uint256 s,
-        uint256[] memory inputs,
+        uint256 ip0,
         uint256[] memory words
     ) private pure returns (uint256 cycles, uint256 sum, uint256 end) {
         (uint256 cp, uint256 sp) = _offsets(j);
@@ -329,7 +420,7 @@ contract JobVerifier2 {
         end = n;
         assembly ("memory-safe") {
             for { let c := 0 } lt(c, n) { c := add(c, 1) } {
-                let ip := add(add(inputs, 32), shl(8, c))
+                let ip := add(ip0, shl(8, c))
                 let prover := calldataload(cp)
                 let cyc := calldataload(add(cp, 32))
                 if or(iszero(prover), or(shr(160, prover), shr(32, cyc))) {

@@ -60,6 +60,7 @@ import {
   job2Claim,
   job2Image,
   job2ProofList,
+  jobsProofList,
   loadChunk2Probe,
   proveJob2,
   type Job2Keys,
@@ -548,6 +549,69 @@ describe("on chain: contracts/JobVerifier2.sol with real Groth16 proofs", () => 
         `${name}: ${n} chunks, ${last.cycles} cycles: verify ${gas} gas, ${(Number(gas) / n).toFixed(0)} per chunk`,
       );
     }
+  }, 900_000);
+
+  it("verifies several jobs in one pairing product, each as alone; proofs moved between jobs refused", async () => {
+    const [fib, sort] = ["fibonacci", "sort"].map((n) => jobs.find((x) => x.name === n)!);
+    const a = [await onChain(fib!), await onChain(sort!)];
+    const proofs = [
+      await proveJob2(keys, a[0]!.job, a[0]!.proofInputs),
+      await proveJob2(keys, a[1]!.job, a[1]!.proofInputs),
+    ];
+    const ids = [await register(fib!), await register(sort!)];
+    const input = (i: number, claimOf = (c: ReturnType<typeof job2Claim>) => c) => ({
+      imageId: ids[i]!,
+      inputHi: a[i]!.job.inputDigest.hi,
+      inputLo: a[i]!.job.inputDigest.lo,
+      claim: claimOf(job2Claim(a[i]!.job)),
+    });
+    const both = [input(0), input(1)];
+    const call = (js: unknown[], ps: bigint[][]) => verifier.read.verifyJobs([js, ps] as never);
+    const result = (await call(both, jobsProofList(proofs))) as readonly {
+      cycles: bigint;
+      exitCode: number;
+      gammaJob: bigint;
+    }[];
+    for (const [i, j] of [fib!, sort!].entries()) {
+      const alone = await submit(j, a[i]!, proofs[i]!);
+      expect(result[i]).toEqual(alone.result);
+    }
+    const gas = await publicClient.estimateContractGas({
+      address: verifier.address,
+      abi: verifier.abi,
+      functionName: "verifyJobs" as never,
+      args: [both, jobsProofList(proofs)] as never,
+    });
+    const alone =
+      (await submit(fib!, a[0]!, proofs[0]!)).gas + (await submit(sort!, a[1]!, proofs[1]!)).gas;
+    console.log(
+      `two jobs in one call: ${gas} gas, alone: ${alone} (two transactions' bases included)`,
+    );
+    expect(gas).toBeLessThan(alone);
+    // the jobs' boundary proofs swapped (each a valid proof, of the other job), the jobs in
+    // the other order than their proofs, a job's chunk proofs given to the other job, a proof
+    // missing, no jobs
+    const list = jobsProofList(proofs);
+    const n = a[0]!.job.chunks.length + a[1]!.job.chunks.length;
+    const swapped = [...list];
+    [swapped[n], swapped[n + 1]] = [list[n + 1]!, list[n]!];
+    await expect(call(both, swapped)).rejects.toThrow(/BatchVerifier__BatchCheckFailed/);
+    await expect(call([input(1), input(0)], list)).rejects.toThrow(
+      /BatchVerifier__BatchCheckFailed/,
+    );
+    const [p0, p1] = proofs as [Proofs2, Proofs2];
+    const chunksCrossed = [
+      ...p1.chunks,
+      ...p0.chunks,
+      ...[p0.boundary, p1.boundary, p0.input, p1.input, p0.output, p1.output],
+    ];
+    await expect(call(both, chunksCrossed)).rejects.toThrow(/BatchVerifier__BatchCheckFailed/);
+    await expect(call(both, list.slice(1))).rejects.toThrow(/Job2__ProofCount/);
+    await expect(call([], [])).rejects.toThrow(/Job2__NoJobs/);
+    // one job's claim broken: the whole call is refused with that job's rule
+    await expect(
+      call([input(0), input(1, (c) => ({ ...c, outputSum: 1n }))], list),
+    ).rejects.toThrow(/Job2__Unbalanced/);
   }, 900_000);
 
   it("accepts a job whose long write leaves chunks retiring no instruction, not a last such chunk", async () => {

@@ -423,6 +423,17 @@ export function job2Claim(job: Job2) {
 /** JobVerifier2.verify's proofs: the chunks' in order, then the boundary, input and output proofs. */
 export const job2ProofList = (p: Proofs2) => [...p.chunks, p.boundary, p.input, p.output];
 
+/**
+ * JobVerifier2.verifyJobs's proofs for several jobs: every job's chunk proofs (job by job),
+ * then their boundary proofs, their input proofs, their output proofs.
+ */
+export const jobsProofList = (ps: Proofs2[]) => [
+  ...ps.flatMap((p) => p.chunks),
+  ...ps.map((p) => p.boundary),
+  ...ps.map((p) => p.input),
+  ...ps.map((p) => p.output),
+];
+
 /** JobVerifier2.registerImage's argument. */
 export const job2Image = (o: ImageOpening) => ({
   entry: o.entry,
