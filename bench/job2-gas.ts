@@ -13,6 +13,9 @@
  * With --production: the production key set (job2_production, chunk K = 1,024: each chunk proof
  * takes about 35 s here, so N = 1, 4 by default; `npm run setup -- --production` first).
  *
+ * With --jobs J: an epoch of J jobs of N chunks each in one call (`verifyJobs`: one pairing
+ * product for all, the fixed pairs and IC terms paid once), against the J jobs verified alone.
+ *
  * Prints gas per job, per chunk and per proven cycle at each N, a least-squares line
  * gas ≈ per job + per chunk·N, and from it the chunks and cycles one 2^24-gas transaction
  * verifies. What a chunk proof costs on chain does not depend on K (eight public inputs, one
@@ -30,6 +33,7 @@ import {
   job2Claim,
   job2Image,
   job2ProofList,
+  jobsProofList,
   loadChunk2Probe,
   proveJob2,
   type Job2Keys,
@@ -40,7 +44,11 @@ import { deployJobVerifier2, job2Circuits, JOB2_TEST_KEY_SET } from "../scripts/
 import { loopElf, loopsFor } from "./lib.ts";
 
 const { values } = parseArgs({
-  options: { sizes: { type: "string" }, production: { type: "boolean", default: false } },
+  options: {
+    sizes: { type: "string" },
+    jobs: { type: "string" },
+    production: { type: "boolean", default: false },
+  },
 });
 const keySet = values.production
   ? loadKeySets().find((k) => k.production)?.name
@@ -49,6 +57,8 @@ if (!keySet) throw new Error("circuits/circuits.json has no production key set")
 const sizes = (values.sizes ?? (values.production ? "1,4" : "1,4,16,64")).split(",").map(Number);
 if (sizes.some((n) => !Number.isInteger(n) || n < 1))
   throw new Error("--sizes: positive integers, comma-separated");
+const nJobs = Number(values.jobs ?? 1);
+if (!Number.isInteger(nJobs) || nJobs < 1) throw new Error("--jobs: a positive integer");
 const circuits = job2Circuits(keySet);
 const { K, NC, TB, M, MB, NM } = getCircuit(circuits.chunk).params as Record<string, number>;
 const CFG: Chunk2CoreConfig = { K: K!, NC: NC!, TB: TB!, M: M!, MB: MB!, NM: NM! };
@@ -89,6 +99,11 @@ function calldataGas(data: `0x${string}`): number {
   let g = 0;
   for (let i = 2; i < data.length; i += 2) g += data.slice(i, i + 2) === "00" ? 4 : 16;
   return g;
+}
+
+if (nJobs > 1) {
+  await epochOfJobs(nJobs, sizes);
+  process.exit(0);
 }
 
 interface Row {
@@ -189,3 +204,78 @@ if (rows.length > 1 && new Set(rows.map((r) => r.n)).size > 1) {
   );
 }
 process.exit(0);
+
+/**
+ * J jobs of n chunks each (one image, the same run, J job IDs and provers) in one verifyJobs
+ * call, against each verified alone: the gas of a transaction making each call.
+ */
+async function epochOfJobs(J: number, ns: number[]): Promise<void> {
+  const k = (g: number) => `${(g / 1000).toFixed(1)}k`;
+  console.log(
+    `JobVerifier2.verifyJobs: an epoch of ${J} jobs of N chunk proofs each (+ 3 job proofs each) in one pairing product, against the ${J} jobs verified alone (key set ${keySet}, chunk K = ${CFG.K}; hardhat network)`,
+  );
+  console.log(
+    "| N per job | chunks | gas, one call | per chunk | gas per proven cycle (at K = 1024) | alone, sum of J calls |",
+  );
+  console.log("|---|---|---|---|---|---|");
+  for (const n of ns) {
+    const image = loadElf(loopElf(await loopsFor(n, CFG.K, chunksOf)));
+    const img = job2Image((await kit.prepare(image, new Uint8Array(0), PROVER)).opening);
+    await publicClient.waitForTransactionReceipt({
+      hash: await verifier.write.registerImage([img]),
+    });
+    const imageId = await verifier.read.imageIdOf([img]);
+    const jobs = [];
+    const proofs = [];
+    for (let i = 0; i < J; i++) {
+      console.error(
+        `N=${n}, job ${i + 1} of ${J}: two rounds, then ${n} chunk proofs and 3 job proofs`,
+      );
+      const prepared = await kit.prepare(image, new Uint8Array(0), PROVER + BigInt(i));
+      const a = await kit.assemble(prepared, {
+        chainId,
+        contract: verifier.address,
+        jobId: BigInt(1000 * n + i),
+      });
+      verifyJob2(p, a.job);
+      const pr = await proveJob2(keys, a.job, a.proofInputs);
+      jobs.push({
+        imageId,
+        inputHi: a.job.inputDigest.hi,
+        inputLo: a.job.inputDigest.lo,
+        claim: job2Claim(a.job),
+        a,
+        pr,
+      });
+      proofs.push(pr);
+    }
+    const send = async (functionName: "verify" | "verifyJobs", args: unknown[]) => {
+      const data = encodeFunctionData({ abi: verifier.abi, functionName, args: args as never });
+      const hash = await wallet!.sendTransaction({
+        to: verifier.address,
+        data,
+        gas: BigInt(TX_CAP),
+      });
+      const r = await publicClient.waitForTransactionReceipt({ hash });
+      if (r.status !== "success") throw new Error(`${functionName}: the transaction failed`);
+      return Number(r.gasUsed);
+    };
+    const together = await send("verifyJobs", [
+      jobs.map(({ imageId, inputHi, inputLo, claim }) => ({ imageId, inputHi, inputLo, claim })),
+      jobsProofList(proofs),
+    ]);
+    let alone = 0;
+    for (const j of jobs)
+      alone += await send("verify", [
+        j.imageId,
+        j.inputHi,
+        j.inputLo,
+        j.claim,
+        job2ProofList(j.pr),
+      ]);
+    const chunks = n * J;
+    console.log(
+      `| ${n} | ${chunks} | ${k(together)} | ${k(together / chunks)} | ${(together / (chunks * PRODUCTION_K)).toFixed(1)} | ${k(alone)} |`,
+    );
+  }
+}
