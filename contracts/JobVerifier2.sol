@@ -6,7 +6,7 @@ import {IPoseidon4, IPoseidon6} from "./interfaces/IPoseidon.sol";
 
 /// @title The chain's side of versioned-cells jobs (issue 12; not wired into EpochManager yet):
 /// one job (`verify`) or several in one pairing product (`verifyJobs`)
-/// @notice Checks one job's proofs: its chunks (circuits/zkvm/chunk2.circom, `Chunk2`), its
+/// @notice Checks a job's proofs (or several jobs', each alone, in one pairing product): its chunks (circuits/zkvm/chunk2.circom, `Chunk2`), its
 /// boundary proof (boundary.circom) and its input and output proofs (io.circom), as
 /// prover/zkvm/verify2.ts's `verifyJob2` does off chain, in one pairing product over the four
 /// keys (IGroth16MultiVerifier). Nothing a proof makes public is taken from the submitter where
@@ -107,6 +107,7 @@ contract JobVerifier2 {
 
     /// What a verified job established.
     struct Verified {
+        uint256 jobId;
         uint256 imageId;
         uint64 cycles;
         uint256 gammaJob;
@@ -120,7 +121,7 @@ contract JobVerifier2 {
     error Job2__NoChunks();
     error Job2__NoJobs();
     error Job2__TooManyChunks(uint256 n);
-    error Job2__ProofCount(uint256 proofs, uint256 chunks);
+    error Job2__ProofCount(uint256 proofs, uint256 expected);
     error Job2__ChainLength(uint256 states, uint256 chunks);
     error Job2__MemoryTooLarge(uint32 memorySize);
     error Job2__NotInField(uint256 value);
@@ -202,7 +203,9 @@ contract JobVerifier2 {
     /// @notice Verifies several jobs in one pairing product (an epoch's Universal Proof): each
     /// job exactly as `verify` checks it (its own gammaJob, chain, image and input), all their
     /// proofs in one multi-verifier call, so the fixed pairs and each key's IC terms are paid
-    /// once for all the jobs. Reverts with the first rule broken by any job.
+    /// once for all the jobs. Reverts if any job breaks a rule (counts first, then job by job
+    /// in order, then the pairing). The same job may appear twice: a caller that settles jobs
+    /// must tie each result to its own job record (Verified.jobId) and refuse duplicates.
     /// @param proofs every job's chunk proofs, job by job, then every job's boundary proof, then
     /// every job's input proof, then every job's output proof (job order in each group)
     /// @return vs what each job established, in job order
@@ -276,6 +279,7 @@ contract JobVerifier2 {
             uint256 h = [inputHi, inputLo, j.outputHi, j.outputLo][i];
             if (h >= 1 << 128) revert Job2__DigestHalf(h);
         }
+        v.jobId = j.jobId;
         v.imageId = imageId;
         (uint256[] memory words, uint256 cycles) = _chunkPass(j, imageId, entry, s.chunks);
         v.cycles = uint64(cycles);

@@ -575,7 +575,10 @@ describe("on chain: contracts/JobVerifier2.sol with real Groth16 proofs", () => 
     for (const [i, j] of [fib!, sort!].entries()) {
       const alone = await submit(j, a[i]!, proofs[i]!);
       expect(result[i]).toEqual(alone.result);
+      expect((result[i] as unknown as { jobId: bigint }).jobId).toBe(chain.jobId);
     }
+    // one job through verifyJobs is verify
+    expect(await call([input(0)], jobsProofList([proofs[0]!]))).toEqual([result[0]]);
     const gas = await publicClient.estimateContractGas({
       address: verifier.address,
       abi: verifier.abi,
