@@ -27,7 +27,7 @@ import { network } from "hardhat";
 import { encodeFunctionData } from "viem";
 import { executeChunked, getPoseidon, loadElf } from "../prover/executor/index.ts";
 import { defaultCacheDir, getCircuitArtifacts } from "../prover/setup/artifacts.ts";
-import { getCircuit, getKeySet, loadKeySets } from "../prover/setup/registry.ts";
+import { getCircuit, getKeySet, job2Circuits, loadKeySets } from "../prover/setup/registry.ts";
 import {
   Job2Prover,
   job2Claim,
@@ -40,7 +40,7 @@ import {
 } from "../prover/zkvm/job2.ts";
 import { verifyJob2 } from "../prover/zkvm/verify2.ts";
 import { chunk2Limits, type Chunk2CoreConfig } from "../prover/zkvm/witness2.ts";
-import { deployJobVerifier2, job2Circuits, JOB2_TEST_KEY_SET } from "../scripts/lib/deploy.ts";
+import { deployJobVerifier2, JOB2_TEST_KEY_SET } from "../scripts/lib/deploy.ts";
 import { loopElf, loopsFor } from "./lib.ts";
 
 const { values } = parseArgs({

@@ -89,3 +89,20 @@ export function getCircuit(name: string, registry = loadRegistry()): CircuitEntr
   }
   return c;
 }
+
+/** A job key set's circuits by role (the set lists chunk, boundary, input, output). */
+export function job2Circuits(keySet: string) {
+  const circuits = getKeySet(keySet).circuits;
+  const roles = ["Chunk2", "Boundary", "InputProof", "OutputProof"];
+  if (
+    circuits.length !== roles.length ||
+    circuits.some((c, k) => getCircuit(c).template !== roles[k])
+  )
+    throw new Error(
+      `key set ${keySet}: a job needs four circuits of templates ${roles.join(", ")}, in that ` +
+        `order (JobVerifier2 checks them as chunk, boundary, input, output); it lists ` +
+        circuits.join(", "),
+    );
+  const [chunk, boundary, input, output] = circuits as [string, string, string, string];
+  return { chunk, boundary, input, output } as const;
+}

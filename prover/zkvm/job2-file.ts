@@ -18,7 +18,7 @@ import { getAddress, type Address } from "viem";
 import { z } from "zod";
 import type { ProgramImage } from "../executor/index.ts";
 import type { CircuitArtifacts } from "../setup/artifacts.ts";
-import { getCircuit, getKeySet } from "../setup/registry.ts";
+import { getCircuit, job2Circuits } from "../setup/registry.ts";
 import {
   BatchVerifyError,
   BN254_R,
@@ -40,24 +40,19 @@ export const JOB_PROOF_FORMAT = "concentric-job-proof/2";
 
 /** The four circuits of a key set, in JobVerifier2's order, with their parameters. */
 export function keySetCircuits(keySet: string): {
-  names: { chunk: string; boundary: string; input: string; output: string };
+  names: ReturnType<typeof job2Circuits>;
   cfg: Chunk2CoreConfig;
   np: number;
   maxb: number;
 } {
-  const set = getKeySet(keySet);
-  const [chunk, boundary, input, output] = set.circuits;
-  const roles = ["Chunk2", "Boundary", "InputProof", "OutputProof"];
-  const templates = set.circuits.map((c) => getCircuit(c).template);
-  if (set.circuits.length !== 4 || templates.some((t, i) => t !== roles[i]))
-    throw new Error(`key set ${keySet} is not a job's four circuits (${roles.join(", ")})`);
+  const names = job2Circuits(keySet);
   const p = (name: string) => getCircuit(name).params as Record<string, number>;
-  const { K, NC, TB, M, MB, NM } = p(chunk!);
+  const { K, NC, TB, M, MB, NM } = p(names.chunk);
   return {
-    names: { chunk: chunk!, boundary: boundary!, input: input!, output: output! },
+    names,
     cfg: { K: K!, NC: NC!, TB: TB!, M: M!, MB: MB!, NM: NM! },
-    np: p(boundary!).NP!,
-    maxb: Math.min(p(input!).MAXB!, p(output!).MAXB!),
+    np: p(names.boundary).NP!,
+    maxb: Math.min(p(names.input).MAXB!, p(names.output).MAXB!),
   };
 }
 

@@ -15,7 +15,7 @@ import {
   type ProgramImage,
 } from "../../prover/executor/index.ts";
 import { defaultCacheDir, getCircuitArtifacts } from "../../prover/setup/artifacts.ts";
-import { getCircuit, getKeySet } from "../../prover/setup/registry.ts";
+import { job2Circuits } from "../../prover/setup/registry.ts";
 import { toBatchVerifyingKey } from "../../prover/verify/batch.ts";
 import { chunkCircuitConfig } from "../../prover/zkvm/witness.ts";
 import { poseidonArtifact } from "./poseidon-contracts.ts";
@@ -127,23 +127,6 @@ export const JOB2_TEST_KEY_SET = "job2_test";
 
 /** JOB2_TEST_KEY_SET's circuits by role. */
 export const JOB2_TEST_CIRCUITS = job2Circuits(JOB2_TEST_KEY_SET);
-
-/** A job key set's circuits by role (the set lists chunk, boundary, input, output). */
-export function job2Circuits(keySet: string) {
-  const circuits = getKeySet(keySet).circuits;
-  const roles = ["Chunk2", "Boundary", "InputProof", "OutputProof"];
-  if (
-    circuits.length !== roles.length ||
-    circuits.some((c, k) => getCircuit(c).template !== roles[k])
-  )
-    throw new Error(
-      `key set ${keySet}: a job needs four circuits of templates ${roles.join(", ")}, in that ` +
-        `order (JobVerifier2 checks them as chunk, boundary, input, output); it lists ` +
-        circuits.join(", "),
-    );
-  const [chunk, boundary, input, output] = circuits as [string, string, string, string];
-  return { chunk, boundary, input, output } as const;
-}
 
 /**
  * Deploys contracts/JobVerifier2.sol with the multi verifier of a job key set (its generated
