@@ -28,6 +28,7 @@ import {
 import {
   CHUNK2_PUBLIC,
   Job2Prover,
+  job2PublicSignals,
   loadChunk2Probe,
   proveJob2,
   type Job2Keys,
@@ -282,64 +283,12 @@ export async function verifyJobFile(
   } catch (e) {
     throw new JobFileError(`key set ${f.keySet}: ${(e as Error).message}`);
   }
+  const pub = job2PublicSignals(job);
   const groups: [string, Groth16VerificationKey, { words: bigint[]; pub: bigint[] }[]][] = [
-    [
-      "chunk",
-      keys[0]!,
-      job.chunks.map((c, i) => ({
-        words: f.proofs.chunks[i]!,
-        pub: CHUNK2_PUBLIC.map((k) => c[k]),
-      })),
-    ],
-    [
-      "boundary",
-      keys[1]!,
-      [
-        {
-          words: f.proofs.boundary,
-          pub: [
-            job.boundary.jobSum,
-            job.boundary.commitment,
-            job.boundary.imageId,
-            job.boundary.gammaJob,
-          ],
-        },
-      ],
-    ],
-    [
-      "input",
-      keys[2]!,
-      [
-        {
-          words: f.proofs.input,
-          pub: [
-            job.input.digestHi,
-            job.input.digestLo,
-            job.input.jobSum,
-            job.input.gammaJob,
-            job.input.read,
-            job.input.ends,
-          ],
-        },
-      ],
-    ],
-    [
-      "output",
-      keys[3]!,
-      [
-        {
-          words: f.proofs.output,
-          pub: [
-            job.output.digestHi,
-            job.output.digestLo,
-            job.output.jobSum,
-            job.output.gammaJob,
-            job.output.sFinal,
-            job.output.exitCode,
-          ],
-        },
-      ],
-    ],
+    ["chunk", keys[0]!, pub.chunks.map((x, i) => ({ words: f.proofs.chunks[i]!, pub: x }))],
+    ["boundary", keys[1]!, [{ words: f.proofs.boundary, pub: pub.boundary }]],
+    ["input", keys[2]!, [{ words: f.proofs.input, pub: pub.input }]],
+    ["output", keys[3]!, [{ words: f.proofs.output, pub: pub.output }]],
   ];
   for (const [what, vk, items] of groups) {
     let ok: boolean;

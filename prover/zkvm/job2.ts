@@ -339,6 +339,22 @@ export class Job2Prover {
   }
 }
 
+/**
+ * Every proof's public signals as its circuit orders them (outputs, then public inputs) and
+ * JobVerifier2 writes them: each chunk's (CHUNK2_PUBLIC), the boundary proof's (jobSum,
+ * commitment, imageId, gammaJob), the input proof's (digest, jobSum, gammaJob, read, ends),
+ * the output proof's (digest, jobSum, gammaJob, sFinal, exitCode).
+ */
+export function job2PublicSignals(job: Job2) {
+  const { boundary: b, input: i, output: o } = job;
+  return {
+    chunks: job.chunks.map((c) => CHUNK2_PUBLIC.map((k) => c[k])),
+    boundary: [b.jobSum, b.commitment, b.imageId, b.gammaJob],
+    input: [i.digestHi, i.digestLo, i.jobSum, i.gammaJob, i.read, i.ends],
+    output: [o.digestHi, o.digestLo, o.jobSum, o.gammaJob, o.sFinal, o.exitCode],
+  };
+}
+
 /** The Groth16 keys of a job's four circuits. */
 export interface Job2Keys {
   chunk: CircuitArtifacts;
@@ -360,33 +376,19 @@ export async function proveJob2(keys: Job2Keys, job: Job2, pi: ProofInputs2): Pr
     if (got.length !== want.length || got.some((g, i) => BigInt(g) !== want[i]))
       throw new Error(`${what}: public signals [${got.join(", ")}] are not the claim's`);
   };
+  const want = job2PublicSignals(job);
   const chunks: bigint[][] = [];
   for (const [i, x] of pi.chunks.entries()) {
     const { proof, publicSignals } = await prove(keys.chunk, x);
-    const c = job.chunks[i]!;
-    same(
-      `chunk ${i}`,
-      publicSignals,
-      CHUNK2_PUBLIC.map((k) => c[k]),
-    );
+    same(`chunk ${i}`, publicSignals, want.chunks[i]!);
     chunks.push([...proofToWords(proof)]);
   }
   const b = await prove(keys.boundary, pi.boundary);
-  const jb = job.boundary;
-  same("boundary", b.publicSignals, [jb.jobSum, jb.commitment, jb.imageId, jb.gammaJob]);
+  same("boundary", b.publicSignals, want.boundary);
   const inp = await prove(keys.input, pi.input);
-  const i = job.input;
-  same("input", inp.publicSignals, [i.digestHi, i.digestLo, i.jobSum, i.gammaJob, i.read, i.ends]);
+  same("input", inp.publicSignals, want.input);
   const out = await prove(keys.output, pi.output);
-  const o = job.output;
-  same("output", out.publicSignals, [
-    o.digestHi,
-    o.digestLo,
-    o.jobSum,
-    o.gammaJob,
-    o.sFinal,
-    o.exitCode,
-  ]);
+  same("output", out.publicSignals, want.output);
   return {
     chunks,
     boundary: [...proofToWords(b.proof)],
