@@ -8,6 +8,7 @@ import {IJobRegistry} from "./interfaces/IJobRegistry.sol";
 import {IOrchestratorRegistry} from "./interfaces/IOrchestratorRegistry.sol";
 import {IPoseidon3} from "./interfaces/IPoseidon.sol";
 import {IStaking} from "./interfaces/IStaking.sol";
+import {JobVerifier2} from "./JobVerifier2.sol";
 
 /// @title Epoch manager: verifies Universal Proofs, settles jobs, pays rewards
 /// @notice See IEpochManager for the rules (who is assigned, who may submit when, who is
@@ -30,6 +31,8 @@ contract EpochManager is IEpochManager, ReentrancyGuard {
     IOrchestratorRegistry public immutable REGISTRY;
     IStaking public immutable STAKING;
     IPoseidon3 public immutable POSEIDON3;
+    /// Versioned-cells jobs' verifier, the job registry's (zero: submitEpoch2 disabled).
+    JobVerifier2 public immutable JOB_VERIFIER2;
     uint64 public immutable GENESIS;
     uint64 public immutable EPOCH_LENGTH;
     uint64 public immutable SUBMISSION_WINDOW;
@@ -60,6 +63,7 @@ contract EpochManager is IEpochManager, ReentrancyGuard {
         REGISTRY = registry;
         STAKING = staking;
         POSEIDON3 = poseidon3;
+        JOB_VERIFIER2 = jobs.JOB_VERIFIER2();
         GENESIS = jobs.GENESIS();
         EPOCH_LENGTH = jobs.EPOCH_LENGTH();
         SUBMISSION_WINDOW = submissionWindow;
@@ -100,6 +104,35 @@ contract EpochManager is IEpochManager, ReentrancyGuard {
         uint256[] memory inputs = _begin(epoch, jobs, assemblers, proofs.length);
         VERIFIER.verifyBatchCompressed(batchContext(epoch), inputs, proofs);
         _settle(epoch, jobs, assemblers, proofs.length);
+    }
+
+    function submitEpoch2(
+        uint64 epoch,
+        JobVerifier2.JobInput[] calldata jobs,
+        address[] calldata assemblers,
+        uint256[8][] calldata proofs
+    ) external nonReentrant {
+        if (address(JOB_VERIFIER2) == address(0)) revert Epoch__NoJobVerifier2();
+        _checkSubmitter(epoch);
+        for (uint256 i = 0; i < assemblers.length; i++)
+            if (!REGISTRY.isActive(assemblers[i])) revert Epoch__NotOrchestrator(assemblers[i]);
+        if (jobs.length == 0) revert Epoch__Empty();
+        if (jobs.length > type(uint24).max || proofs.length > type(uint24).max) revert Epoch__TooLarge();
+        uint64[] memory bounds = new uint64[](jobs.length);
+        for (uint256 i = 0; i < jobs.length; i++) bounds[i] = _checkJob2(jobs[i], epoch);
+        // Each job's claim against its own image, input and entry state, all in one pairing
+        // product; reverts with the first rule a job breaks.
+        JobVerifier2.Verified[] memory vs = JOB_VERIFIER2.verifyJobs(jobs, proofs);
+        uint256 pool = carriedPool;
+        if (pool != 0) carriedPool = 0;
+        uint256 chunks = 0;
+        for (uint256 i = 0; i < jobs.length; i++) {
+            JobVerifier2.Verified memory v = vs[i];
+            if (v.cycles > bounds[i]) revert Epoch__OverCycleBound(v.jobId, v.cycles, bounds[i]);
+            pool += _settle2(epoch, jobs[i].claim, v);
+            chunks += jobs[i].claim.chunks.length;
+        }
+        _finish(epoch, jobs.length, chunks, pool, assemblers);
     }
 
     function declareEpoch(uint64 epoch) external nonReentrant {
@@ -263,18 +296,9 @@ contract EpochManager is IEpochManager, ReentrancyGuard {
         uint64 cycleBound;
         uint32 maxChunks;
         (status, jobEpoch, imageId, s0, cycleBound, maxChunks) = JOBS.settlementInfo(p.jobId);
-        if (status != IJobRegistry.JobStatus.Pending) revert IJobRegistry.Jobs__NotPending(p.jobId, status);
-        if (jobEpoch > epoch) revert Epoch__JobNotDue(p.jobId, jobEpoch);
-        if (jobEpoch < epoch) {
-            // An earlier epoch's job: only its own root may carry it before that epoch's
-            // deadline; after it, anyone may (and a root that missed it is slashed).
-            address owner = _assignments[jobEpoch].root;
-            if (block.timestamp <= deadline(jobEpoch)) {
-                if (owner != address(0) && msg.sender != owner) revert Epoch__NotAssigned(msg.sender, owner);
-            } else {
-                _slashLate(jobEpoch);
-            }
-        }
+        // A versioned-cells job has no S_0 (s0 = 0): it settles through submitEpoch2 only.
+        if (s0 == 0 && status == IJobRegistry.JobStatus.Pending) revert Epoch__JobVersion(p.jobId, 2);
+        _checkDue(p.jobId, status, jobEpoch, epoch);
         uint256 n = p.provers.length;
         if (n == 0) revert Epoch__NoChunks(p.jobId);
         // Within what the job reserved of its epoch's room, and within its declared bound.
@@ -282,6 +306,76 @@ contract EpochManager is IEpochManager, ReentrancyGuard {
         if (p.cycles > cycleBound) revert Epoch__OverCycleBound(p.jobId, p.cycles, cycleBound);
         if (p.states.length != n - 1) revert Epoch__ChainLength(p.jobId, p.states.length, n);
         if (p.chunkCycles.length != n) revert Epoch__ChunkCycles(p.jobId);
+    }
+
+    /// A job may be settled in `epoch` by this sender: pending, due, and (from an earlier epoch)
+    /// carried by its own root before that epoch's deadline, or by anyone after it (a root that
+    /// missed it is slashed).
+    function _checkDue(uint256 jobId, IJobRegistry.JobStatus status, uint64 jobEpoch, uint64 epoch) private {
+        if (status != IJobRegistry.JobStatus.Pending) revert IJobRegistry.Jobs__NotPending(jobId, status);
+        if (jobEpoch > epoch) revert Epoch__JobNotDue(jobId, jobEpoch);
+        if (jobEpoch < epoch) {
+            address owner = _assignments[jobEpoch].root;
+            if (block.timestamp <= deadline(jobEpoch)) {
+                if (owner != address(0) && msg.sender != owner) revert Epoch__NotAssigned(msg.sender, owner);
+            } else {
+                _slashLate(jobEpoch);
+            }
+        }
+    }
+
+    /// Checks a versioned-cells job against its record: version 2, due, at most its chunk bound,
+    /// the record's image and SHA-256 input digest; returns its cycle bound.
+    function _checkJob2(JobVerifier2.JobInput calldata ji, uint64 epoch) private returns (uint64 cycleBound) {
+        uint256 jobId = ji.claim.jobId;
+        (
+            IJobRegistry.JobStatus status,
+            uint64 jobEpoch,
+            uint256 imageId,
+            uint256 inputDigest,
+            uint64 bound,
+            uint32 maxChunks,
+            uint8 version
+        ) = JOBS.settlementInfo2(jobId);
+        if (version != 2 && status == IJobRegistry.JobStatus.Pending) revert Epoch__JobVersion(jobId, version);
+        _checkDue(jobId, status, jobEpoch, epoch);
+        uint256 n = ji.claim.chunks.length;
+        if (n == 0) revert Epoch__NoChunks(jobId);
+        if (n > maxChunks) revert Epoch__TooManyChunks(jobId, n, maxChunks);
+        // verifyJobs refuses halves of 2^128 or more, so the pair is the digest's only split.
+        if (ji.imageId != imageId || (ji.inputHi << 128) | ji.inputLo != inputDigest) revert Epoch__JobMismatch(jobId);
+        return bound;
+    }
+
+    /// Records a verified versioned-cells job and credits its provers (per cycle retired, one
+    /// credit per run of consecutive chunks by the same prover); returns the fee left for the
+    /// orchestrators.
+    function _settle2(
+        uint64 epoch,
+        JobVerifier2.JobClaim calldata c,
+        JobVerifier2.Verified memory v
+    ) private returns (uint256 rest) {
+        uint256 fee = JOBS.settle(
+            v.jobId,
+            IJobRegistry.JobResult(v.exitCode, v.cycles, epoch, uint256(v.outputDigest))
+        );
+        uint256 n = c.chunks.length;
+        uint256 proverPool = (fee * PROVER_SHARE_BPS) / 10_000;
+        uint256 paid = 0;
+        uint256 from = 0;
+        uint256 runCycles = 0;
+        for (uint256 i = 0; i < n; i++) {
+            runCycles += c.chunks[i].cycles;
+            if (i + 1 == n || c.chunks[i + 1].prover != c.chunks[from].prover) {
+                uint256 amount = (proverPool * runCycles) / v.cycles;
+                _credit(c.chunks[from].prover, amount);
+                paid += amount;
+                from = i + 1;
+                runCycles = 0;
+            }
+        }
+        emit JobProven(v.jobId, epoch, uint32(n));
+        return fee - paid;
     }
 
     /// S_N = Poseidon(finalCore, outputDigest, status) with halted = 1: the chain ends halted.
@@ -319,17 +413,29 @@ contract EpochManager is IEpochManager, ReentrancyGuard {
             orchestratorPool += fee - paid;
             emit JobProven(p.jobId, epoch, uint32(n));
         }
+        _finish(epoch, jobs.length, chunks, orchestratorPool, assemblers);
+    }
+
+    /// Splits the orchestrators' pool between the assemblers and the submitter (who takes the
+    /// rounding) and records the epoch as submitted.
+    function _finish(
+        uint64 epoch,
+        uint256 nJobs,
+        uint256 chunks,
+        uint256 orchestratorPool,
+        address[] calldata assemblers
+    ) private {
         uint256 share = orchestratorPool / (assemblers.length + 1);
         for (uint256 i = 0; i < assemblers.length; i++) _credit(assemblers[i], share);
         _credit(msg.sender, orchestratorPool - share * assemblers.length);
         _epochs[epoch] = EpochRecord(
             msg.sender,
             uint40(block.timestamp),
-            uint24(jobs.length),
+            uint24(nJobs),
             uint24(chunks),
             _epochs[epoch].slashed
         );
-        emit EpochSubmitted(epoch, msg.sender, uint24(jobs.length), uint24(chunks));
+        emit EpochSubmitted(epoch, msg.sender, uint24(nJobs), uint24(chunks));
     }
 
     function _credit(address account, uint256 amount) private {

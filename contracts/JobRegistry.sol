@@ -5,6 +5,7 @@ import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol
 import {IJobRegistry} from "./interfaces/IJobRegistry.sol";
 import {IPoseidon2, IPoseidon3, IPoseidon6} from "./interfaces/IPoseidon.sol";
 import {IEpochManager} from "./interfaces/IEpochManager.sol";
+import {JobVerifier2} from "./JobVerifier2.sol";
 
 /// @title Program images and jobs
 /// @notice See IJobRegistry. Digests follow prover/executor/digest.ts:
@@ -41,9 +42,19 @@ contract JobRegistry is IJobRegistry, ReentrancyGuard {
     uint64 public immutable GENESIS;
     uint64 public immutable EPOCH_LENGTH;
     address private immutable _deployer;
+    /// Versioned-cells jobs (version 2): their verifier (zero: not enabled), the cycles every
+    /// chunk but a job's last retires at least, a job's and a chunk's share of an epoch's room,
+    /// and the most input bytes the input proof takes.
+    JobVerifier2 public immutable JOB_VERIFIER2;
+    uint64 public immutable CYCLES_PER_CHUNK2;
+    uint256 public immutable GAS_PER_JOB2;
+    uint256 public immutable GAS_PER_CHUNK2;
+    uint256 public immutable MAX_INPUT2_BYTES;
 
     address public settler;
     mapping(uint256 imageId => Image) private _images;
+    /// Versioned-cells images registered here (their ELF published by `registerImage2`).
+    mapping(uint256 imageId => bool) public image2Registered;
     Job[] private _jobs;
     mapping(uint64 epoch => uint256) public pendingIn;
     mapping(uint64 epoch => uint256) public reservedGas;
@@ -65,11 +76,21 @@ contract JobRegistry is IJobRegistry, ReentrancyGuard {
         uint256 gasPerChunk;
     }
 
+    /// Versioned-cells jobs' parameters (see the immutables); verifier zero disables them.
+    struct Capacity2 {
+        JobVerifier2 verifier;
+        uint64 cyclesPerChunk;
+        uint256 gasPerJob;
+        uint256 gasPerChunk;
+        uint256 maxInputBytes;
+    }
+
     constructor(
         Poseidons memory poseidons,
         uint32 memorySize,
         uint256 entryRegistersHash,
         Capacity memory capacity,
+        Capacity2 memory capacity2,
         uint64 refundTimeout,
         uint64 genesis,
         uint64 epochLength
@@ -87,6 +108,17 @@ contract JobRegistry is IJobRegistry, ReentrancyGuard {
         EPOCH_GAS = capacity.epochGas;
         GAS_PER_JOB = capacity.gasPerJob;
         GAS_PER_CHUNK = capacity.gasPerChunk;
+        if (
+            address(capacity2.verifier) != address(0) &&
+            (capacity2.cyclesPerChunk == 0 ||
+                capacity2.gasPerChunk == 0 ||
+                capacity.epochGas < capacity2.gasPerJob + capacity2.gasPerChunk)
+        ) revert Jobs__BadConfig();
+        JOB_VERIFIER2 = capacity2.verifier;
+        CYCLES_PER_CHUNK2 = capacity2.cyclesPerChunk;
+        GAS_PER_JOB2 = capacity2.gasPerJob;
+        GAS_PER_CHUNK2 = capacity2.gasPerChunk;
+        MAX_INPUT2_BYTES = capacity2.maxInputBytes;
         REFUND_TIMEOUT = refundTimeout;
         GENESIS = genesis;
         EPOCH_LENGTH = epochLength;
@@ -119,8 +151,35 @@ contract JobRegistry is IJobRegistry, ReentrancyGuard {
         emit ImageRegistered(imageId, msg.sender, keccak256(elf), elf);
     }
 
+    function registerImage2(
+        uint32 entry,
+        uint32 memorySize,
+        uint32 codeStart,
+        uint32 codeEnd,
+        uint256 initRoot,
+        bytes calldata elf
+    ) external returns (uint256 imageId) {
+        if (address(JOB_VERIFIER2) == address(0)) revert Jobs__NoJobVerifier2();
+        if (codeStart > codeEnd || codeEnd > memorySize || codeStart % 4 != 0 || codeEnd % 4 != 0)
+            revert Jobs__BadCodeRange();
+        imageId = JOB_VERIFIER2.registerImage(JobVerifier2.Image(entry, memorySize, codeStart, codeEnd, initRoot));
+        if (image2Registered[imageId]) revert Jobs__ImageExists(imageId);
+        image2Registered[imageId] = true;
+        emit Image2Registered(imageId, msg.sender, keccak256(elf), elf);
+    }
+
     function submitJob(uint256 imageId, uint256 inputDigest, uint64 cycleBound) external payable returns (uint256) {
-        return _submit(imageId, inputDigest, cycleBound);
+        if (!_images[imageId].registered) revert Jobs__UnknownImage(imageId);
+        if (inputDigest >= R) revert Jobs__NotInField(inputDigest);
+        return _submit(imageId, inputDigest, cycleBound, 1);
+    }
+
+    function submitJob2(uint256 imageId, bytes calldata input, uint64 cycleBound) external payable returns (uint256 jobId) {
+        if (address(JOB_VERIFIER2) == address(0)) revert Jobs__NoJobVerifier2();
+        if (!image2Registered[imageId]) revert Jobs__UnknownImage(imageId);
+        if (input.length > MAX_INPUT2_BYTES) revert Jobs__InputTooLong(input.length, MAX_INPUT2_BYTES);
+        jobId = _submit(imageId, uint256(sha256(input)), cycleBound, 2);
+        emit JobInput(jobId, input);
     }
 
     function submitJobWithInput(
@@ -131,7 +190,8 @@ contract JobRegistry is IJobRegistry, ReentrancyGuard {
         if (input.length > MAX_INPUT_BYTES) revert Jobs__InputTooLong(input.length, MAX_INPUT_BYTES);
         uint256 d = 0;
         for (uint256 i = input.length; i > 0; i--) d = POSEIDON2.poseidon([uint256(uint8(input[i - 1])), d]);
-        jobId = _submit(imageId, d, cycleBound);
+        if (!_images[imageId].registered) revert Jobs__UnknownImage(imageId);
+        jobId = _submit(imageId, d, cycleBound, 1);
         emit JobInput(jobId, input);
     }
 
@@ -176,6 +236,33 @@ contract JobRegistry is IJobRegistry, ReentrancyGuard {
         return (j.status, j.epoch, j.imageId, j.s0, j.cycleBound, j.maxChunks);
     }
 
+    function settlementInfo2(uint256 jobId)
+        external
+        view
+        returns (
+            JobStatus status,
+            uint64 epoch,
+            uint256 imageId,
+            uint256 inputDigest,
+            uint64 cycleBound,
+            uint32 maxChunks,
+            uint8 version
+        )
+    {
+        if (jobId >= _jobs.length) revert Jobs__UnknownJob(jobId);
+        Job storage j = _jobs[jobId];
+        return (j.status, j.epoch, j.imageId, j.inputDigest, j.cycleBound, j.maxChunks, j.version);
+    }
+
+    function chunksFor2(uint64 cycleBound) public view returns (uint32) {
+        if (CYCLES_PER_CHUNK2 == 0) revert Jobs__NoJobVerifier2();
+        return uint32((uint256(cycleBound) + CYCLES_PER_CHUNK2 - 1) / CYCLES_PER_CHUNK2);
+    }
+
+    function gasFor2(uint64 cycleBound) public view returns (uint256) {
+        return GAS_PER_JOB2 + uint256(chunksFor2(cycleBound)) * GAS_PER_CHUNK2;
+    }
+
     function feeFor(uint64 cycleBound) public view returns (uint256) {
         return BASE_FEE + PRICE_PER_CYCLE * cycleBound;
     }
@@ -206,16 +293,13 @@ contract JobRegistry is IJobRegistry, ReentrancyGuard {
         return timestamp < GENESIS ? 0 : uint64((timestamp - GENESIS) / EPOCH_LENGTH);
     }
 
-    function _submit(uint256 imageId, uint256 inputDigest, uint64 cycleBound) private returns (uint256 jobId) {
-        Image storage img = _images[imageId];
-        if (!img.registered) revert Jobs__UnknownImage(imageId);
-        if (inputDigest >= R) revert Jobs__NotInField(inputDigest);
+    /// Records a job of `version` (its image and input digest checked by the caller).
+    function _submit(uint256 imageId, uint256 inputDigest, uint64 cycleBound, uint8 version) private returns (uint256 jobId) {
         if (cycleBound == 0 || cycleBound > MAX_CYCLES) revert Jobs__BadCycleBound(cycleBound);
         uint256 minFee = feeFor(cycleBound);
         if (msg.value < minFee) revert Jobs__FeeTooLow(msg.value, minFee);
-        uint64 epoch = _place(gasFor(cycleBound));
-        uint256 core = POSEIDON6.poseidon([imageId, inputDigest, img.entry, ENTRY_REGISTERS_HASH, img.initRoot, 0]);
-        uint256 s0 = POSEIDON3.poseidon([core, 0, 0]);
+        uint32 maxChunks = version == 1 ? chunksFor(cycleBound) : chunksFor2(cycleBound);
+        uint64 epoch = _place(version == 1 ? gasFor(cycleBound) : gasFor2(cycleBound));
         jobId = _jobs.length;
         _jobs.push(
             Job({
@@ -225,17 +309,25 @@ contract JobRegistry is IJobRegistry, ReentrancyGuard {
                 status: JobStatus.Pending,
                 imageId: imageId,
                 inputDigest: inputDigest,
-                s0: s0,
+                s0: version == 1 ? _entryState(imageId, inputDigest) : 0,
                 fee: msg.value,
                 result: JobResult(0, 0, 0, 0),
                 cycleBound: cycleBound,
-                maxChunks: chunksFor(cycleBound)
+                maxChunks: maxChunks,
+                version: version
             })
         );
         // The epoch's first job fixes its submitter.
         if (pendingIn[epoch] == 0 && settler != address(0)) IEpochManager(settler).assign(epoch);
         pendingIn[epoch] += 1;
-        emit JobSubmitted(jobId, msg.sender, imageId, inputDigest, msg.value, epoch, cycleBound, chunksFor(cycleBound));
+        emit JobSubmitted(jobId, msg.sender, imageId, inputDigest, msg.value, epoch, cycleBound, maxChunks);
+    }
+
+    /// S_0 of a chunk-circuit job: its entry state digest.
+    function _entryState(uint256 imageId, uint256 inputDigest) private view returns (uint256) {
+        Image storage img = _images[imageId];
+        uint256 core = POSEIDON6.poseidon([imageId, inputDigest, img.entry, ENTRY_REGISTERS_HASH, img.initRoot, 0]);
+        return POSEIDON3.poseidon([core, 0, 0]);
     }
 
     /// The first epoch from the current one with `gas` of room left; reserves it there.

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
+
+import {JobVerifier2} from "../JobVerifier2.sol";
+
 /// @title Epochs and the Universal Proof
 /// @notice Epoch e covers [GENESIS + e·EPOCH_LENGTH, GENESIS + (e+1)·EPOCH_LENGTH).
 ///
@@ -99,6 +102,12 @@ interface IEpochManager {
     error Epoch__TransferFailed();
     error Epoch__UnexpectedPayment(address from);
     error Epoch__NotJobRegistry(address caller);
+    /// @notice A job settled through the wrong entry point (version 1: submitEpoch; 2: submitEpoch2).
+    error Epoch__JobVersion(uint256 jobId, uint8 version);
+    /// @notice A versioned-cells job's claimed image or input is not its record's.
+    error Epoch__JobMismatch(uint256 jobId);
+    /// @notice Versioned-cells jobs are not enabled in this deployment.
+    error Epoch__NoJobVerifier2();
     event EpochSubmitted(uint64 indexed epoch, address indexed submitter, uint24 jobs, uint24 chunks);
     event JobProven(uint256 indexed jobId, uint64 indexed epoch, uint32 chunks);
     event RewardCredited(address indexed account, uint256 amount);
@@ -124,6 +133,21 @@ interface IEpochManager {
     ) external;
     /// @notice The same rights as a submission, settling nothing: closes the epoch so its root
     /// is not slashed for jobs it cannot prove. Its pending jobs stay carryable.
+    /// @notice Submits `epoch`'s Universal Proof of versioned-cells jobs (JobRegistry version 2):
+    /// the same rules as submitEpoch for who may submit which job when, each job's claim and
+    /// proofs checked by JobVerifier2.verifyJobs (all in one pairing product) against the job's
+    /// record (image ID, SHA-256 input digest, chunk bound, cycle bound); the result recorded
+    /// is the output's SHA-256 (JobResult.outputDigest), and each chunk's prover is credited
+    /// by the cycles it retired, as in submitEpoch.
+    /// @param proofs as verifyJobs takes them: every job's chunk proofs (job by job), then the
+    /// jobs' boundary proofs, input proofs and output proofs
+    function submitEpoch2(
+        uint64 epoch,
+        JobVerifier2.JobInput[] calldata jobs,
+        address[] calldata assemblers,
+        uint256[8][] calldata proofs
+    ) external;
+
     function declareEpoch(uint64 epoch) external;
     /// @notice Job registry only: fixes the submitter of `epoch` when its first job arrives.
     function assign(uint64 epoch) external;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {JobVerifier2} from "../JobVerifier2.sol";
+
 /// @title Program images and jobs
 /// @notice An image is registered by its opening (entry, memory size, code range, initial
 /// memory root); the contract computes its image ID (Poseidon, as the executor and the circuit
@@ -49,6 +51,9 @@ interface IJobRegistry {
         /// Declared bound on the run's cycles, and the chunk proofs it may settle with.
         uint64 cycleBound;
         uint32 maxChunks;
+        /// 1: a chunk-circuit job (Poseidon input digest, S_0 above); 2: a versioned-cells job
+        /// (image registered in JobVerifier2, inputDigest = SHA-256 of the input, s0 = 0).
+        uint8 version;
     }
 
     struct Image {
@@ -74,6 +79,8 @@ interface IJobRegistry {
     /// @notice Constructor parameters that cannot work (zero chunk size, base over capacity, …).
     error Jobs__BadConfig();
     error Jobs__InputTooLong(uint256 length, uint256 maximum);
+    /// @notice Versioned-cells jobs are not enabled in this deployment (no JobVerifier2).
+    error Jobs__NoJobVerifier2();
     error Jobs__UnknownJob(uint256 jobId);
     error Jobs__NotPending(uint256 jobId, JobStatus status);
     error Jobs__RefundTooEarly(uint64 refundableAt);
@@ -93,6 +100,8 @@ interface IJobRegistry {
         uint64 cycleBound,
         uint32 maxChunks
     );
+    /// @notice A versioned-cells image registered through this registry (its ELF published).
+    event Image2Registered(uint256 indexed imageId, address indexed by, bytes32 elfHash, bytes elf);
     /// @notice The input bytes of a job submitted with them (their digest was computed here).
     event JobInput(uint256 indexed jobId, bytes input);
     event JobSettled(uint256 indexed jobId, uint64 indexed epoch, uint32 exitCode, uint64 cycles, uint256 outputDigest);
@@ -100,6 +109,18 @@ interface IJobRegistry {
     event SettlerConfigured(address settler);
 
     function registerImage(
+        uint32 entry,
+        uint32 memorySize,
+        uint32 codeStart,
+        uint32 codeEnd,
+        uint256 initRoot,
+        bytes calldata elf
+    ) external returns (uint256 imageId);
+
+    /// @notice Register a versioned-cells image (its opening, as registerImage) with
+    /// JobVerifier2, which stores its entry state, and publish its ELF; returns its image ID
+    /// (JobVerifier2's: Poseidon over the opening, any memory size up to 1 MiB).
+    function registerImage2(
         uint32 entry,
         uint32 memorySize,
         uint32 codeStart,
@@ -120,6 +141,17 @@ interface IJobRegistry {
         external
         payable
         returns (uint256 jobId);
+    /// @notice Submit a versioned-cells job (version 2) on an image registered with
+    /// `registerImage2`, with its input bytes (at most MAX_INPUT2_BYTES, published in
+    /// `JobInput`); its input digest is their SHA-256. Settled by EpochManager.submitEpoch2.
+    function submitJob2(uint256 imageId, bytes calldata input, uint64 cycleBound)
+        external
+        payable
+        returns (uint256 jobId);
+    /// @notice The chunk proofs a versioned-cells job with this cycle bound may settle with.
+    function chunksFor2(uint64 cycleBound) external view returns (uint32);
+    /// @notice Gas of its epoch's room a versioned-cells job with this cycle bound reserves.
+    function gasFor2(uint64 cycleBound) external view returns (uint256);
     /// @notice The least fee of a job with this cycle bound.
     function feeFor(uint64 cycleBound) external view returns (uint256);
     /// @notice The chunk proofs a job with this cycle bound may settle with.
@@ -141,6 +173,19 @@ interface IJobRegistry {
         external
         view
         returns (JobStatus status, uint64 epoch, uint256 imageId, uint256 s0, uint64 cycleBound, uint32 maxChunks);
+    /// @notice What settling a versioned-cells job needs (its input digest: SHA-256).
+    function settlementInfo2(uint256 jobId)
+        external
+        view
+        returns (
+            JobStatus status,
+            uint64 epoch,
+            uint256 imageId,
+            uint256 inputDigest,
+            uint64 cycleBound,
+            uint32 maxChunks,
+            uint8 version
+        );
     /// @notice The result of a job; `settled` is false until its Universal Proof is verified.
     function result(uint256 jobId) external view returns (bool settled, JobResult memory);
     function image(uint256 imageId) external view returns (Image memory);
@@ -149,5 +194,7 @@ interface IJobRegistry {
     function epochAt(uint256 timestamp) external view returns (uint64);
     function jobCount() external view returns (uint256);
     function GENESIS() external view returns (uint64);
+    /// @notice The verifier of versioned-cells jobs (zero: not enabled here).
+    function JOB_VERIFIER2() external view returns (JobVerifier2);
     function EPOCH_LENGTH() external view returns (uint64);
 }

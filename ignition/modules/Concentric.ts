@@ -41,6 +41,13 @@ export interface ConcentricParameters {
   slashGrace?: bigint;
   slashAmount?: bigint;
   proverShareBps?: number;
+  /** Versioned-cells jobs (JobRegistry version 2, issue 12): the cycles every chunk but a job's
+   * last retires at least, a job's and a chunk's share of an epoch's room, and the input proof's
+   * bytes (set from the key set by scripts/lib/deploy.ts). */
+  cyclesPerChunk2?: bigint;
+  gasPerJob2?: bigint;
+  gasPerChunk2?: bigint;
+  maxInput2Bytes?: bigint;
 }
 
 export const DEVNET_DEFAULTS = {
@@ -61,9 +68,21 @@ export const DEVNET_DEFAULTS = {
   slashGrace: 600n,
   slashAmount: 10n ** 17n,
   proverShareBps: 7000,
+  // job2_test: K = 8 steps, and a step pages at most 3 new cells of the 64 a chunk holds.
+  cyclesPerChunk2: 8n,
+  // submitEpoch2: one job's fixed share (verifyJobs' per-job work, settling, crediting) and a
+  // chunk proof's (bench:gas prints both).
+  gasPerJob2: 400_000n,
+  gasPerChunk2: 60_000n,
+  maxInput2Bytes: 64n,
 } as const;
 
-export function concentricModule(verifierContract: string) {
+/** The contracts that check versioned-cells jobs: a key set's generated multi verifier. */
+export interface Job2Contracts {
+  multiVerifier: string;
+}
+
+export function concentricModule(verifierContract: string, job2?: Job2Contracts) {
   return buildModule("Concentric", (m) => {
     const p = <K extends keyof typeof DEVNET_DEFAULTS>(k: K) =>
       m.getParameter(k, DEVNET_DEFAULTS[k]);
@@ -72,6 +91,13 @@ export function concentricModule(verifierContract: string) {
     const p6 = m.contract("PoseidonT7", poseidonArtifact(6));
     const staking = m.contract("Staking", [p("unbondingDelay")]);
     const registry = m.contract("OrchestratorRegistry", [staking, p("minStake"), p("exitDelay")]);
+    const jobVerifier2 = job2
+      ? m.contract("JobVerifier2", [
+          m.contract(job2.multiVerifier, [], { id: "JobMultiVerifier" }),
+          m.contract("PoseidonT5", poseidonArtifact(4)),
+          p6,
+        ])
+      : "0x0000000000000000000000000000000000000000";
     const jobs = m.contract("JobRegistry", [
       { p2, p3, p6 },
       m.getParameter("memorySize"),
@@ -83,6 +109,13 @@ export function concentricModule(verifierContract: string) {
         epochGas: p("epochGas"),
         gasPerJob: p("gasPerJob"),
         gasPerChunk: p("gasPerChunk"),
+      },
+      {
+        verifier: jobVerifier2,
+        cyclesPerChunk: p("cyclesPerChunk2"),
+        gasPerJob: p("gasPerJob2"),
+        gasPerChunk: p("gasPerChunk2"),
+        maxInputBytes: p("maxInput2Bytes"),
       },
       p("refundTimeout"),
       m.getParameter("genesis"),
@@ -102,6 +135,15 @@ export function concentricModule(verifierContract: string) {
     ]);
     m.call(staking, "configure", [registry, epochs]);
     m.call(jobs, "configure", [epochs]);
-    return { staking, registry, jobs, verifier, epochs, poseidon2: p2, poseidon3: p3 };
+    return {
+      staking,
+      registry,
+      jobs,
+      verifier,
+      epochs,
+      poseidon2: p2,
+      poseidon3: p3,
+      ...(typeof jobVerifier2 === "string" ? {} : { jobVerifier2 }),
+    };
   });
 }

@@ -15,7 +15,7 @@ import {
   type ProgramImage,
 } from "../../prover/executor/index.ts";
 import { defaultCacheDir, getCircuitArtifacts } from "../../prover/setup/artifacts.ts";
-import { job2Circuits } from "../../prover/setup/registry.ts";
+import { job2Circuits, loadRegistry } from "../../prover/setup/registry.ts";
 import { toBatchVerifyingKey } from "../../prover/verify/batch.ts";
 import { chunkCircuitConfig } from "../../prover/zkvm/witness.ts";
 import { poseidonArtifact } from "./poseidon-contracts.ts";
@@ -56,10 +56,34 @@ export type DeployOverrides = Partial<
   Omit<ConcentricParameters, "memorySize" | "entryRegistersHash">
 >;
 
+/**
+ * What a versioned-cells key set fixes of JobRegistry's version-2 parameters: the cycles every
+ * chunk but a job's last retires at least (K, or fewer when the chunk's NC − 32 memory cells
+ * run out first: a step pages at most 3 new ones, its code word and at most two data words)
+ * and the input proof's bytes.
+ */
+export function job2Capacity(keySet: string): { cyclesPerChunk2: bigint; maxInput2Bytes: bigint } {
+  const byName = new Map(loadRegistry().map((c) => [c.name, c]));
+  const roles = job2Circuits(keySet);
+  const chunk = byName.get(roles.chunk)!.params;
+  const input = byName.get(roles.input)!.params;
+  return {
+    cyclesPerChunk2: BigInt(Math.min(chunk.K!, Math.floor((chunk.NC! - 32) / 3))),
+    maxInput2Bytes: BigInt(input.MAXB!),
+  };
+}
+
+/**
+ * Deploys the whole system. `keySet2` (default the test key set; null: none) is the key set of
+ * the versioned-cells jobs the deployment also settles (its generated multi verifier and
+ * JobVerifier2, wired into JobRegistry and EpochManager); refused if its verifier was generated
+ * from other keys than the cache's.
+ */
 export async function deployConcentric(
   connection: NetworkConnection,
   circuit: string = DEFAULT_NETWORK_CIRCUIT,
   overrides: DeployOverrides = {},
+  keySet2: string | null = JOB2_TEST_KEY_SET,
 ) {
   const memorySize = 2 ** chunkCircuitConfig(circuit).M;
   const publicClient = await connection.viem.getPublicClient();
@@ -68,9 +92,14 @@ export async function deployConcentric(
     memorySize,
     entryRegistersHash: await entryRegistersHash(memorySize),
     genesis: block.timestamp,
+    ...(keySet2 ? job2Capacity(keySet2) : {}),
     ...overrides,
   };
-  const d = await connection.ignition.deploy(concentricModule(verifierContractName(circuit)), {
+  const module = concentricModule(
+    verifierContractName(circuit),
+    keySet2 ? { multiVerifier: multiVerifierContractName(keySet2) } : undefined,
+  );
+  const d = await connection.ignition.deploy(module, {
     parameters: { Concentric: parameters as never },
     // One Ignition journal per deployment (a devnet restarts from an empty chain, so a journal
     // keyed by chain id alone would not match it).
@@ -85,13 +114,21 @@ export async function deployConcentric(
     verifier: (d.verifier as unknown as { address: `0x${string}` }).address,
     poseidon2: d.poseidon2.address,
     poseidon3: d.poseidon3.address,
+    jobVerifier2: "jobVerifier2" in d ? d.jobVerifier2?.address : undefined,
   };
   const { viem } = connection;
+  const jobVerifier2 = addresses.jobVerifier2
+    ? await viem.getContractAt("JobVerifier2", addresses.jobVerifier2)
+    : undefined;
+  if (jobVerifier2 && keySet2)
+    await assertMultiVerifierIsCached(connection, keySet2, jobVerifier2.address);
   return {
     staking: await viem.getContractAt("Staking", addresses.staking),
     registry: await viem.getContractAt("OrchestratorRegistry", addresses.registry),
     jobs: await viem.getContractAt("JobRegistry", addresses.jobs),
     epochs: await viem.getContractAt("EpochManager", addresses.epochs),
+    jobVerifier2,
+    keySet2,
     addresses,
     parameters,
     circuit,
@@ -147,18 +184,34 @@ export async function deployJobVerifier2(
     if (!address) throw new Error(`Poseidon(${n}) was not deployed`);
     return address;
   };
+  const name = multiVerifierContractName(keySet);
+  const multi = (await viem.deployContract(name as never)) as { address: Address };
+  await checkMultiVerifier(connection, keySet, multi.address);
+  return viem.deployContract("JobVerifier2", [multi.address, await poseidon(4), await poseidon(6)]);
+}
+
+/** Refuses a multi verifier generated from other keys than the cache's key set. */
+async function checkMultiVerifier(connection: NetworkConnection, keySet: string, at: Address) {
   const circuits = Object.values(job2Circuits(keySet));
   const name = multiVerifierContractName(keySet);
-  const multi = (await viem.deployContract(name as never)) as {
-    address: Address;
-    read: { vkHashes: () => Promise<readonly `0x${string}`[]> };
-  };
-  const hashes = await multi.read.vkHashes();
+  const multi = await connection.viem.getContractAt("IGroth16MultiVerifier" as never, at);
+  const hashes = (await (
+    multi as unknown as { read: { vkHashes: () => Promise<readonly `0x${string}`[]> } }
+  ).read.vkHashes()) as readonly `0x${string}`[];
   if (hashes.length !== circuits.length)
     throw new Error(
       `${name} verifies ${hashes.length} keys, key set ${keySet} lists ${circuits.length}: ` +
         "run `npm run setup` and `npx hardhat compile`",
     );
   for (const [k, c] of circuits.entries()) await assertVerifierIsCachedKey(c, hashes[k]!, name);
-  return viem.deployContract("JobVerifier2", [multi.address, await poseidon(4), await poseidon(6)]);
+}
+
+/** The JobVerifier2 at `at`'s multi verifier checks the cached keys of `keySet`. */
+async function assertMultiVerifierIsCached(
+  connection: NetworkConnection,
+  keySet: string,
+  at: Address,
+) {
+  const jv = await connection.viem.getContractAt("JobVerifier2", at);
+  await checkMultiVerifier(connection, keySet, await jv.read.VERIFIER());
 }
