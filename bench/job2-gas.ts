@@ -1,5 +1,14 @@
 /**
- * `npm run bench:gas2 [-- --production] [--sizes 1,4,16,64]`
+ * `npm run bench:gas [-- --production] [--sizes 1,4,16,64] [--jobs J]`: through EpochManager
+ * (`--epoch`, what `bench:gas` passes): an epoch's Universal Proof of versioned-cells jobs as
+ * the network settles it, `EpochManager.submitEpoch2` on a whole deployment (deployConcentric
+ * with the key set): J jobs of N chunks each submitted with `JobRegistry.submitJob2` (their
+ * declared bound their exact cycles), proven, the epoch ended, then submitted by its assigned
+ * root in one transaction of at most 2^24 gas: the job records checked, verifyJobs, the results
+ * recorded, the provers credited. The registry's epoch room is set to the cap so a job of any N
+ * can be submitted: the bench measures what fits.
+ *
+ * `npm run bench:gas2 [-- --production] [--sizes 1,4,16,64]`: the verifier alone
  *
  * Gas of a versioned-cells job on chain (issue 12, item 3; contracts/JobVerifier2.sol, not
  * wired into EpochManager yet): `JobVerifier2.verify` on hardhat's network for one job of N
@@ -40,7 +49,7 @@ import {
 } from "../prover/zkvm/job2.ts";
 import { verifyJob2 } from "../prover/zkvm/verify2.ts";
 import { chunk2Limits, type Chunk2CoreConfig } from "../prover/zkvm/witness2.ts";
-import { deployJobVerifier2, JOB2_TEST_KEY_SET } from "../scripts/lib/deploy.ts";
+import { deployConcentric, deployJobVerifier2, JOB2_TEST_KEY_SET } from "../scripts/lib/deploy.ts";
 import { loopElf, loopsFor } from "./lib.ts";
 
 const { values } = parseArgs({
@@ -48,6 +57,7 @@ const { values } = parseArgs({
     sizes: { type: "string" },
     jobs: { type: "string" },
     production: { type: "boolean", default: false },
+    epoch: { type: "boolean", default: false },
   },
 });
 const keySet = values.production
@@ -101,6 +111,10 @@ function calldataGas(data: `0x${string}`): number {
   return g;
 }
 
+if (values.epoch) {
+  await throughEpochManager(nJobs, sizes);
+  process.exit(0);
+}
 if (nJobs > 1) {
   await epochOfJobs(nJobs, sizes);
   process.exit(0);
@@ -276,6 +290,124 @@ async function epochOfJobs(J: number, ns: number[]): Promise<void> {
     const chunks = n * J;
     console.log(
       `| ${n} | ${chunks} | ${k(together)} | ${k(together / chunks)} | ${(together / (chunks * PRODUCTION_K)).toFixed(1)} | ${k(alone)} |`,
+    );
+  }
+}
+
+/**
+ * Epochs of J jobs of n chunks each through EpochManager.submitEpoch2 (see the module doc):
+ * the gas of the submitting transaction, per chunk and per proven cycle.
+ */
+async function throughEpochManager(J: number, ns: number[]): Promise<void> {
+  const kf = (g: number) => `${(g / 1000).toFixed(1)}k`;
+  const wallets = await connection.viem.getWalletClients();
+  const root = wallets[1]!;
+  const c = await deployConcentric(connection, undefined, { epochGas: BigInt(TX_CAP) }, keySet!);
+  await c.staking.write.stake({ account: root.account, value: 2n * 10n ** 18n });
+  await c.registry.write.register(["http://127.0.0.1:7001", `0x${"00".repeat(20)}`], {
+    account: root.account,
+  });
+  const pc = publicClient;
+  console.log(
+    `EpochManager.submitEpoch2: an epoch of ${J} job(s) of N chunk proofs each (+ 3 job proofs each) ` +
+      `settled in one transaction (key set ${keySet}, chunk K = ${CFG.K}; hardhat network)`,
+  );
+  console.log(
+    `| N per job | chunks | cycles | gas | per chunk | gas per proven cycle${CFG.K !== PRODUCTION_K ? ` (at K = ${PRODUCTION_K})` : ""} |`,
+  );
+  console.log("|---|---|---|---|---|---|");
+  const ys: { n: number; gas: number }[] = [];
+  for (const n of ns) {
+    const image = loadElf(loopElf(await loopsFor(n, CFG.K, chunksOf)));
+    const first = await kit.prepare(image, new Uint8Array(0), PROVER);
+    const o = first.opening;
+    const cycles = BigInt(first.chunks.at(-1)!.stateOut.cycles);
+    const reg = await c.jobs.simulate.registerImage2([
+      o.entry,
+      o.memorySize,
+      o.codeStart,
+      o.codeEnd,
+      o.initRoot,
+      "0x",
+    ]);
+    await pc.waitForTransactionReceipt({
+      hash: await c.jobs.write.registerImage2(reg.request.args),
+    });
+    const imageId = reg.result;
+    const jobs = [];
+    const proofs = [];
+    let epoch = 0n;
+    for (let i = 0; i < J; i++) {
+      const fee = await c.jobs.read.feeFor([cycles]);
+      const sub = await c.jobs.simulate.submitJob2([imageId, "0x", cycles], { value: fee });
+      await pc.waitForTransactionReceipt({
+        hash: await c.jobs.write.submitJob2([imageId, "0x", cycles], { value: fee }),
+      });
+      const jobId = sub.result;
+      epoch = (await c.jobs.read.job([jobId])).epoch;
+      console.error(
+        `N=${n}, job ${i + 1} of ${J}: two rounds, then ${n} chunk proofs and 3 job proofs`,
+      );
+      const prepared =
+        i === 0 ? first : await kit.prepare(image, new Uint8Array(0), PROVER + BigInt(i));
+      const a = await kit.assemble(prepared, {
+        chainId,
+        contract: c.addresses.jobVerifier2!,
+        jobId,
+      });
+      verifyJob2(p, a.job);
+      const pr = await proveJob2(keys, a.job, a.proofInputs);
+      jobs.push({
+        imageId,
+        inputHi: a.job.inputDigest.hi,
+        inputLo: a.job.inputDigest.lo,
+        claim: job2Claim(a.job),
+      });
+      proofs.push(pr);
+    }
+    // the epoch over; its assigned root submits
+    const end = await c.epochs.read.epochEnd([epoch]);
+    await connection.networkHelpers.time.increaseTo(end + 1n);
+    const data = encodeFunctionData({
+      abi: c.epochs.abi,
+      functionName: "submitEpoch2",
+      args: [epoch, jobs, [], jobsProofList(proofs)] as never,
+    });
+    let hash: `0x${string}`;
+    try {
+      hash = await root.sendTransaction({ to: c.epochs.address, data, gas: BigInt(TX_CAP) });
+    } catch (e) {
+      const reason = (e as { details?: string }).details ?? String(e).split("\n")[0];
+      console.log(`| ${n} | ${n * J} | | does not fit one 2^24-gas transaction: ${reason} | | |`);
+      continue;
+    }
+    const r = await pc.waitForTransactionReceipt({ hash });
+    if (r.status !== "success") {
+      console.log(`| ${n} | ${n * J} | | the 2^24-gas transaction failed (out of gas) | | |`);
+      continue;
+    }
+    const gas = Number(r.gasUsed);
+    const chunks = n * J;
+    const proven = CFG.K !== PRODUCTION_K ? chunks * PRODUCTION_K : Number(cycles) * J;
+    ys.push({ n: chunks, gas });
+    console.log(
+      `| ${n} | ${chunks} | ${(Number(cycles) * J).toLocaleString("en")} | ${kf(gas)} | ${kf(gas / chunks)} | ${(gas / proven).toFixed(1)} |`,
+    );
+  }
+  if (ys.length > 1 && new Set(ys.map((y) => y.n)).size > 1) {
+    const mean = (v: number[]) => v.reduce((a, x) => a + x, 0) / v.length;
+    const mx = mean(ys.map((y) => y.n));
+    const my = mean(ys.map((y) => y.gas));
+    const slope =
+      ys.reduce((a, y) => a + (y.n - mx) * (y.gas - my), 0) /
+      ys.reduce((a, y) => a + (y.n - mx) ** 2, 0);
+    const fixed = my - slope * mx;
+    const chunks = Math.floor((TX_CAP - fixed) / slope);
+    console.log(
+      `\nfit: gas ≈ ${kf(fixed)} per epoch of ${J} job(s) + ${kf(slope)} per chunk; the line reaches 2^24 at ` +
+        `${chunks} full chunks = ${(chunks * PRODUCTION_K).toLocaleString("en")} proven cycles ` +
+        `(${((fixed + chunks * slope) / (chunks * PRODUCTION_K)).toFixed(1)} gas per proven cycle); ` +
+        "--sizes with one large N measures the largest that fits",
     );
   }
 }
