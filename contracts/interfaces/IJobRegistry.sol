@@ -20,6 +20,16 @@ import {JobVerifier2} from "../JobVerifier2.sol";
 /// fit an empty epoch is refused (`Jobs__TooLarge`). A run longer than B cycles, or one that
 /// needs more than maxChunks chunks, cannot settle: its root declares the epoch instead and the
 /// requester takes the refund after REFUND_TIMEOUT.
+///
+/// Versioned-cells jobs (version 2, circuits/zkvm/README.md). When the deployment has a
+/// JobVerifier2 (JOB_VERIFIER2 non-zero), an image may also be registered with `registerImage2`
+/// (JobVerifier2 computes its ID and stores its entry state; the ELF is published here) and a
+/// job submitted on it with `submitJob2`: its input bytes (at most MAX_INPUT2_BYTES, the input
+/// proof's) are published and their SHA-256 is the record's inputDigest (s0 = 0: the entry
+/// state is the image's, in JobVerifier2). Such a job has chunk and gas bounds of its own
+/// (CYCLES_PER_CHUNK2, GAS_PER_JOB2, GAS_PER_CHUNK2, same EPOCH_GAS), and settles only through
+/// EpochManager.submitEpoch2, its result's outputDigest the output's SHA-256, which a contract
+/// opens itself (contracts/JobOutput.sol). A version-1 job settles only through submitEpoch.
 interface IJobRegistry {
     enum JobStatus {
         None,
