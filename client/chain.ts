@@ -132,7 +132,12 @@ export function loadAbis(): ContractAbis {
     Object.fromEntries(
       Object.entries(CONTRACT_NAMES).map(([k, n]) => [k, artifactAbi(n)]),
     ) as ContractAbis,
-    artifactAbi("IGroth16BatchVerifier", "interfaces"),
+    [
+      ...artifactAbi("IGroth16BatchVerifier", "interfaces"),
+      // versioned-cells jobs' verifier and its multi verifier (EpochManager.submitEpoch2)
+      ...artifactAbi("JobVerifier2"),
+      ...artifactAbi("IGroth16MultiVerifier", "interfaces"),
+    ],
   );
   return abisCache;
 }

@@ -38,7 +38,12 @@ export interface Deployment {
   /** The block the contracts were deployed in (events are read from it on). */
   block: string;
   circuit: string;
-  contracts: Record<ContractKey | "verifier", Address> & { poseidon2?: Address };
+  /** The versioned-cells key set JobVerifier2 checks (absent: such jobs are not enabled). */
+  keySet2?: string;
+  contracts: Record<ContractKey | "verifier", Address> & {
+    poseidon2?: Address;
+    jobVerifier2?: Address;
+  };
 }
 
 /**
@@ -82,6 +87,7 @@ export function chainOf(chainId: number, rpc?: string) {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Call = (...args: any[]) => Promise<any>;
 type ReadNames =
+  | "image2Registered"
   | "feeFor"
   | "image"
   | "job"
@@ -123,6 +129,9 @@ type WriteNames =
   | "submitJob"
   | "submitJobWithInput"
   | "submitEpoch"
+  | "submitEpoch2"
+  | "registerImage2"
+  | "submitJob2"
   | "withdrawRewards"
   | "refund"
   | "slashMissed"

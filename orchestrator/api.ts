@@ -35,7 +35,12 @@ export const ChunkProofSchema = z.object({
     .int()
     .min(0)
     .max(2 ** 31),
-  publicSignals: z.tuple([decimal, decimal, decimal, decimal, decimal]),
+  // the chunk circuit's five (sIn, sOut, imageId, prover, cyclesRetired), or a versioned-cells
+  // chunk's eight (then commitment, gammaJob, jobSum)
+  publicSignals: z.union([
+    z.tuple([decimal, decimal, decimal, decimal, decimal]),
+    z.tuple([decimal, decimal, decimal, decimal, decimal, decimal, decimal, decimal]),
+  ]),
   proof: Groth16ProofSchema,
 });
 

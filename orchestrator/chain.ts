@@ -62,6 +62,9 @@ import { JobExecutor } from "./execute-job.ts";
 import type { Scheduler } from "./scheduler.ts";
 import { getMeta, setMeta, transaction } from "./store.ts";
 import { universalProof } from "./universal-proof.ts";
+import { job2Submission, type Job2Record } from "./execute-job2.ts";
+import { jobsProofList } from "../prover/zkvm/job2.ts";
+import { defaultCacheDir } from "../prover/setup/artifacts.ts";
 
 export interface ChainServiceOptions {
   rpc: string;
@@ -78,12 +81,16 @@ export interface ChainServiceOptions {
   deadlineMarginS?: number;
   /** Called after an epoch lands (metrics). */
   onEpoch?: (epoch: number, gas: bigint, chunks: number) => void;
+  /** Where circuit artifacts are cached (versioned-cells jobs' keys and round-1 build). */
+  cacheDir?: string;
 }
 
 const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
 
 /** Reverts whose first argument is a job the chain will never settle from this run. */
 const UNSETTLEABLE = new Set([
+  "Epoch__JobMismatch",
+  "Epoch__JobVersion",
   "Epoch__IdleChunk",
   "Epoch__TooManyChunks",
   "Epoch__OverCycleBound",
@@ -291,7 +298,7 @@ export class ChainService {
     transaction(this.db, () => {
       for (const l of ordered) {
         const a = l.args;
-        if (l.eventName === "ImageRegistered") {
+        if (l.eventName === "ImageRegistered" || l.eventName === "Image2Registered") {
           this.db
             .prepare("INSERT OR IGNORE INTO images (image_id, elf) VALUES (?, ?)")
             .run(String(a.imageId), Buffer.from((a.elf as Hex).slice(2), "hex"));
@@ -354,6 +361,8 @@ export class ChainService {
     }
     const now = await this.chainNow();
     const deadline = await this.proveBy(r.epoch, now);
+    // A versioned-cells job (version 2) has no S_0 of its own (JobRegistry: s0 = 0).
+    if (r.s0 === "0") return this.executeJob2(r, job, deadline);
     try {
       const ex = await this.executor.execute({
         elf: new Uint8Array(r.elf),
@@ -384,6 +393,56 @@ export class ChainService {
       );
     } catch (e) {
       if (this.closed) return; // the worker was stopped, not the job refused
+      this.scheduler.failJob(r.id, r.epoch, r.image_id, (e as Error).message);
+      this.o.log.warn({ job: r.id, err: (e as Error).message }, "job cannot be proven");
+    }
+  }
+
+  /**
+   * Executes a versioned-cells job with both rounds and its three proofs (execute-job2.ts), on
+   * the worker, and opens its chunks: complete inputs at the job's gammaJob, for this chain,
+   * its JobVerifier2 and this job ID.
+   */
+  private async executeJob2(
+    r: IntakeRow,
+    job: { cycleBound: bigint; maxChunks: number },
+    deadline: number | undefined,
+  ): Promise<void> {
+    const d = this.o.deployment;
+    try {
+      if (!d.keySet2 || !d.contracts.jobVerifier2)
+        throw new Error("the deployment records no versioned-cells key set or JobVerifier2");
+      const ex = await this.executor.execute2({
+        kind: "job2",
+        elf: new Uint8Array(r.elf),
+        input: new Uint8Array(r.input),
+        keySet: d.keySet2,
+        maxCycles: Math.min(this.o.maxCycles ?? 1_000_000, Number(job.cycleBound)),
+        imageId: r.image_id,
+        chainId: String(d.chainId),
+        contract: d.contracts.jobVerifier2,
+        jobId: String(r.id),
+        cacheDir: this.o.cacheDir ?? defaultCacheDir(),
+      });
+      if (ex.tasks.length > job.maxChunks)
+        throw new Error(
+          `the run needs ${ex.tasks.length} chunk proofs, more than the ${job.maxChunks} its bound reserved`,
+        );
+      this.scheduler.addJob({
+        id: r.id,
+        epoch: r.epoch,
+        imageId: r.image_id,
+        circuit: ex.circuit,
+        record: ex.record,
+        ...(deadline !== undefined ? { deadline } : {}),
+        tasks: ex.tasks,
+      });
+      this.o.log.info(
+        { job: r.id, epoch: r.epoch, cycles: ex.cycles, chunks: ex.tasks.length, kind: "job2" },
+        "job executed (both rounds, its three proofs made), chunks open for leasing",
+      );
+    } catch (e) {
+      if (this.closed) return;
       this.scheduler.failJob(r.id, r.epoch, r.image_id, (e as Error).message);
       this.o.log.warn({ job: r.id, err: (e as Error).message }, "job cannot be proven");
     }
@@ -653,8 +712,13 @@ export class ChainService {
         )
         .all(epoch) as { id: number }[]
     ).map((r) => r.id);
-    const ids = [...own, ...(await this.carryable(epoch, now))];
-    if (ids.length === 0) return "done";
+    const all = [...own, ...(await this.carryable(epoch, now))];
+    if (all.length === 0) return "done";
+    // One Universal Proof per epoch, of one kind: versioned-cells jobs go first (through
+    // submitEpoch2); chunk-circuit jobs of the same epoch are then carried into a later one.
+    const v2 = all.filter((id) => this.isJob2(id));
+    if (v2.length > 0) return this.submitOnce2(epoch, v2, own.length, now);
+    const ids = all;
     const content = this.contentKey(epoch, ids, now > (await this.epochTimes(epoch)).deadline);
     const last = this.epochRow(epoch);
     if (last.status === "stuck" && last.content === content) return "done"; // failed twice so
@@ -703,6 +767,77 @@ export class ChainService {
       "Universal Proof verified on chain",
     );
     this.o.onEpoch?.(epoch, receipt.gasUsed, up.proofs.length);
+    return "done";
+  }
+
+  /** Whether a job of this node is a versioned-cells job (its record says so). */
+  private isJob2(id: number): boolean {
+    const rec = this.scheduler.jobRecord(id);
+    return rec !== undefined && (JSON.parse(rec) as { kind?: string }).kind === "job2";
+  }
+
+  /** submitOnce for versioned-cells jobs: EpochManager.submitEpoch2 (see submitOnce). */
+  private async submitOnce2(
+    epoch: number,
+    ids: readonly number[],
+    own: number,
+    now: bigint,
+  ): Promise<"again" | "done"> {
+    const content = this.contentKey(epoch, ids, now > (await this.epochTimes(epoch)).deadline);
+    const last = this.epochRow(epoch);
+    if (last.status === "stuck" && last.content === content) return "done";
+    const subs = [];
+    for (const id of ids)
+      subs.push(
+        await job2Submission(
+          JSON.parse(this.scheduler.jobRecord(id)!) as Job2Record,
+          this.scheduler.chunkProofs(id),
+        ),
+      );
+    const chunks = subs.reduce((s, x) => s + x.proofs.chunks.length, 0);
+    const assemblers = await this.assemblersOf(ids);
+    const log = this.o.log.child({
+      epoch,
+      jobs: ids.length,
+      chunks,
+      assemblers: assemblers.length,
+    });
+    let hash: Hex;
+    try {
+      hash = await this.c.epochs.write.submitEpoch2([
+        BigInt(epoch),
+        subs.map((x) => x.input),
+        assemblers,
+        jobsProofList(subs.map((x) => x.proofs)),
+      ]);
+    } catch (e) {
+      return this.onRevert(epoch, ids, content, e, log);
+    }
+    this.setEpoch(epoch, "sent", { jobs: ids.length, chunks, tx: hash });
+    let receipt;
+    try {
+      receipt = await this.o.publicClient.waitForTransactionReceipt({ hash, timeout: 120_000 });
+    } catch (e) {
+      log.warn({ hash, err: (e as Error).message }, "no receipt (dropped?); will send again");
+      this.setEpoch(epoch, "retry", { error: `no receipt for ${hash}` });
+      return "done";
+    }
+    if (receipt.status !== "success") return this.onRevert(epoch, ids, content, undefined, log);
+    const settled = this.db.prepare(
+      "UPDATE jobs SET status = 'settled', tx_hash = ? WHERE id = ? AND status = 'proven'",
+    );
+    for (const id of ids) settled.run(hash, id);
+    this.setEpoch(epoch, "submitted", {
+      jobs: ids.length,
+      chunks,
+      tx: hash,
+      gas: receipt.gasUsed.toString(),
+    });
+    log.info(
+      { hash, gas: receipt.gasUsed.toString(), carried: ids.length - own, kind: "job2" },
+      "Universal Proof verified on chain",
+    );
+    this.o.onEpoch?.(epoch, receipt.gasUsed, chunks);
     return "done";
   }
 

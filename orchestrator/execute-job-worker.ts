@@ -8,7 +8,12 @@
 import { serveTasks } from "./pool-child.ts";
 
 const lib = import("./execute-job.ts");
+const lib2 = import("./execute-job2.ts");
 serveTasks(async (task: unknown) => {
+  if ((task as { kind?: string }).kind === "job2") {
+    const { executeJob2 } = await lib2;
+    return executeJob2(task as Parameters<typeof executeJob2>[0]);
+  }
   const { executeJob } = await lib;
   return executeJob(task as Parameters<typeof executeJob>[0]);
 });

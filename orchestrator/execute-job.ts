@@ -23,6 +23,7 @@ import { chunkLimits, runSkeleton } from "../prover/zkvm/run.ts";
 import { chunkCircuitConfig, chunkWitness } from "../prover/zkvm/witness.ts";
 import type { RunSkeleton, SegmentTask } from "./scheduler.ts";
 import { PoolBusyError, TS_WORKER_EXEC_ARGV, WorkerPool } from "./worker-pool.ts";
+import type { ExecuteJob2Task, ExecutedJob2 } from "./execute-job2.ts";
 
 export interface ExecuteJobTask {
   elf: Uint8Array;
@@ -77,7 +78,7 @@ export async function executeJob(t: ExecuteJobTask): Promise<ExecutedJob> {
 
 /** Jobs executed one at a time on a worker process (`workers` of them at once). */
 export class JobExecutor {
-  private readonly pool: WorkerPool<ExecuteJobTask, ExecutedJob>;
+  private readonly pool: WorkerPool<ExecuteJobTask | ExecuteJob2Task, ExecutedJob | ExecutedJob2>;
 
   constructor(o: { workers?: number } = {}) {
     this.pool = new WorkerPool(new URL("./execute-job-worker.ts", import.meta.url), {
@@ -94,6 +95,15 @@ export class JobExecutor {
 
   /** Executes `task` off the event loop; rejects with the executor's error (trap, too long…). */
   async execute(task: ExecuteJobTask): Promise<ExecutedJob> {
+    return (await this.run(task)) as ExecutedJob;
+  }
+
+  /** Executes a versioned-cells job, both rounds and its three proofs (execute-job2.ts). */
+  async execute2(task: ExecuteJob2Task): Promise<ExecutedJob2> {
+    return (await this.run(task)) as ExecutedJob2;
+  }
+
+  private async run(task: ExecuteJobTask | ExecuteJob2Task) {
     try {
       return await this.pool.run(task);
     } catch (e) {

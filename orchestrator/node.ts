@@ -40,6 +40,7 @@ import { StakeCheck } from "./stake-check.ts";
 import { createMetrics } from "./metrics.ts";
 import { Scheduler } from "./scheduler.ts";
 import { createApp } from "./server.ts";
+import { job2Circuits } from "../prover/setup/registry.ts";
 import { openDatabase, type DatabaseBinding } from "./store.ts";
 
 export interface OrchestratorOptions {
@@ -88,6 +89,8 @@ export async function startOrchestrator(o: OrchestratorOptions) {
   if (!o.rpc && !o.parent) throw new Error("an orchestrator needs either rpc (root) or parent");
   let chainId: number;
   let circuit: string;
+  /** The versioned-cells key set the deployment settles (none: not enabled). */
+  let keySet2: string | undefined;
   let root: { chain: Chain; publicClient: PublicClient; deployment: Deployment } | undefined;
   /** The deployment this orchestrator serves (shown in its status, binds its database). */
   let deployed: Omit<DatabaseBinding, "chainId" | "parent">;
@@ -102,6 +105,7 @@ export async function startOrchestrator(o: OrchestratorOptions) {
     root = { chain: c.chain, publicClient: c.publicClient, deployment };
     chainId = c.chainId;
     circuit = deployment.circuit;
+    keySet2 = deployment.keySet2;
     let block;
     try {
       block = await c.publicClient.getBlock({ blockNumber: BigInt(deployment.block) });
@@ -123,10 +127,11 @@ export async function startOrchestrator(o: OrchestratorOptions) {
     };
   } else {
     const s = await parentClient!.get<
-      { chainId: number; circuit: string; address: string } & typeof deployed
+      { chainId: number; circuit: string; keySet2?: string; address: string } & typeof deployed
     >("/v1/status");
     chainId = s.chainId;
     circuit = s.circuit;
+    keySet2 = s.keySet2;
     deployed = {
       ...(s.contracts ? { contracts: s.contracts } : {}),
       ...(s.deploymentBlock ? { deploymentBlock: s.deploymentBlock } : {}),
@@ -167,6 +172,13 @@ export async function startOrchestrator(o: OrchestratorOptions) {
   const db = openDatabase(o.db, { binding });
   const metrics = createMetrics();
   const verifier = new BatchingVerifier(artifacts.vkey);
+  // Versioned-cells chunks are checked against their own key.
+  const chunk2 = keySet2
+    ? await getCircuitArtifacts(job2Circuits(keySet2).chunk, {
+        cacheDir: o.cacheDir ?? defaultCacheDir(),
+        log: (m) => log.info(m),
+      })
+    : undefined;
   const scheduler = new Scheduler(db, verifier, {
     leaseMs: o.leaseMs ?? 60_000,
     maxRejected: o.maxRejected ?? 10,
@@ -177,6 +189,7 @@ export async function startOrchestrator(o: OrchestratorOptions) {
       } else metrics.rejected.inc();
     },
     onJobProven: (jobId) => log.info({ job: jobId }, "job proven: every chunk accepted"),
+    ...(chunk2 ? { verifiers: { [chunk2.name]: new BatchingVerifier(chunk2.vkey) } } : {}),
     ...(admission ? { admitRing: (a: Address) => admission.check(a) } : {}),
     ...(o.limits ? { limits: o.limits } : {}),
     newcomers: {
@@ -201,6 +214,7 @@ export async function startOrchestrator(o: OrchestratorOptions) {
       deployment: root.deployment,
       account: o.account,
       config,
+      ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}),
       vk: artifacts.vkey,
       log,
       ...(o.deadlineMarginS !== undefined ? { deadlineMarginS: o.deadlineMarginS } : {}),
@@ -232,6 +246,7 @@ export async function startOrchestrator(o: OrchestratorOptions) {
       address: o.account.address,
       chainId,
       circuit,
+      ...(keySet2 ? { keySet2 } : {}),
       ...deployed,
       ...(root ? {} : { parent: o.parent }),
       uptimeSeconds: Math.round((Date.now() - started) / 1000),
@@ -250,13 +265,18 @@ export async function startOrchestrator(o: OrchestratorOptions) {
   let local: { delegator: Delegator; run: Promise<void> } | undefined;
   if (o.proveLocally) {
     const prover = new Groth16ChunkProver(artifacts);
+    const prover2 = chunk2 && new Groth16ChunkProver(chunk2);
     const delegator = new Delegator({
       orchestrator: url,
       account: o.account,
       log: log.child({ local: true }),
       name: "local",
       pollMs: o.pollMs ?? 1000,
-      prove: (lease, input) => prover.proveWitness(lease.index, input),
+      prove: (lease, input) =>
+        (prover2 && lease.circuit === chunk2!.name ? prover2 : prover).proveWitness(
+          lease.index,
+          input,
+        ),
     });
     const run = delegator
       .run()

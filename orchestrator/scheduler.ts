@@ -95,6 +95,8 @@ export interface NewJob {
   circuit: string;
   /** The executed run (root orchestrators); a segment from a parent has none. */
   run?: RunSkeleton;
+  /** A versioned-cells job's record instead (execute-job2.ts's Job2Record, JSON-safe). */
+  record?: object;
   /** Segment jobs of a child orchestrator: the lease and job at the parent. */
   parent?: { lease: string; job: number };
   /**
@@ -168,6 +170,11 @@ export interface SchedulerOptions {
   onJobProven?: (jobId: number) => void;
   /** Called for every verdict (metrics). */
   onVerdict?: (accepted: boolean, holder: string, provingMs: number) => void;
+  /**
+   * Verifiers of other circuits' proofs, by circuit name (a versioned-cells chunk's key);
+   * tasks of any other circuit are checked by the node's verifier.
+   */
+  verifiers?: Record<string, BatchingVerifier>;
 }
 
 interface TaskRow {
@@ -185,6 +192,23 @@ interface TaskRow {
 /** The cycles a task's chunk retires: a public input of its proof, from its circuit inputs. */
 function cyclesRetiredOf(witness: string): string {
   return String((JSON.parse(witness) as { cyclesRetired: string }).cyclesRetired);
+}
+
+/**
+ * The public signals a proof of task `t` by `prover` must have: its statement (S_in, S_out,
+ * image ID, the prover, the cycles it retires) and, for a versioned-cells chunk (its inputs
+ * hold a gammaJob), its commitment, the job's gammaJob and its share, all fixed by the
+ * orchestrator's two rounds (execute-job.ts).
+ */
+function expectedSignals(t: TaskRow, prover: string): { values: string[]; names: string[] } {
+  const w = JSON.parse(t.witness) as Record<string, unknown>;
+  const values = [t.s_in, t.s_out, t.image_id, BigInt(prover).toString(), String(w.cyclesRetired)];
+  const names = ["S_in", "S_out", "image ID", "prover address", "cycles retired"];
+  if ("gammaJob" in w) {
+    values.push(String(w.commitment), String(w.gammaJob), String(w.jobSum));
+    names.push("commitment", "gammaJob", "share of the job-wide sum");
+  }
+  return { values, names };
 }
 
 /** The zero address: no proof may credit it. */
@@ -222,7 +246,7 @@ export class Scheduler {
           job.epoch,
           job.imageId,
           job.tasks.length,
-          job.run ? JSON.stringify(job.run) : null,
+          job.run ? JSON.stringify(job.run) : job.record ? JSON.stringify(job.record) : null,
           now,
           job.parent?.lease ?? null,
           job.parent?.job ?? null,
@@ -510,11 +534,13 @@ export class Scheduler {
     items: BatchItem[],
     now: number,
     staked = false,
+    circuit?: string,
   ): Promise<Verdict[]> {
-    if (node.accepted > 0) return Promise.all(items.map((i) => this.verifier.verify(i)));
+    const verifier = this.verifierOf(circuit);
+    if (node.accepted > 0) return Promise.all(items.map((i) => verifier.verify(i)));
     // Staked when it leased: alone, but not from the budget fresh keys share (they cannot
     // starve a delegator that paid its way in).
-    if (staked) return this.verifier.verifyAlone(items);
+    if (staked) return verifier.verifyAlone(items);
     const cost = Math.min(items.length, this.unprovenProofs);
     if (!this.unproven.take("unproven", now, cost))
       throw new SchedulerError(
@@ -522,7 +548,12 @@ export class Scheduler {
         `busy: nodes without an accepted proof get at most ${this.unprovenProofs} proof ` +
           `verifications per ${(this.o.unproven?.windowMs ?? 60_000) / 1000} s together; retry later`,
       );
-    return this.verifier.verifyAlone(items);
+    return verifier.verifyAlone(items);
+  }
+
+  /** The verifier of a circuit's proofs: its own (`verifiers`), else the node's. */
+  private verifierOf(circuit: string | undefined): BatchingVerifier {
+    return (circuit !== undefined && this.o.verifiers?.[circuit]) || this.verifier;
   }
 
   /**
@@ -549,14 +580,7 @@ export class Scheduler {
       this.reject(holder, `proven with ${proof.circuit}, the task is for ${t.circuit}`);
     if (proof.index !== t.idx)
       this.reject(holder, `proof of chunk ${proof.index}, leased ${t.idx}`);
-    const expected = [
-      t.s_in,
-      t.s_out,
-      t.image_id,
-      BigInt(holder).toString(),
-      cyclesRetiredOf(t.witness),
-    ];
-    const names = ["S_in", "S_out", "image ID", "prover address", "cycles retired"];
+    const { values: expected, names } = expectedSignals(t, holder);
     if (proof.publicSignals.length !== expected.length)
       this.reject(
         holder,
@@ -571,6 +595,7 @@ export class Scheduler {
         [{ proof: proof.proof, publicSignals: proof.publicSignals }],
         now,
         l.kind === "chunk" && l.newcomer === 0,
+        t.circuit,
       )
     )[0]!;
     if (!verdict.valid) {
@@ -708,18 +733,9 @@ export class Scheduler {
     if (zero.length > 0) this.reject(holder, `chunk ${zero.join(",")}: ${ZERO_PROVER_REFUSED}`);
     const items = tasks.map((t) => {
       const p = byIndex.get(t.idx)!;
-      return {
-        proof: p.proof,
-        publicSignals: [
-          t.s_in,
-          t.s_out,
-          t.image_id,
-          BigInt(p.prover).toString(),
-          cyclesRetiredOf(t.witness),
-        ],
-      };
+      return { proof: p.proof, publicSignals: expectedSignals(t, p.prover).values };
     });
-    const verdicts = await this.verifyFor(node, items, now);
+    const verdicts = await this.verifyFor(node, items, now, false, tasks[0]!.circuit);
     const bad = verdicts.findIndex((v) => !v.valid);
     if (bad >= 0) {
       transaction(this.db, () => this.reopen(leaseId));
@@ -784,6 +800,8 @@ export class Scheduler {
     const j = this.db.prepare("SELECT run, status FROM jobs WHERE id = ?").get(jobId) as
       { run: string | null; status: string } | undefined;
     if (!j?.run) throw new Error(`job ${jobId} is unknown or failed`);
+    if ((JSON.parse(j.run) as { kind?: string }).kind === "job2")
+      throw new Error(`job ${jobId} is a versioned-cells job: see chunkProofs and jobRecord`);
     const rows = this.db
       .prepare(
         "SELECT idx, circuit, witness, s_in, s_out, image_id, proof, prover, status FROM tasks WHERE job_id = ? ORDER BY idx",
@@ -806,6 +824,29 @@ export class Scheduler {
       };
     });
     return { ...(JSON.parse(j.run) as RunSkeleton), chunks };
+  }
+
+  /**
+   * A proven job's chunk proofs in order, each with the prover it credits (a versioned-cells
+   * job's: the rest of its Universal Proof is in its `run` record, see execute-job.ts).
+   */
+  chunkProofs(jobId: number): { prover: Address; proof: Groth16Proof }[] {
+    const rows = this.db
+      .prepare("SELECT idx, proof, prover, status FROM tasks WHERE job_id = ? ORDER BY idx")
+      .all(jobId) as { idx: number; proof: string | null; prover: string | null; status: string }[];
+    if (rows.length === 0) throw new Error(`job ${jobId} is unknown or failed`);
+    return rows.map((r) => {
+      if (r.status !== "done" || !r.proof || !r.prover)
+        throw new Error(`job ${jobId}: chunk ${r.idx} is not proven yet`);
+      return { prover: getAddress(r.prover), proof: JSON.parse(r.proof) as Groth16Proof };
+    });
+  }
+
+  /** A job's record as stored at execution (JSON), or undefined for an unknown or failed job. */
+  jobRecord(jobId: number): string | undefined {
+    const j = this.db.prepare("SELECT run FROM jobs WHERE id = ?").get(jobId) as
+      { run: string | null } | undefined;
+    return j?.run ?? undefined;
   }
 
   /**

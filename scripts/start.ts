@@ -8,7 +8,15 @@
  * Prints progress and the on-chain result (output, gas, rewards). Ctrl-C stops everything.
  *
  *   npm start -- [--delegators 2] [--depth 1] [--guest fibonacci] [--n 10] [--keep]
- *                [--rpc-port 8545] [--api-port 7001]
+ *                [--rpc-port 8545] [--api-port 7001] [--production] [--v1]
+ *
+ * The job is a versioned-cells job (JobRegistry.submitJob2, settled by
+ * EpochManager.submitEpoch2; circuits/zkvm/README.md): the orchestrator runs both rounds and
+ * proves the job's boundary, input and output proofs, the delegators prove its chunks (Chunk2)
+ * under their own addresses. Its chunks are the test key set's (job2_test, K = 8 steps) unless
+ * --production: the production key set (job2_production, K = 1,024 steps a chunk), whose keys
+ * the first run builds (several minutes, with progress; about 35 s a chunk proof after that).
+ * --v1 runs the chunk-circuit job instead (JobRegistry.submitJobWithInput, submitEpoch).
  *
  * --depth D > 1 puts D − 1 child orchestrators between the root and the delegators (rings:
  * root → ring D−1 → … → ring 1 → delegators), each staked and registered on chain under its
@@ -27,8 +35,13 @@ import { startOrchestrator, type Orchestrator } from "../orchestrator/node.ts";
 import { outputDigest } from "../prover/executor/index.ts";
 import { defaultCacheDir, getCircuitArtifacts } from "../prover/setup/artifacts.ts";
 import { REPO_ROOT } from "../prover/setup/registry.ts";
-import { devAccount, stakeAndRegister, submitGuestJob } from "./lib/actors.ts";
-import { DEFAULT_NETWORK_CIRCUIT } from "./lib/deploy.ts";
+import { devAccount, stakeAndRegister, submitGuestJob, submitGuestJob2 } from "./lib/actors.ts";
+import { DEFAULT_NETWORK_CIRCUIT, JOB2_TEST_KEY_SET } from "./lib/deploy.ts";
+import { job2Circuits } from "../prover/setup/registry.ts";
+import { createHash } from "node:crypto";
+
+/** The versioned-cells production key set (circuits/circuits.json). */
+const JOB2_PRODUCTION_KEY_SET = "job2_production";
 import { startDevnet, type Devnet } from "./lib/devnet.ts";
 import { connect, contracts } from "../client/chain.ts";
 
@@ -41,8 +54,15 @@ const { values } = parseArgs({
     keep: { type: "boolean", default: false },
     "rpc-port": { type: "string", default: "8545" },
     "api-port": { type: "string", default: "7001" },
+    production: { type: "boolean", default: false },
+    v1: { type: "boolean", default: false },
   },
 });
+const keySet2 = values.production ? JOB2_PRODUCTION_KEY_SET : JOB2_TEST_KEY_SET;
+if (values.production && values.v1) {
+  console.error("--production is the versioned-cells production key set: not with --v1");
+  process.exit(2);
+}
 const delegators = Number(values.delegators);
 if (!Number.isInteger(delegators) || delegators < 1 || delegators > 8) {
   console.error("--delegators: 1..8 (dev accounts 2..9)");
@@ -97,6 +117,18 @@ try {
     log: (m) => console.log(`  ${m}`),
   });
   console.log(`1. chunk circuit ${a.name}: ${a.nConstraints} constraints [${at()}]`);
+  if (!values.v1) {
+    // The key set's four keys (the production ones are built on the first run).
+    for (const [role, name] of Object.entries(job2Circuits(keySet2))) {
+      const k = await getCircuitArtifacts(name, {
+        cacheDir: defaultCacheDir(),
+        log: (m) => console.log(`  ${m}`),
+      });
+      console.log(`   versioned-cells ${role} circuit ${k.name}: ${k.nConstraints} constraints`);
+    }
+  }
+  // The deployment's JobVerifier2 checks this key set (scripts/deploy.ts).
+  process.env.CONCENTRIC_KEY_SET2 = keySet2;
 
   devnet = await startDevnet({
     port: Number(values["rpc-port"]),
@@ -183,9 +215,11 @@ try {
   );
 
   const user = await devAccount(10 + depth);
-  const job = await submitGuestJob(devnet.rpc, devnet.deployment, user, values.guest, INPUT);
+  const job = values.v1
+    ? await submitGuestJob(devnet.rpc, devnet.deployment, user, values.guest, INPUT)
+    : await submitGuestJob2(devnet.rpc, devnet.deployment, user, values.guest, INPUT);
   console.log(
-    `5. user ${user.address} submitted job ${job.jobId}: ${values.guest}(${n}), fee 0.01 ETH, epoch ${job.epoch} [${at()}]`,
+    `5. user ${user.address} submitted ${values.v1 ? "chunk-circuit" : `versioned-cells (${keySet2})`} job ${job.jobId}: ${values.guest}(${n}), fee 0.01 ETH, epoch ${job.epoch} [${at()}]`,
   );
 
   const row = () =>
@@ -224,9 +258,19 @@ try {
     boolean,
     { exitCode: number; cycles: bigint; outputDigest: bigint },
   ];
-  const run = node.scheduler.runProof(Number(job.jobId));
-  const output = Buffer.from(run.output, "hex");
-  const matches = r.outputDigest === (await outputDigest(output));
+  // the output as executed here, and its digest as the chain records it (v1: Poseidon; a
+  // versioned-cells job: SHA-256, which a contract opens itself)
+  const output = Buffer.from(
+    values.v1
+      ? node.scheduler.runProof(Number(job.jobId)).output
+      : (JSON.parse(node.scheduler.jobRecord(Number(job.jobId))!) as { output: string }).output,
+    "hex",
+  );
+  const matches =
+    r.outputDigest ===
+    (values.v1
+      ? await outputDigest(output)
+      : BigInt(`0x${createHash("sha256").update(output).digest("hex")}`));
   console.log(
     `10. on chain, job ${job.jobId}: ${settled ? "settled" : "NOT settled"}, exit ${r.exitCode}, ${r.cycles} cycles, ` +
       `output 0x${output.toString("hex")} (u32 ${output.length === 4 ? output.readUInt32LE(0) : "-"}), digest ${matches ? "matches" : "DOES NOT match"}`,

@@ -226,8 +226,10 @@ describe("orchestrator API", () => {
     const fake = {
       circuit: lease.circuit,
       index: lease.index,
-      // As many signals as the wire format has (the circuit's public inputs).
-      publicSignals: ChunkProofSchema.shape.publicSignals.def.items.map((_, i) => String(i + 1)),
+      // As many signals as the wire format's first form has (the chunk circuit's public inputs).
+      publicSignals: ChunkProofSchema.shape.publicSignals.def.options[0].def.items.map((_, i) =>
+        String(i + 1),
+      ),
       proof: {
         pi_a: ["1", "2", "1"],
         pi_b: [

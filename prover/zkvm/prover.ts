@@ -14,8 +14,14 @@ import { chunkWitness, type ChunkCircuitConfig, type ChunkWitnessInput } from ".
 /** A 20-byte EVM address, 0x-prefixed. */
 export type Address = `0x${string}`;
 
-/** sIn, sOut, imageId, prover, cyclesRetired: the chunk circuit's public inputs, in order. */
-export type ChunkPublicSignals = [string, string, string, string, string];
+/**
+ * sIn, sOut, imageId, prover, cyclesRetired: the chunk circuit's public inputs, in order; a
+ * versioned-cells chunk (Chunk2) has three more: commitment, gammaJob, jobSum.
+ */
+export type ChunkPublicSignals = [string, string, string, string, string, ...string[]];
+
+/** The versioned-cells chunk's public inputs after the first five (job2.ts's CHUNK2_PUBLIC). */
+const CHUNK2_EXTRA = ["commitment", "gammaJob", "jobSum"] as const;
 
 /**
  * One proven chunk: public signals [sIn, sOut, imageId, prover, cyclesRetired] (decimal) and
@@ -50,14 +56,23 @@ export function addressToField(a: string): bigint {
   return BigInt(a);
 }
 
-function publicSignalsOf(w: ChunkWitnessInput): ChunkPublicSignals {
-  return [
-    w.sIn as string,
-    w.sOut as string,
-    w.imageId as string,
-    w.prover as string,
-    w.cyclesRetired as string,
+/**
+ * A chunk's public signals from its circuit inputs: a versioned-cells chunk's (it has a
+ * gammaJob) eight, the chunk circuit's five.
+ */
+export function publicSignalsOf(
+  w: ChunkWitnessInput | Record<string, unknown>,
+): ChunkPublicSignals {
+  const x = w as Record<string, unknown>;
+  const s = (k: string) => String(x[k]);
+  const head: ChunkPublicSignals = [
+    s("sIn"),
+    s("sOut"),
+    s("imageId"),
+    s("prover"),
+    s("cyclesRetired"),
   ];
+  return "gammaJob" in x ? [...head, ...CHUNK2_EXTRA.map(s)] : head;
 }
 
 /** Real proofs: snarkjs Groth16 with the configuration's wasm and zkey. */

@@ -4,9 +4,19 @@
  * submits a job. The app SDK's actions (client/actions.ts), as the CLI's chain commands use them.
  */
 import { readFileSync } from "node:fs";
-import { parseEther, type PrivateKeyAccount } from "viem";
+import { parseEther, parseEventLogs, type PrivateKeyAccount } from "viem";
+import {
+  executeChunked,
+  getPoseidon,
+  imageIdOf,
+  imageOpening,
+  loadElf,
+} from "../../prover/executor/index.ts";
+import { keySetCircuits } from "../../prover/zkvm/job2-file.ts";
+import { chunk2Limits } from "../../prover/zkvm/witness2.ts";
 import { REPO_ROOT } from "../../prover/setup/registry.ts";
 import {
+  artifactAbi,
   connect,
   contracts,
   createConcentricClient,
@@ -101,4 +111,52 @@ export async function submitGuestJob(
   if (r.transaction.status !== "success")
     throw new Error(`transaction ${r.transaction.hash} reverted`);
   return { jobId: r.jobId, epoch: r.epoch, imageId: r.imageId };
+}
+
+/**
+ * Registers a committed guest as a versioned-cells image (if new: JobRegistry.registerImage2)
+ * and submits a versioned-cells job on `input` (JobRegistry.submitJob2, the input bytes on
+ * chain), declaring as its bound the cycles its word-mode run takes (executed here, as the
+ * executor is the reference semantics); returns the job id.
+ */
+export async function submitGuestJob2(
+  rpc: string,
+  d: Deployment,
+  account: PrivateKeyAccount,
+  guest: string,
+  input: Uint8Array,
+  feeEth = "0.01",
+): Promise<{ jobId: bigint; epoch: bigint; imageId: bigint; cycles: number }> {
+  if (!d.keySet2) throw new Error("this deployment does not settle versioned-cells jobs");
+  const elf = new Uint8Array(readFileSync(`${REPO_ROOT}/guests/elf/${guest}.elf`));
+  const image = loadElf(elf);
+  const o = await imageOpening(image);
+  const imageId = imageIdOf(await getPoseidon(), o);
+  const run = await executeChunked(image, input, chunk2Limits(keySetCircuits(d.keySet2).cfg));
+  const cycles = run.chunks.at(-1)!.stateOut.cycles;
+  const { c, wait } = await session(rpc, d, account);
+  if (!(await c.jobs.read.image2Registered([imageId])))
+    await wait(
+      await c.jobs.write.registerImage2([
+        o.entry,
+        o.memorySize,
+        o.codeStart,
+        o.codeEnd,
+        o.initRoot,
+        `0x${Buffer.from(elf).toString("hex")}`,
+      ]),
+    );
+  const r = await wait(
+    await c.jobs.write.submitJob2(
+      [imageId, `0x${Buffer.from(input).toString("hex")}`, BigInt(Math.max(1, cycles))],
+      { value: parseEther(feeEth) },
+    ),
+  );
+  const [log] = parseEventLogs({
+    abi: artifactAbi("JobRegistry"),
+    eventName: "JobSubmitted",
+    logs: r.logs,
+  }) as unknown as { args: { jobId: bigint; epoch: bigint } }[];
+  if (!log) throw new Error(`transaction ${r.transactionHash} submitted no job`);
+  return { jobId: log.args.jobId, epoch: log.args.epoch, imageId, cycles };
 }
