@@ -21,6 +21,8 @@
  * Page routes (`/`, `/jobs/7`, `/stake`, …) answer the app's index.html, so every page has a
  * stable URL; when the app was not built, `/` falls back to the read-only dashboard.
  */
+import { createHash } from "node:crypto";
+import { fromJson } from "./execute-job2.ts";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
@@ -200,16 +202,27 @@ export function explorerRouter(d: ExplorerDeps): Router {
     let run = null;
     if (job?.run) {
       const r = JSON.parse(job.run) as {
+        kind?: string;
+        job?: string;
         final?: { exitCode: number; cycles: number; outputDigest: string };
         output?: string;
       };
       const output = r.output ?? "";
+      // A versioned-cells job's record (execute-job2.ts): its final state is in its public
+      // values, and its output digest is the bytes' SHA-256, as the chain records it.
+      const final =
+        r.kind === "job2" && r.job
+          ? fromJson<{ final: { exitCode: number; cycles: number } }>(r.job).final
+          : r.final;
       run = {
-        exitCode: r.final?.exitCode ?? null,
-        cycles: r.final !== undefined ? String(r.final.cycles) : null,
+        exitCode: final?.exitCode ?? null,
+        cycles: final !== undefined ? String(final.cycles) : null,
         output: `0x${output}`,
         /** The digest of these output bytes, recomputed here (the app compares it with the chain's). */
-        outputDigest: (await outputDigest(bytesOf(output))).toString(),
+        outputDigest:
+          r.kind === "job2"
+            ? BigInt(`0x${createHash("sha256").update(bytesOf(output)).digest("hex")}`).toString()
+            : (await outputDigest(bytesOf(output))).toString(),
       };
     }
     const epochNo = job?.epoch ?? intake?.epoch;

@@ -1,0 +1,167 @@
+/**
+ * A versioned-cells job through the network (issue 12, item 8): a hardhat node with the system
+ * deployed (JobVerifier2 of the test key set wired in), a root orchestrator, a user's job
+ * submitted with JobRegistry.submitJob2, the orchestrator's two rounds and its three job proofs
+ * (execute-job2.ts), chunks leased to delegators who prove Chunk2 under their own addresses,
+ * and the epoch settled with EpochManager.submitEpoch2: the result's digest the output's
+ * SHA-256, each delegator credited. On the way, a stranger with one key leases a chunk and
+ * submits what a cheating prover would: a proof under its address whose claimed gammaJob,
+ * commitment or share is not the task's, a proof crediting another address, another chunk's
+ * proof with this chunk's signals; each refused with the rule it broke, and the job completes.
+ */
+import { createHash } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connect, contracts } from "../client/chain.ts";
+import { OrchestratorClient, ApiError } from "../orchestrator/client.ts";
+import { Delegator } from "../orchestrator/delegator.ts";
+import { startOrchestrator, type Orchestrator } from "../orchestrator/node.ts";
+import { job2Circuits } from "../prover/setup/registry.ts";
+import { Groth16ChunkProver, addressToField, type ChunkProof } from "../prover/zkvm/prover.ts";
+import { devAccount, stakeAndRegister, submitGuestJob2 } from "../scripts/lib/actors.ts";
+import { JOB2_TEST_KEY_SET } from "../scripts/lib/deploy.ts";
+import { startDevnet, type Devnet } from "../scripts/lib/devnet.ts";
+import { getTestArtifacts } from "./helpers/artifacts.ts";
+import { GUEST_INPUTS } from "./helpers/guests.ts";
+import { until } from "./helpers/until.ts";
+
+const RPC_PORT = 18556;
+const API_PORT = 17051;
+const dir = mkdtempSync(join(tmpdir(), "concentric-net2-"));
+const silent = pino({ level: "silent" });
+let devnet: Devnet;
+let node: Orchestrator;
+
+beforeAll(async () => {
+  devnet = await startDevnet({ port: RPC_PORT, deploymentFile: join(dir, "deployment.json") });
+}, 300_000);
+
+afterAll(async () => {
+  await node?.stop().catch(() => undefined);
+  devnet?.stop();
+});
+
+describe("a versioned-cells job through the network", () => {
+  it("is executed in two rounds, proven by delegators, refused when forged, settled by submitEpoch2", async () => {
+    expect(devnet.deployment.keySet2).toBe(JOB2_TEST_KEY_SET);
+    const [orch, user, stranger] = [await devAccount(1), await devAccount(5), await devAccount(6)];
+    const url = `http://127.0.0.1:${API_PORT}`;
+    await stakeAndRegister(devnet.rpc, devnet.deployment, orch, url);
+    node = await startOrchestrator({
+      db: join(dir, "orchestrator.sqlite"),
+      rpc: devnet.rpc,
+      account: orch,
+      deployment: devnet.deployment,
+      port: API_PORT,
+      leaseMs: 20_000,
+      pollMs: 500,
+      log: silent,
+    });
+    const input = GUEST_INPUTS.fibonacci!;
+    const job = await submitGuestJob2(devnet.rpc, devnet.deployment, user, "fibonacci", input);
+    const id = Number(job.jobId);
+    const row = () =>
+      node.db.prepare("SELECT status, chunks, error FROM jobs WHERE id = ?").get(id) as
+        { status: string; chunks: number; error: string | null } | undefined;
+    await until("the job to be executed", async () => row(), 300_000);
+    expect(row()!.error).toBeNull();
+    expect(row()!.chunks).toBeGreaterThan(4);
+
+    // A stranger leases a chunk and tries what a cheating prover would.
+    const chunk2 = await getTestArtifacts(job2Circuits(JOB2_TEST_KEY_SET).chunk);
+    const prover = new Groth16ChunkProver(chunk2);
+    const client = new OrchestratorClient(url, stranger);
+    await client.register("delegator", "stranger");
+    const lease = (await client.lease())!;
+    expect(lease.circuit).toBe(chunk2.name);
+    expect(lease.input.prover).toBe("0");
+    const mine = await prover.proveWitness(lease.index, {
+      ...lease.input,
+      prover: addressToField(stranger.address).toString(),
+    });
+    const forged = (i: number, v: string): ChunkProof => ({
+      ...mine,
+      publicSignals: mine.publicSignals.map((s, k) => (k === i ? v : s)) as never,
+    });
+    const refused = async (p: ChunkProof, why: RegExp) => {
+      const e = await client.submit(lease.leaseId, p).catch((x: unknown) => x);
+      expect(e, String(why)).toBeInstanceOf(ApiError);
+      expect((e as ApiError).status).toBe(422);
+      expect((e as ApiError).message).toMatch(why);
+    };
+    await refused(forged(6, "12345"), /gammaJob is not this chunk's/);
+    await refused(forged(5, "12345"), /commitment is not this chunk's/);
+    await refused(forged(7, "12345"), /share of the job-wide sum is not this chunk's/);
+    // a proof crediting another address (made with its address as the prover input)
+    const other = await prover.proveWitness(lease.index, {
+      ...lease.input,
+      prover: addressToField(orch.address).toString(),
+    });
+    await refused(other, /prover address is not this chunk's/);
+    // this chunk's signals with a proof of other signals: the pairing refuses it
+    await refused({ ...mine, proof: other.proof }, /invalid proof/);
+    expect(node.scheduler.node(stranger.address)!.rejected).toBeGreaterThanOrEqual(5);
+
+    // Honest delegators prove every chunk (the stranger's lease was re-opened or expires).
+    const delegators = await Promise.all(
+      [2, 3].map(
+        async (i) =>
+          new Delegator({
+            orchestrator: url,
+            account: await devAccount(i),
+            log: silent,
+            pollMs: 300,
+          }),
+      ),
+    );
+    const runs = delegators.map((d) => d.run().catch(() => undefined));
+    await until(
+      "every chunk proven",
+      async () => row()!.status !== "proving" || undefined,
+      600_000,
+    );
+    expect(row()!.status).toBe("proven");
+    for (const d of delegators) d.stop();
+    await Promise.all(runs);
+
+    // The epoch ends; the root submits it through submitEpoch2.
+    const c = contracts(devnet.deployment, { public: (await connect(devnet.rpc)).publicClient });
+    const end = Number(await c.epochs.read.epochEnd([job.epoch]));
+    const { publicClient } = await connect(devnet.rpc);
+    const ahead = end + 5 - Number((await publicClient.getBlock()).timestamp);
+    if (ahead > 0) await devnet.rpcCall("evm_increaseTime", [ahead]);
+    await devnet.rpcCall("evm_mine");
+    const epochRow = () =>
+      node.db
+        .prepare("SELECT status, gas, chunks FROM epochs WHERE epoch = ?")
+        .get(Number(job.epoch)) as { status: string; gas: string; chunks: number } | undefined;
+    await until(
+      "the epoch submitted",
+      async () => (epochRow()?.status === "submitted" ? true : undefined),
+      120_000,
+    );
+    const [settled, r] = (await c.jobs.read.result([job.jobId])) as [
+      boolean,
+      { exitCode: number; cycles: bigint; outputDigest: bigint },
+    ];
+    expect(settled).toBe(true);
+    const output = Buffer.from(
+      (JSON.parse(node.scheduler.jobRecord(id)!) as { output: string }).output,
+      "hex",
+    );
+    expect(output.readUInt32LE(0)).toBe(5); // fibonacci(5)
+    expect(r.outputDigest).toBe(BigInt(`0x${createHash("sha256").update(output).digest("hex")}`));
+    expect(r.cycles).toBe(BigInt(job.cycles));
+    for (const i of [2, 3]) {
+      const a = (await devAccount(i)).address;
+      expect(await c.epochs.read.rewardsOf([a]), `delegator ${i}`).toBeGreaterThan(0n);
+    }
+    expect(await c.epochs.read.rewardsOf([stranger.address])).toBe(0n);
+    console.log(
+      `network: ${epochRow()!.chunks} chunk proofs, ${r.cycles} cycles: submitEpoch2 ${epochRow()!.gas} gas`,
+    );
+  }, 900_000);
+});
