@@ -87,6 +87,7 @@ export function chainOf(chainId: number, rpc?: string) {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Call = (...args: any[]) => Promise<any>;
 type ReadNames =
+  | "CYCLES_PER_CHUNK2"
   | "image2Registered"
   | "feeFor"
   | "image"

@@ -163,7 +163,9 @@ contract JobRegistry is IJobRegistry, ReentrancyGuard {
         if (codeStart > codeEnd || codeEnd > memorySize || codeStart % 4 != 0 || codeEnd % 4 != 0)
             revert Jobs__BadCodeRange();
         imageId = JOB_VERIFIER2.registerImage(JobVerifier2.Image(entry, memorySize, codeStart, codeEnd, initRoot));
-        if (image2Registered[imageId]) revert Jobs__ImageExists(imageId);
+        // Registering again publishes the ELF again: nothing here checks that an ELF opens to
+        // its image, so orchestrators keep the first published one that does, and a stranger
+        // who published garbage first cannot keep the honest ELF out.
         image2Registered[imageId] = true;
         emit Image2Registered(imageId, msg.sender, keccak256(elf), elf);
     }

@@ -65,6 +65,7 @@ import { universalProof } from "./universal-proof.ts";
 import { job2Submission, type Job2Record } from "./execute-job2.ts";
 import { jobsProofList } from "../prover/zkvm/job2.ts";
 import { defaultCacheDir } from "../prover/setup/artifacts.ts";
+import { getPoseidon, imageIdOf, imageOpening, loadElf } from "../prover/executor/index.ts";
 
 export interface ChainServiceOptions {
   rpc: string;
@@ -105,6 +106,16 @@ function contractRevert(e: unknown): string | undefined {
   const r = e.walk((x) => x instanceof ContractFunctionRevertedError);
   if (!(r instanceof ContractFunctionRevertedError)) return undefined;
   return revertReason(e);
+}
+
+/** Whether an ELF (hex) loads and its image opens to `imageId` (the ID both registries compute). */
+async function elfOpensTo(elf: Hex, imageId: string): Promise<boolean> {
+  try {
+    const opening = await imageOpening(loadElf(Buffer.from(elf.slice(2), "hex")));
+    return imageIdOf(await getPoseidon(), opening).toString() === imageId;
+  } catch {
+    return false;
+  }
 }
 
 /** The row of an intake job ready to execute. */
@@ -290,9 +301,23 @@ export class ChainService {
         const job = await readJob(this.sdk, { jobId: BigInt(l.args.jobId as bigint) });
         s0.set(String(l.args.jobId), String(job.s0));
       }
+    // An image's ELF is kept only if it opens to the image ID: the chain cannot check it, so
+    // a stranger could publish garbage under an honest image first (the first valid one wins).
+    const validElf = new Set<number>();
+    for (const [i, l] of logs.entries())
+      if (l.eventName === "ImageRegistered" || l.eventName === "Image2Registered") {
+        const id = String(l.args.imageId);
+        if (this.db.prepare("SELECT 1 FROM images WHERE image_id = ?").get(id)) continue;
+        if (await elfOpensTo(l.args.elf as Hex, id)) validElf.add(i);
+        else
+          this.o.log.warn({ imageId: id }, "published ELF does not open to its image ID: ignored");
+      }
     // Inputs after jobs, whatever the order of the events within a transaction.
     const ordered = [
-      ...logs.filter((l) => l.eventName !== "JobInput"),
+      ...logs.filter(
+        (l, i) =>
+          l.eventName !== "JobInput" && (l.eventName.startsWith("Image") ? validElf.has(i) : true),
+      ),
       ...logs.filter((l) => l.eventName === "JobInput"),
     ];
     transaction(this.db, () => {
@@ -418,6 +443,7 @@ export class ChainService {
         input: new Uint8Array(r.input),
         keySet: d.keySet2,
         maxCycles: Math.min(this.o.maxCycles ?? 1_000_000, Number(job.cycleBound)),
+        maxChunks: job.maxChunks,
         imageId: r.image_id,
         chainId: String(d.chainId),
         contract: d.contracts.jobVerifier2,
@@ -714,11 +740,19 @@ export class ChainService {
     ).map((r) => r.id);
     const all = [...own, ...(await this.carryable(epoch, now))];
     if (all.length === 0) return "done";
-    // One Universal Proof per epoch, of one kind: versioned-cells jobs go first (through
-    // submitEpoch2); chunk-circuit jobs of the same epoch are then carried into a later one.
+    // One Universal Proof per epoch, of one kind (submitEpoch or submitEpoch2): the kind of
+    // the job waiting longest (earliest epoch, then lowest id) goes; the other kind's jobs are
+    // carried into a later epoch, so neither kind can be starved by a stream of the other.
     const v2 = all.filter((id) => this.isJob2(id));
-    if (v2.length > 0) return this.submitOnce2(epoch, v2, own.length, now);
-    const ids = all;
+    const v1 = all.filter((id) => !this.isJob2(id));
+    const first = this.db
+      .prepare(
+        `SELECT id FROM jobs WHERE id IN (${all.map(() => "?").join(",")}) ORDER BY epoch, id LIMIT 1`,
+      )
+      .get(...all) as { id: number };
+    if (v2.length > 0 && (v1.length === 0 || v2.includes(first.id)))
+      return this.submitOnce2(epoch, v2, own.filter((id) => v2.includes(id)).length, now);
+    const ids = v1;
     const content = this.contentKey(epoch, ids, now > (await this.epochTimes(epoch)).deadline);
     const last = this.epochRow(epoch);
     if (last.status === "stuck" && last.content === content) return "done"; // failed twice so
@@ -763,7 +797,11 @@ export class ChainService {
       gas: receipt.gasUsed.toString(),
     });
     log.info(
-      { hash, gas: receipt.gasUsed.toString(), carried: ids.length - own.length },
+      {
+        hash,
+        gas: receipt.gasUsed.toString(),
+        carried: ids.filter((i) => !own.includes(i)).length,
+      },
       "Universal Proof verified on chain",
     );
     this.o.onEpoch?.(epoch, receipt.gasUsed, up.proofs.length);

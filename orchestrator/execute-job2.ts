@@ -43,6 +43,8 @@ export interface ExecuteJob2Task {
   keySet: string;
   /** Longest run executed; a longer one fails. */
   maxCycles: number;
+  /** The most chunks the job may settle with (its record's): a run that needs more fails early. */
+  maxChunks: number;
   /** Refuse (before executing) an ELF whose image ID is not this one. */
   imageId: string;
   /** What gammaJob binds: the chain, JobVerifier2's address, the job ID (decimal). */
@@ -98,13 +100,23 @@ export async function executeJob2(t: ExecuteJob2Task): Promise<ExecutedJob2> {
     throw new Error(`${t.input.length} input bytes: the input proof takes at most ${ks.maxb}`);
   const probe = await loadChunk2Probe(ks.cfg, t.cacheDir);
   const kit = await Job2Prover.fromArtifacts(p, ks.cfg, ks.np, ks.maxb, probe, keys);
-  // The run first (cheap), so a trap or an over-long run fails before any witness.
+  // The run first (cheap, no records), so a trap, an over-long run or one needing more chunks
+  // than the job may settle with (word-mode transfers retire no cycles: a long debug write
+  // takes many chunks for few cycles) fails before any witness.
   const opening = await imageOpening(image);
   if (imageIdOf(p, opening).toString() !== t.imageId)
     throw new Error("the published ELF does not hash to the image ID");
   const dry = await executeChunked(image, new Uint8Array(t.input), {
     ...chunk2Limits(ks.cfg),
     maxCycles: t.maxCycles,
+    maxChunks: t.maxChunks,
+    records: false,
+  }).catch((e: Error) => {
+    throw new Error(
+      /more than \d+ chunks/.test(e.message)
+        ? `${e.message}: more chunk proofs than the ${t.maxChunks} its bound reserved`
+        : e.message,
+    );
   });
   if (dry.output.length > ks.maxb)
     throw new Error(`${dry.output.length} output bytes: the output proof takes at most ${ks.maxb}`);

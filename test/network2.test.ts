@@ -8,6 +8,8 @@
  * submits what a cheating prover would: a proof under its address whose claimed gammaJob,
  * commitment or share is not the task's, a proof crediting another address, another chunk's
  * proof with this chunk's signals; each refused with the rule it broke, and the job completes.
+ * Before the job, the stranger publishes garbage as the guest's ELF: ignored (it does not open
+ * to the image ID), the user's ELF, published with the job, is the one executed.
  */
 import { createHash } from "node:crypto";
 import { mkdtempSync } from "node:fs";
@@ -15,7 +17,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connect, contracts } from "../client/chain.ts";
+import { readFileSync } from "node:fs";
+import { connect, contracts, walletClient } from "../client/chain.ts";
+import { imageOpening, loadElf } from "../prover/executor/index.ts";
+import { REPO_ROOT } from "../prover/setup/registry.ts";
 import { OrchestratorClient, ApiError } from "../orchestrator/client.ts";
 import { Delegator } from "../orchestrator/delegator.ts";
 import { startOrchestrator, type Orchestrator } from "../orchestrator/node.ts";
@@ -59,6 +64,25 @@ describe("a versioned-cells job through the network", () => {
       leaseMs: 20_000,
       pollMs: 500,
       log: silent,
+    });
+    // A stranger publishes garbage as the guest's ELF first: the orchestrator keeps only an ELF
+    // that opens to the image ID (the user's, published with the job).
+    const elf = readFileSync(join(REPO_ROOT, "guests", "elf", "fibonacci.elf"));
+    const o = await imageOpening(loadElf(elf));
+    const { chain, publicClient } = await connect(devnet.rpc);
+    const cs = contracts(devnet.deployment, {
+      public: publicClient,
+      wallet: walletClient(chain, devnet.rpc, stranger),
+    });
+    await publicClient.waitForTransactionReceipt({
+      hash: await cs.jobs.write.registerImage2([
+        o.entry,
+        o.memorySize,
+        o.codeStart,
+        o.codeEnd,
+        o.initRoot,
+        "0xdeadbeef",
+      ]),
     });
     const input = GUEST_INPUTS.fibonacci!;
     const job = await submitGuestJob2(devnet.rpc, devnet.deployment, user, "fibonacci", input);
@@ -130,7 +154,6 @@ describe("a versioned-cells job through the network", () => {
     // The epoch ends; the root submits it through submitEpoch2.
     const c = contracts(devnet.deployment, { public: (await connect(devnet.rpc)).publicClient });
     const end = Number(await c.epochs.read.epochEnd([job.epoch]));
-    const { publicClient } = await connect(devnet.rpc);
     const ahead = end + 5 - Number((await publicClient.getBlock()).timestamp);
     if (ahead > 0) await devnet.rpcCall("evm_increaseTime", [ahead]);
     await devnet.rpcCall("evm_mine");

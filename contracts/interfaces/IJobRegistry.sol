@@ -129,7 +129,8 @@ interface IJobRegistry {
 
     /// @notice Register a versioned-cells image (its opening, as registerImage) with
     /// JobVerifier2, which stores its entry state, and publish its ELF; returns its image ID
-    /// (JobVerifier2's: Poseidon over the opening, any memory size up to 1 MiB).
+    /// (JobVerifier2's: Poseidon over the opening, any memory size up to 1 MiB). Registering an
+    /// image again publishes its ELF again (orchestrators keep the first that opens to the ID).
     function registerImage2(
         uint32 entry,
         uint32 memorySize,

@@ -178,6 +178,16 @@ describe("chunked execution", () => {
     }
   });
 
+  it("maxChunks stops a run that needs more chunks, before it goes on", async () => {
+    const n = (await executeChunked(image, input, { chunkSize: 7 })).chunks.length;
+    expect((await executeChunked(image, input, { chunkSize: 7, maxChunks: n })).chunks.length).toBe(
+      n,
+    );
+    await expect(
+      executeChunked(image, input, { chunkSize: 7, maxChunks: n - 1, records: false }),
+    ).rejects.toThrow(`the run needs more than ${n - 1} chunks`);
+  });
+
   it("records steps: registers, memory accesses, I/O and pcs", async () => {
     const run = await executeChunked(image, input, { chunkSize: 50 });
     const steps = run.chunks.flatMap((c) => c.stepRecords);

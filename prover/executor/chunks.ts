@@ -169,6 +169,11 @@ export interface ChunkOptions extends ExecuteOptions {
    * `records`.
    */
   stepFault?: StepFault;
+  /**
+   * The most chunks the run may take: past it execution stops with a RangeError (a job whose
+   * chunk bound is spent costs no more than that bound; default unlimited).
+   */
+  maxChunks?: number;
 }
 
 /**
@@ -516,6 +521,8 @@ export async function executeChunked(
       outputBytes: Array.from(m.output.buf.subarray(startOutput, m.output.len)),
       stepRecords,
     });
+    if (options.maxChunks !== undefined && chunks.length > options.maxChunks)
+      throw new RangeError(`the run needs more than ${options.maxChunks} chunks`);
     stateIn = stateOut;
     sIn = sOut;
   }

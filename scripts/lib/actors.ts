@@ -117,7 +117,7 @@ export async function submitGuestJob(
  * Registers a committed guest as a versioned-cells image (if new: JobRegistry.registerImage2)
  * and submits a versioned-cells job on `input` (JobRegistry.submitJob2, the input bytes on
  * chain), declaring as its bound the cycles its word-mode run takes (executed here, as the
- * executor is the reference semantics); returns the job id.
+ * executor is the reference semantics), or more if its chunks need more; returns the job id.
  */
 export async function submitGuestJob2(
   rpc: string,
@@ -135,22 +135,28 @@ export async function submitGuestJob2(
   const run = await executeChunked(image, input, chunk2Limits(keySetCircuits(d.keySet2).cfg));
   const cycles = run.chunks.at(-1)!.stateOut.cycles;
   const { c, wait } = await session(rpc, d, account);
-  if (!(await c.jobs.read.image2Registered([imageId])))
-    await wait(
-      await c.jobs.write.registerImage2([
-        o.entry,
-        o.memorySize,
-        o.codeStart,
-        o.codeEnd,
-        o.initRoot,
-        `0x${Buffer.from(elf).toString("hex")}`,
-      ]),
-    );
+  // Published every time (registering again publishes the ELF again): orchestrators keep the
+  // first ELF that opens to the image ID, so garbage a stranger published first is no obstacle.
+  await wait(
+    await c.jobs.write.registerImage2([
+      o.entry,
+      o.memorySize,
+      o.codeStart,
+      o.codeEnd,
+      o.initRoot,
+      `0x${Buffer.from(elf).toString("hex")}`,
+    ]),
+  );
+  // The bound buys chunks at CYCLES_PER_CHUNK2 cycles each (word-mode transfers retire no
+  // cycles, so a run may need more chunks than its cycles alone would reserve).
+  const perChunk = BigInt((await c.jobs.read.CYCLES_PER_CHUNK2()) as bigint);
+  const bound = [BigInt(Math.max(1, cycles)), BigInt(run.chunks.length) * perChunk].reduce(
+    (a, b) => (a > b ? a : b),
+  );
   const r = await wait(
-    await c.jobs.write.submitJob2(
-      [imageId, `0x${Buffer.from(input).toString("hex")}`, BigInt(Math.max(1, cycles))],
-      { value: parseEther(feeEth) },
-    ),
+    await c.jobs.write.submitJob2([imageId, `0x${Buffer.from(input).toString("hex")}`, bound], {
+      value: parseEther(feeEth),
+    }),
   );
   const [log] = parseEventLogs({
     abi: artifactAbi("JobRegistry"),
