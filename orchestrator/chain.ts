@@ -7,6 +7,12 @@
  * Proof and submit it with EpochManager.submitEpoch. Accepted proofs live in the database and
  * are never discarded by a failed submission; a transaction without a receipt is sent again.
  *
+ * Versioned-cells jobs (JobRegistry version 2, s0 = 0): executed with both rounds and their
+ * three job proofs on the worker (execute-job2.ts; the image's ELF kept only if it opens to the
+ * image ID), their chunks leased with complete inputs, settled with EpochManager.submitEpoch2.
+ * An epoch takes one Universal Proof, of one kind: the kind of its longest-waiting job; the
+ * other kind's jobs are carried into a later epoch.
+ *
  * Deadlines. A job's chunks must be proven by its epoch's on-chain deadline less the submission
  * margin (`deadlineMarginS`), converted to this machine's clock every round (a development
  * chain's clock jumps); the scheduler ends leases before that. Jobs of an epoch assigned to

@@ -198,7 +198,7 @@ function cyclesRetiredOf(witness: string): string {
  * The public signals a proof of task `t` by `prover` must have: its statement (S_in, S_out,
  * image ID, the prover, the cycles it retires) and, for a versioned-cells chunk (its inputs
  * hold a gammaJob), its commitment, the job's gammaJob and its share, all fixed by the
- * orchestrator's two rounds (execute-job.ts).
+ * orchestrator's two rounds (execute-job2.ts).
  */
 function expectedSignals(t: TaskRow, prover: string): { values: string[]; names: string[] } {
   const w = JSON.parse(t.witness) as Record<string, unknown>;
