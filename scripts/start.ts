@@ -160,6 +160,9 @@ try {
     deployment: devnet.deployment,
     port: Number(values["api-port"]),
     artifacts: a,
+    // A production chunk takes a delegator about 35 s alone (two sharing two cores: about
+    // twice that, and a first proof loads its key): leases of 5 minutes, not 1.
+    ...(values.production ? { leaseMs: 300_000 } : {}),
     log: pino({ name: "orchestrator" }, pino.destination(join(runDir, "orchestrator.log"))),
   });
   console.log(`3. orchestrator ${orch.address} staked 2 ETH, registered as a root, serving ${url}`);
@@ -186,6 +189,7 @@ try {
       port,
       artifacts: a,
       segmentChunks: Math.max(2, 2 ** (level + 1)),
+      ...(values.production ? { leaseMs: 300_000 } : {}),
       log: pino({ name: `ring-${level}` }, pino.destination(join(runDir, `ring-${level}.log`))),
     });
     rings.push(ring);
