@@ -27,7 +27,10 @@ import {JobVerifier2} from "../JobVerifier2.sol";
 /// job submitted on it with `submitJob2`: its input bytes (at most MAX_INPUT2_BYTES, the input
 /// proof's) are published and their SHA-256 is the record's inputDigest (s0 = 0: the entry
 /// state is the image's, in JobVerifier2). Such a job has chunk and gas bounds of its own
-/// (CYCLES_PER_CHUNK2, GAS_PER_JOB2, GAS_PER_CHUNK2, same EPOCH_GAS), and settles only through
+/// (CYCLES_PER_CHUNK2, GAS_PER_JOB2, GAS_PER_CHUNK2, same EPOCH_GAS): its bound buys
+/// ceil(B / CYCLES_PER_CHUNK2) chunks, which is not a floor on the cycles a chunk retires (a
+/// word-mode transfer moves a word a step and retires no cycle), so a client declares
+/// max(cycles, chunks · CYCLES_PER_CHUNK2) for a run that needs more chunks. It settles only through
 /// EpochManager.submitEpoch2, its result's outputDigest the output's SHA-256, which a contract
 /// opens itself (contracts/JobOutput.sol). A version-1 job settles only through submitEpoch.
 interface IJobRegistry {
