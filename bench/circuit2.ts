@@ -17,7 +17,7 @@
  * so the parts need not add up to the whole exactly; the rest is the whole minus the two.
  *
  * Counting needs the production chunk's r1cs: built (with its keys) on first use, as
- * `npm run setup -- --production` does (about 5 minutes).
+ * `npm run setup -- --production` does (about 8 minutes: 479.7 s on 2026-12-02).
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";

@@ -4,7 +4,7 @@ pragma solidity 0.8.28;
 import {IGroth16MultiVerifier} from "./interfaces/IGroth16MultiVerifier.sol";
 import {IPoseidon4, IPoseidon6} from "./interfaces/IPoseidon.sol";
 
-/// @title The chain's side of versioned-cells jobs (issue 12; not wired into EpochManager yet):
+/// @title The chain's side of versioned-cells jobs (issue 12; EpochManager.submitEpoch2 settles through it):
 /// one job (`verify`) or several in one pairing product (`verifyJobs`)
 /// @notice Checks a job's proofs (or several jobs', each alone, in one pairing product): its chunks (circuits/zkvm/chunk2.circom, `Chunk2`), its
 /// boundary proof (boundary.circom) and its input and output proofs (io.circom), as

@@ -1,6 +1,6 @@
 /**
  * circuits/zkvm/chunk2.circom (`Chunk2Core`: issue 12's in-chunk part of the versioned-cells
- * chunk, not wired into the network yet) on real chunks: K = 8 steps of Step2, the LogUp
+ * chunk, the network's since 2026-12-02) on real chunks: K = 8 steps of Step2, the LogUp
  * memory check over the paged cells, the nibble lookups at the transcript's challenges,
  * CellVersions and CellCommitment. Inputs from prover/zkvm/witness2.ts, multiplicities counted
  * from a first witness without constraints.

@@ -1,5 +1,5 @@
 /**
- * Whole jobs under the versioned-cells design (issue 12; not wired into the network yet): the
+ * Whole jobs under the versioned-cells design (issue 12; what the network settles since 2026-12-02): the
  * full chunk (circuits/zkvm/chunk2.circom, `Chunk2`: the core between two state digests, with
  * its public inputs), the boundary proof (boundary.circom), the input and output proofs
  * (io.circom), and the verifier's checks beyond the proofs: off chain (prover/zkvm/verify2.ts),

@@ -1,6 +1,6 @@
 /**
  * circuits/zkvm/io.circom (`InputProof`, `OutputProof`: issue 12 item 5's input and output
- * commitments, not wired into the network yet), compiled alone at MAXB = 64, and the contract
+ * commitments, the network's since 2026-12-02), compiled alone at MAXB = 64, and the contract
  * side that opens an output (contracts/JobOutput.sol, used by contracts/test/OutputReader.sol)
  * on hardhat's chain:
  * - their digests are SHA-256 of the bytes for every length around SHA-256's block boundaries

@@ -12,8 +12,8 @@ export interface ExecuteOptions {
   maxCycles?: number;
   /**
    * How read and write move bytes. "byte" (default; what today's chunk circuit proves): at
-   * most one byte per call. "word" (the versioned-cells chunk of issue 12, not wired into the
-   * network yet): the whole buffer, in transfer steps of at most one memory word each (see
+   * most one byte per call. "word" (the versioned-cells chunk of issue 12, what the
+   * network's version-2 jobs run): the whole buffer, in transfer steps of at most one memory word each (see
    * {@link execute}).
    */
   io?: IoMode;

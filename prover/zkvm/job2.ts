@@ -1,6 +1,6 @@
 /**
  * A versioned-cells job as its prover makes it (issue 12; circuits/zkvm/README.md, the
- * two-round protocol; not wired into the network yet): the run cut into chunks, round 1 (each
+ * two-round protocol; the orchestrator runs it in orchestrator/execute-job2.ts): the run cut into chunks, round 1 (each
  * chunk's lookup counts and commitment, the boundary proof's commitment), gammaJob derived as
  * the verifier derives it (verify2.ts, `jobGamma`), round 2 (every proof's inputs at gammaJob
  * and its share of the job-wide sum), then the Groth16 proofs and the claim a contract checks

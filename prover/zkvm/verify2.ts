@@ -1,7 +1,7 @@
 /**
  * The verifier's side of a versioned-cells job (issue 12; circuits/zkvm/README.md, "A memory
- * argument that fits the issue" and "The input and output commitments"; not wired into the
- * network yet): given what each proof of a job makes public, everything beyond the proofs
+ * argument that fits the issue" and "The input and output commitments"; the orchestrator
+ * checks every job with it before leasing and before submitting): given what each proof of a job makes public, everything beyond the proofs
  * themselves that `verifyRun` and the contract must check.
  *
  * - gammaJob is derived here, never taken from a prover: keccak256 over the chain, the

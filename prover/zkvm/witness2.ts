@@ -1,6 +1,6 @@
 /**
  * Inputs of the versioned-cells chunk core (circuits/zkvm/chunk2.circom, `Chunk2Core`; issue 12,
- * not wired into the network yet) for one chunk record.
+ * the network's since 2026-12-02) for one chunk record.
  *
  * The chunk comes from a word-mode run (`chunk2Limits`: whole-buffer I/O, cut by K steps and by
  * the NC − 32 memory words a chunk pages). Its steps are planned as for today's chunk
