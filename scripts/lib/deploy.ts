@@ -57,20 +57,18 @@ export type DeployOverrides = Partial<
 >;
 
 /**
- * What a versioned-cells key set fixes of JobRegistry's version-2 parameters: the cycles every
- * chunk but a job's last retires at least (K, or fewer when the chunk's NC − 32 memory cells
- * run out first: a step pages at most 3 new ones, its code word and at most two data words)
- * and the input proof's bytes.
+ * What a versioned-cells key set fixes of JobRegistry's version-2 parameters: the cycles a
+ * job's bound buys a chunk for (K: a full chunk; a run whose chunks are cut short, by the
+ * chunk's NC − 32 memory cells or inside a transfer, which retires no cycle, declares a larger
+ * bound: max(cycles, chunks · K), as scripts/lib/actors.ts's submitGuestJob2 does) and the input
+ * proof's bytes.
  */
 export function job2Capacity(keySet: string): { cyclesPerChunk2: bigint; maxInput2Bytes: bigint } {
   const byName = new Map(loadRegistry().map((c) => [c.name, c]));
   const roles = job2Circuits(keySet);
   const chunk = byName.get(roles.chunk)!.params;
   const input = byName.get(roles.input)!.params;
-  return {
-    cyclesPerChunk2: BigInt(Math.min(chunk.K!, Math.floor((chunk.NC! - 32) / 3))),
-    maxInput2Bytes: BigInt(input.MAXB!),
-  };
+  return { cyclesPerChunk2: BigInt(chunk.K!), maxInput2Bytes: BigInt(input.MAXB!) };
 }
 
 /**
