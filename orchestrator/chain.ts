@@ -776,84 +776,34 @@ export class ChainService {
       chunks: up.proofs.length,
       assemblers: assemblers.length,
     });
-    let hash: Hex;
-    try {
-      hash = await this.c.epochs.write.submitEpoch([BigInt(epoch), up.jobs, assemblers, up.proofs]);
-    } catch (e) {
-      return this.onRevert(epoch, ids, content, e, log);
-    }
-    this.setEpoch(epoch, "sent", { jobs: ids.length, chunks: up.proofs.length, tx: hash });
-    let receipt;
-    try {
-      receipt = await this.o.publicClient.waitForTransactionReceipt({ hash, timeout: 120_000 });
-    } catch (e) {
-      log.warn({ hash, err: (e as Error).message }, "no receipt (dropped?); will send again");
-      this.setEpoch(epoch, "retry", { error: `no receipt for ${hash}` });
-      return "done";
-    }
-    if (receipt.status !== "success") return this.onRevert(epoch, ids, content, undefined, log);
-    const settled = this.db.prepare(
-      "UPDATE jobs SET status = 'settled', tx_hash = ? WHERE id = ? AND status = 'proven'",
+    return this.send(
+      epoch,
+      ids,
+      content,
+      up.proofs.length,
+      log,
+      { carried: ids.filter((i) => !own.includes(i)).length },
+      () => this.c.epochs.write.submitEpoch([BigInt(epoch), up.jobs, assemblers, up.proofs]),
     );
-    for (const id of ids) settled.run(hash, id);
-    this.setEpoch(epoch, "submitted", {
-      jobs: ids.length,
-      chunks: up.proofs.length,
-      tx: hash,
-      gas: receipt.gasUsed.toString(),
-    });
-    log.info(
-      {
-        hash,
-        gas: receipt.gasUsed.toString(),
-        carried: ids.filter((i) => !own.includes(i)).length,
-      },
-      "Universal Proof verified on chain",
-    );
-    this.o.onEpoch?.(epoch, receipt.gasUsed, up.proofs.length);
-    return "done";
   }
 
-  /** Whether a job of this node is a versioned-cells job (its record says so). */
-  private isJob2(id: number): boolean {
-    const rec = this.scheduler.jobRecord(id);
-    return rec !== undefined && (JSON.parse(rec) as { kind?: string }).kind === "job2";
-  }
-
-  /** submitOnce for versioned-cells jobs: EpochManager.submitEpoch2 (see submitOnce). */
-  private async submitOnce2(
+  /**
+   * Sends one epoch's Universal Proof (`write`), waits for its receipt and records the outcome:
+   * the jobs settled, the epoch submitted with its gas; a revert goes to onRevert, a lost
+   * receipt to the next round.
+   */
+  private async send(
     epoch: number,
     ids: readonly number[],
-    own: number,
-    now: bigint,
+    content: string,
+    chunks: number,
+    log: Logger,
+    extra: Record<string, unknown>,
+    write: () => Promise<Hex>,
   ): Promise<"again" | "done"> {
-    const content = this.contentKey(epoch, ids, now > (await this.epochTimes(epoch)).deadline);
-    const last = this.epochRow(epoch);
-    if (last.status === "stuck" && last.content === content) return "done";
-    const subs = [];
-    for (const id of ids)
-      subs.push(
-        await job2Submission(
-          JSON.parse(this.scheduler.jobRecord(id)!) as Job2Record,
-          this.scheduler.chunkProofs(id),
-        ),
-      );
-    const chunks = subs.reduce((s, x) => s + x.proofs.chunks.length, 0);
-    const assemblers = await this.assemblersOf(ids);
-    const log = this.o.log.child({
-      epoch,
-      jobs: ids.length,
-      chunks,
-      assemblers: assemblers.length,
-    });
     let hash: Hex;
     try {
-      hash = await this.c.epochs.write.submitEpoch2([
-        BigInt(epoch),
-        subs.map((x) => x.input),
-        assemblers,
-        jobsProofList(subs.map((x) => x.proofs)),
-      ]);
+      hash = await write();
     } catch (e) {
       return this.onRevert(epoch, ids, content, e, log);
     }
@@ -878,11 +828,60 @@ export class ChainService {
       gas: receipt.gasUsed.toString(),
     });
     log.info(
-      { hash, gas: receipt.gasUsed.toString(), carried: ids.length - own, kind: "job2" },
+      { hash, gas: receipt.gasUsed.toString(), ...extra },
       "Universal Proof verified on chain",
     );
     this.o.onEpoch?.(epoch, receipt.gasUsed, chunks);
     return "done";
+  }
+
+  /** Whether a job of this node is a versioned-cells job (its record says so). */
+  private isJob2(id: number): boolean {
+    const rec = this.scheduler.jobRecord(id);
+    return rec !== undefined && (JSON.parse(rec) as { kind?: string }).kind === "job2";
+  }
+
+  /** submitOnce for versioned-cells jobs: EpochManager.submitEpoch2 (see submitOnce). */
+  private async submitOnce2(
+    epoch: number,
+    ids: readonly number[],
+    own: number,
+    now: bigint,
+  ): Promise<"again" | "done"> {
+    const content = this.contentKey(epoch, ids, now > (await this.epochTimes(epoch)).deadline);
+    const last = this.epochRow(epoch);
+    if (last.status === "stuck" && last.content === content) return "done";
+    const subs: Awaited<ReturnType<typeof job2Submission>>[] = [];
+    for (const id of ids)
+      subs.push(
+        await job2Submission(
+          JSON.parse(this.scheduler.jobRecord(id)!) as Job2Record,
+          this.scheduler.chunkProofs(id),
+        ),
+      );
+    const chunks = subs.reduce((s, x) => s + x.proofs.chunks.length, 0);
+    const assemblers = await this.assemblersOf(ids);
+    const log = this.o.log.child({
+      epoch,
+      jobs: ids.length,
+      chunks,
+      assemblers: assemblers.length,
+    });
+    return this.send(
+      epoch,
+      ids,
+      content,
+      chunks,
+      log,
+      { carried: ids.length - own, kind: "job2" },
+      () =>
+        this.c.epochs.write.submitEpoch2([
+          BigInt(epoch),
+          subs.map((x) => x.input),
+          assemblers,
+          jobsProofList(subs.map((x) => x.proofs)),
+        ]),
+    );
   }
 
   /**
