@@ -142,8 +142,7 @@ contract JobRegistry is IJobRegistry, ReentrancyGuard {
         bytes calldata elf
     ) external returns (uint256 imageId) {
         if (memorySize != MEMORY_SIZE) revert Jobs__UnsupportedMemorySize(memorySize, MEMORY_SIZE);
-        if (codeStart > codeEnd || codeEnd > memorySize || codeStart % 4 != 0 || codeEnd % 4 != 0)
-            revert Jobs__BadCodeRange();
+        _checkCodeRange(memorySize, codeStart, codeEnd);
         if (initRoot >= R) revert Jobs__NotInField(initRoot);
         imageId = POSEIDON6.poseidon([uint256(1), entry, memorySize, codeStart, codeEnd, initRoot]);
         if (_images[imageId].registered) revert Jobs__ImageExists(imageId);
@@ -160,8 +159,7 @@ contract JobRegistry is IJobRegistry, ReentrancyGuard {
         bytes calldata elf
     ) external returns (uint256 imageId) {
         if (address(JOB_VERIFIER2) == address(0)) revert Jobs__NoJobVerifier2();
-        if (codeStart > codeEnd || codeEnd > memorySize || codeStart % 4 != 0 || codeEnd % 4 != 0)
-            revert Jobs__BadCodeRange();
+        _checkCodeRange(memorySize, codeStart, codeEnd);
         imageId = JOB_VERIFIER2.registerImage(JobVerifier2.Image(entry, memorySize, codeStart, codeEnd, initRoot));
         // Registering again publishes the ELF again: nothing here checks that an ELF opens to
         // its image, so orchestrators keep the first published one that does, and a stranger
@@ -330,6 +328,12 @@ contract JobRegistry is IJobRegistry, ReentrancyGuard {
         Image storage img = _images[imageId];
         uint256 core = POSEIDON6.poseidon([imageId, inputDigest, img.entry, ENTRY_REGISTERS_HASH, img.initRoot, 0]);
         return POSEIDON3.poseidon([core, 0, 0]);
+    }
+
+    /// A code range inside memory, word-aligned, start before end.
+    function _checkCodeRange(uint32 memorySize, uint32 codeStart, uint32 codeEnd) private pure {
+        if (codeStart > codeEnd || codeEnd > memorySize || codeStart % 4 != 0 || codeEnd % 4 != 0)
+            revert Jobs__BadCodeRange();
     }
 
     /// The first epoch from the current one with `gas` of room left; reserves it there.
