@@ -495,6 +495,26 @@ describe("on chain: contracts/JobVerifier2.sol with real Groth16 proofs", () => 
     gammaOf: (base: Parameters<typeof jobGamma>[0]) => bigint = jobGamma,
   ) => assemble(j, inputs, gammaOf, (x) => x, { kit: kit8, chain });
 
+  /**
+   * The honest job assembled for this contract and its proofs, proven once per job and
+   * shared by the tests below (each fibonacci proof set takes most of a minute).
+   */
+  const honestRuns = new Map<
+    string,
+    Promise<{ a: Awaited<ReturnType<typeof onChain>>; proofs: Proofs2 }>
+  >();
+  const honest = (j: Prepared) => {
+    let r = honestRuns.get(j.name);
+    if (!r) {
+      r = onChain(j).then(async (a) => ({
+        a,
+        proofs: await proveJob2(keys, a.job, a.proofInputs),
+      }));
+      honestRuns.set(j.name, r);
+    }
+    return r;
+  };
+
   /** Registers the job's image with the contract (again: a no-op); returns its ID. */
   async function register(j: Prepared): Promise<bigint> {
     const img = job2Image(j.opening);
@@ -536,9 +556,9 @@ describe("on chain: contracts/JobVerifier2.sol with real Groth16 proofs", () => 
   it("verifies a whole job's proofs, deriving gammaJob and the chain's ends itself", async () => {
     for (const name of ["fibonacci", "sort"]) {
       const j = jobs.find((x) => x.name === name)!;
-      const a = await onChain(j);
+      const { a, proofs } = await honest(j);
       expect(() => verifyJob2(p, a.job)).not.toThrow();
-      const { result, gas, n } = await submit(j, a, await proveJob2(keys, a.job, a.proofInputs));
+      const { result, gas, n } = await submit(j, a, proofs);
       const last = j.chunks[j.chunks.length - 1]!.stateOut;
       expect(result.cycles, name).toBe(BigInt(last.cycles));
       expect(result.exitCode, name).toBe(last.exitCode >>> 0);
@@ -553,11 +573,9 @@ describe("on chain: contracts/JobVerifier2.sol with real Groth16 proofs", () => 
 
   it("verifies several jobs in one pairing product, each as alone; proofs moved between jobs refused", async () => {
     const [fib, sort] = ["fibonacci", "sort"].map((n) => jobs.find((x) => x.name === n)!);
-    const a = [await onChain(fib!), await onChain(sort!)];
-    const proofs = [
-      await proveJob2(keys, a[0]!.job, a[0]!.proofInputs),
-      await proveJob2(keys, a[1]!.job, a[1]!.proofInputs),
-    ];
+    const runs = [await honest(fib!), await honest(sort!)];
+    const a = runs.map((r) => r.a);
+    const proofs = runs.map((r) => r.proofs);
     const ids = [await register(fib!), await register(sort!)];
     const input = (i: number, claimOf = (c: ReturnType<typeof job2Claim>) => c) => ({
       imageId: ids[i]!,
@@ -680,10 +698,9 @@ describe("on chain: contracts/JobVerifier2.sol with real Groth16 proofs", () => 
       (await kit.round1({ ...x1, d, m: Array<string>(272).fill("0") })).commitment as string,
     );
     expect(other).not.toBe(BigInt(x1.commitment as string));
-    const honest = await onChain(j);
-    const proofs = await proveJob2(keys, honest.job, honest.proofInputs);
+    const { a: h, proofs } = await honest(j);
     await expect(
-      submit(j, honest, proofs, (c) => ({
+      submit(j, h, proofs, (c) => ({
         ...c,
         chunks: c.chunks.map((x, i) => (i === 1 ? { ...x, commitment: other } : x)),
       })),
@@ -692,9 +709,9 @@ describe("on chain: contracts/JobVerifier2.sol with real Groth16 proofs", () => 
 
   it("checks the four keys in one pairing product: a proof in another key's slot, miscounted keys, bad inputs and points refused", async () => {
     const j = jobs.find((x) => x.name === "fibonacci")!;
-    const a = await onChain(j);
-    const proofs = job2ProofList(await proveJob2(keys, a.job, a.proofInputs));
-    await expect(submit(j, a, await proveJob2(keys, a.job, a.proofInputs))).resolves.toBeDefined();
+    const { a, proofs: mine } = await honest(j);
+    const proofs = job2ProofList(mine);
+    await expect(submit(j, a, mine)).resolves.toBeDefined();
     const multi = await viem.getContractAt("IGroth16MultiVerifier", await verifier.read.VERIFIER());
     // the inputs JobVerifier2 writes, in its order: every chunk's, then boundary, input, output
     const job = a.job;
@@ -828,8 +845,8 @@ describe("on chain: contracts/JobVerifier2.sol with real Groth16 proofs", () => 
 
   it("verifies only registered images, and refuses claim words outside their types", async () => {
     const j = jobs.find((x) => x.name === "fibonacci")!;
-    const a = await onChain(j);
-    const proofs = job2ProofList(await proveJob2(keys, a.job, a.proofInputs));
+    const { a, proofs: mine } = await honest(j);
+    const proofs = job2ProofList(mine);
     const imageId = await register(j);
     const claim = job2Claim(a.job);
     const args = (id: bigint) => [id, a.job.inputDigest.hi, a.job.inputDigest.lo, claim, proofs];
@@ -872,8 +889,7 @@ describe("on chain: contracts/JobVerifier2.sol with real Groth16 proofs", () => 
 
   it("refuses another input, a final state that is not the last chunk's, moved shares", async () => {
     const j = jobs.find((x) => x.name === "fibonacci")!;
-    const a = await onChain(j);
-    const proofs = await proveJob2(keys, a.job, a.proofInputs);
+    const { a, proofs } = await honest(j);
     await expect(submit(j, a, proofs)).resolves.toBeDefined();
     // each changes what the contract derives or writes into a proof's public inputs
     type Claim = ReturnType<typeof job2Claim>;

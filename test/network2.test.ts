@@ -147,7 +147,9 @@ describe("a versioned-cells job through the network", () => {
       async () => row()!.status !== "proving" || undefined,
       600_000,
     );
-    expect(row()!.status).toBe("proven");
+    // On a slow machine the epoch may end while the chunks are proven, and
+    // the root then submits it at once: proven or already settled, not failed.
+    expect(["proven", "settled"]).toContain(row()!.status);
     for (const d of delegators) d.stop();
     await Promise.all(runs);
 
