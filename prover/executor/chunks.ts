@@ -46,6 +46,7 @@ import {
   type ExecuteOptions,
   type ExecutionResult,
   type Machine,
+  type WordTouch,
 } from "./execute.ts";
 
 /**
@@ -139,14 +140,40 @@ export interface ChunkRecord {
   outputBytes: number[];
   /** Per-step data (empty when `records: false`). */
   stepRecords: StepRecord[];
+  /** Reads of fd 0 in this chunk that found the input ended (moved nothing, len > 0). */
+  inputEnds?: number;
+  /**
+   * The memory words (byte address / 4) the chunk touches, instruction fetches included, in
+   * increasing order: present when `maxCells` limits the chunk (the versioned-cells chunk
+   * pages each as a cell), whether or not it is recorded.
+   */
+  cells?: number[];
 }
 
 /** Options for {@link executeChunked}. */
 export interface ChunkOptions extends ExecuteOptions {
   /** Instructions per chunk (K), at least 1. */
   chunkSize: number;
-  /** Record per-step data and page records (default true). */
-  records?: boolean;
+  /**
+   * Record per-step data and page records (default true); a function records only the chunks
+   * (by index) it returns true for (a delegator rebuilding its own chunk).
+   */
+  records?: boolean | ((index: number) => boolean);
+  /**
+   * Without the Merkle memory tree and the chunk circuit's digests (default true): a
+   * versioned-cells run (chunk2), whose memory crosses chunks as versioned cells and whose
+   * state digest (prover/zkvm/witness2.ts's state2Digest) holds neither. The states'
+   * memoryRoot, inputRemaining and outputDigest, the chunks' sIn and sOut, and the run's
+   * inputDigest, outputDigest and memoryRoot are then 0, and page records carry no siblings.
+   */
+  merkle?: boolean;
+  /** The image ID, when the caller has it (else computed: a Merkle root of the image). */
+  imageId?: ImageId;
+  /**
+   * Stop once the chunk of this index is cut: the run's result is then the machine where it
+   * stopped (not halted, exit code 0), and its chunks end there.
+   */
+  stopAfter?: number;
   /** Distinct memory pages one chunk may touch: an integer >= 2 (default Infinity). */
   maxPages?: number;
   /**
@@ -257,6 +284,8 @@ interface Footprint {
   /** Circuit steps (2 for a read/write ecall) and input-queue slots (reads of fd 0, len > 0). */
   circuitSteps: number;
   inputReads: number;
+  /** 1 for a read of fd 0 that finds the input ended (moves nothing, len > 0). */
+  inputEnds: number;
 }
 
 /** The next step's footprint, decided from pc, registers and the instruction before it runs. */
@@ -270,6 +299,7 @@ function footprint(m: Machine, view: DataView): Footprint {
   let outputBytes = 0;
   let circuitSteps = 1;
   let inputReads = 0;
+  let inputEnds = 0;
   if (opcode === OPCODE_LOAD || opcode === OPCODE_STORE) {
     const [, , rs1, , imm] = decode(w);
     const addr = (m.x[rs1]! + imm) >>> 0;
@@ -280,6 +310,7 @@ function footprint(m: Machine, view: DataView): Footprint {
     // SYSA and SYSB; word mode: SYSA once per call, then one step per transfer step
     if (s) circuitSteps = s.done === 0 ? 2 : 1;
     if (s?.kind === "read" && s.fd === 0 && m.x[12] !== 0) inputReads = m.io === "word" ? s.n : 1;
+    if (s?.kind === "read" && s.ended) inputEnds = 1;
     if (s && s.n > 0) {
       dataPage = s.at >>> PAGE_SHIFT;
       dataWord = s.at >>> 2;
@@ -294,6 +325,7 @@ function footprint(m: Machine, view: DataView): Footprint {
     outputBytes,
     circuitSteps,
     inputReads,
+    inputEnds,
   };
 }
 
@@ -383,33 +415,46 @@ export async function executeChunked(
   const maxOutputBytes = chunkLimit("maxOutputBytes", options.maxOutputBytes, most);
   const circuit = options.circuitAccounting ?? false;
   const records = options.records ?? true;
+  const recordsOf = typeof records === "function" ? records : () => records;
+  const merkle = options.merkle ?? true;
   const fault = options.stepFault;
-  if (fault && !records) throw new RangeError("stepFault needs records");
+  if (fault && records !== true) throw new RangeError("stepFault needs records");
   const stepwise =
-    records ||
+    records !== false ||
     circuit ||
     maxPages !== Infinity ||
     maxCells !== Infinity ||
     maxInputBytes !== Infinity ||
     maxOutputBytes !== Infinity;
 
+  // the fast cutter of versioned-cells chunks (below): only the K and cell limits, no tree
+  const fastCells: WordTouch | null =
+    !merkle &&
+    circuit &&
+    !fault &&
+    maxCells !== Infinity &&
+    maxPages === Infinity &&
+    maxInputBytes === Infinity &&
+    maxOutputBytes === Infinity
+      ? { stamp: new Uint32Array(image.memorySize >>> 2), id: 0, words: [], before: [] }
+      : null;
   const p = await getPoseidon();
-  const id = await computeImageId(image);
+  const id = options.imageId ?? (await computeImageId(image));
   // inputRemaining[pos] = D_pos, the digest of the input not yet read after pos bytes
-  const inputRemaining = inputSuffixDigests(p, input);
-  const inputDigest = inputRemaining[0]!;
+  const inputRemaining = merkle ? inputSuffixDigests(p, input) : null;
+  const inputDigest = inputRemaining ? inputRemaining[0]! : 0n;
   const m = createMachine(image, input, options, true);
   const dirty = m.dirty!;
   const view = new DataView(m.mem.buffer);
-  const tree = MemoryTree.fromMemory(p, m.mem);
+  const tree = merkle ? MemoryTree.fromMemory(p, m.mem) : null;
   let outputDigest = 0n;
 
   const snapshot = (): VmState => ({
     imageId: id,
-    inputRemaining: inputRemaining[m.inputPos]!,
+    inputRemaining: inputRemaining ? inputRemaining[m.inputPos]! : 0n,
     pc: m.pc,
     registers: m.x.slice(),
-    memoryRoot: tree.root(),
+    memoryRoot: tree ? tree.root() : 0n,
     inputPosition: m.inputPos,
     outputDigest,
     cycles: m.cycles,
@@ -425,14 +470,14 @@ export async function executeChunked(
   const commitPages = (touched: Map<number, Uint32Array> | null): PageRecord[] => {
     const pages: PageRecord[] = [];
     if (touched === null) {
-      for (const g of dirty) tree.updatePage(g, pageWords(m.mem, g));
+      if (tree) for (const g of dirty) tree.updatePage(g, pageWords(m.mem, g));
     } else {
       for (const g of dirty)
         if (!touched.has(g)) throw new Error(`executeChunked: page ${g} written but not predicted`);
       for (const index of [...touched.keys()].sort((a, b) => a - b)) {
         const after = pageWords(m.mem, index);
-        const siblings = tree.siblings(index);
-        if (dirty.has(index)) tree.updatePage(index, after);
+        const siblings = tree ? tree.siblings(index) : [];
+        if (tree && dirty.has(index)) tree.updatePage(index, after);
         pages.push({ index, before: touched.get(index)!, after, siblings });
       }
     }
@@ -442,15 +487,51 @@ export async function executeChunked(
 
   const chunks: ChunkRecord[] = [];
   let stateIn = snapshot();
-  let sIn = stateDigest(p, stateIn);
+  const digestOf = (s: VmState): StateDigest => (merkle ? stateDigest(p, s) : 0n);
+  let sIn = digestOf(stateIn);
   while (!m.halted) {
     const startCycle = m.cycles;
     const startInput = m.inputPos;
     const startOutput = m.output.len;
     const stepRecords: StepRecord[] = [];
     let pages: PageRecord[] = [];
+    const recording = recordsOf(chunks.length);
+    let inputEnds = 0;
+    let cells: number[] | undefined;
     if (!stepwise) {
       runSteps(m, K);
+      commitPages(null);
+    } else if (fastCells && !recording) {
+      // A versioned-cells chunk not recorded (the orchestrator's, or the chunks before a
+      // delegator's own): the interpreter runs every step that is no ecall while at most
+      // maxCells − 2 words are touched (such a step adds at most 2 and costs 1 of K), the rest
+      // one at a time as below. The touched words are the machine's span (m.touch).
+      const span = fastCells;
+      m.touch = span;
+      span.id++;
+      span.words.length = 0;
+      span.before.length = 0;
+      let k = 0;
+      while (k < K && !m.halted) {
+        if (span.words.length <= maxCells - 2) {
+          const c0 = m.cycles;
+          runSteps(m, K - k, { ecall: true, words: maxCells - 2 });
+          k += m.cycles - c0;
+          if (k >= K || m.halted) break;
+        }
+        const f = footprint(m, view);
+        const fetchWord = m.pc >>> 2;
+        let freshWords = span.stamp[fetchWord] === span.id ? 0 : 1;
+        if (f.dataWord !== null && f.dataWord !== fetchWord && span.stamp[f.dataWord] !== span.id)
+          freshWords++;
+        if (k + f.circuitSteps > K || span.words.length + freshWords > maxCells) break;
+        k += f.circuitSteps;
+        inputEnds += f.inputEnds;
+        runSteps(m, 1);
+      }
+      if (k === 0) throw new Error("executeChunked: no step fits a chunk");
+      m.touch = null;
+      cells = [...span.words].sort((a, b) => a - b);
       commitPages(null);
     } else {
       // every page touched so far -> its contents at the chunk's start
@@ -489,7 +570,8 @@ export async function executeChunked(
         }
         inputBytes += inCost;
         outputBytes += f.outputBytes;
-        if (records) {
+        inputEnds += f.inputEnds;
+        if (recording) {
           const finish = recordStep(m, view);
           runSteps(m, 1);
           stepRecords.push(fault ? fault(finish(), m) : finish());
@@ -499,15 +581,17 @@ export async function executeChunked(
       }
       if (k === 0) throw new Error("executeChunked: no step fits a chunk");
       const recorded = commitPages(touched);
-      if (records) pages = recorded;
+      if (recording) pages = recorded;
+      if (maxCells !== Infinity) cells = [...words].sort((a, b) => a - b);
     }
-    outputDigest = extendOutputDigest(
-      p,
-      outputDigest,
-      m.output.buf.subarray(startOutput, m.output.len),
-    );
+    if (merkle)
+      outputDigest = extendOutputDigest(
+        p,
+        outputDigest,
+        m.output.buf.subarray(startOutput, m.output.len),
+      );
     const stateOut = snapshot();
-    const sOut = stateDigest(p, stateOut);
+    const sOut = digestOf(stateOut);
     chunks.push({
       index: chunks.length,
       startCycle,
@@ -520,18 +604,31 @@ export async function executeChunked(
       inputBytes: Array.from(input.subarray(startInput, m.inputPos)),
       outputBytes: Array.from(m.output.buf.subarray(startOutput, m.output.len)),
       stepRecords,
+      ...(stepwise ? { inputEnds } : {}),
+      ...(cells ? { cells } : {}),
     });
     if (options.maxChunks !== undefined && chunks.length > options.maxChunks)
       throw new RangeError(`the run needs more than ${options.maxChunks} chunks`);
     stateIn = stateOut;
     sIn = sOut;
+    if (options.stopAfter !== undefined && chunks.length > options.stopAfter) break;
   }
+  // a run stopped early (stopAfter) reports where it stopped: exit code 0, not halted
+  const result = m.halted
+    ? machineResult(m)
+    : {
+        exitCode: 0,
+        cycles: m.cycles,
+        output: m.output.bytes(),
+        debug: m.debug.bytes(),
+        registers: m.x,
+      };
   return {
-    ...machineResult(m),
+    ...result,
     imageId: id,
     inputDigest,
     outputDigest,
-    memoryRoot: tree.root(),
+    memoryRoot: tree ? tree.root() : 0n,
     chunks,
     machine: m,
   };

@@ -385,9 +385,15 @@ export function machineResult(m: Machine): ExecutionResult {
 
 /**
  * Runs until the guest exits or `budget` more instructions have retired (then returns with
- * the machine resumable). Traps as documented on {@link execute}.
+ * the machine resumable). Traps as documented on {@link execute}. With `until`, it also
+ * returns before an ecall (`ecall`: the caller runs those one at a time) or before any step
+ * that starts with more than `words` memory words touched in the machine's span (`m.touch`).
  */
-export function runSteps(m: Machine, budget: number): void {
+export function runSteps(
+  m: Machine,
+  budget: number,
+  until?: { ecall: boolean; words: number },
+): void {
   if (m.halted) return;
   const image = m.image;
   const input = m.input;
@@ -465,6 +471,13 @@ export function runSteps(m: Machine, budget: number): void {
     const i = (pc - codeStart) >>> 2;
     const op = i < codeWords ? OP[i]! : NONE;
     if (op === NONE) trap("fetch-outside-code");
+    if (
+      until !== undefined &&
+      ((until.ecall && op === ECALL) || (touch !== null && touch.words.length > until.words))
+    ) {
+      save();
+      return;
+    }
     if (touch !== null) touchWord(pc >>> 2);
     if (cycles >= maxCycles) trap("cycle-limit", `limit ${maxCycles}`);
     const rd = RD[i]!;

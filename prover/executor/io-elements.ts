@@ -118,9 +118,12 @@ export const shareSum = (s: Share, gamma: bigint): bigint => logDerivativeSum(ga
 /** What an honest orchestrator claims for the input proof of a word-mode run's chunks. */
 export function inputClaim(chunks: ChunkRecord[], input: Uint8Array): InputClaim {
   const last = chunks[chunks.length - 1];
-  const ends = chunks
-    .flatMap((c) => c.stepRecords)
-    .filter((r) => r.io?.kind === "read" && r.io.ended).length;
+  // counted by the executor when it ran step by step; else from the step records
+  const ends = chunks.reduce(
+    (n, c) =>
+      n + (c.inputEnds ?? c.stepRecords.filter((r) => r.io?.kind === "read" && r.io.ended).length),
+    0,
+  );
   return { input, read: last ? last.stateOut.inputPosition : 0, ends };
 }
 

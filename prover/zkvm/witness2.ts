@@ -135,7 +135,17 @@ export function state2Fields(s: VmState, t: number): bigint[] {
  */
 export function digestOfState2Fields(p: Poseidon, f: readonly bigint[]): bigint {
   if (f.length !== 14) throw new WitnessError(`a state digest has 14 fields, got ${f.length}`);
-  return hash(p, [hash(p, f.slice(0, 6)), hash(p, f.slice(6, 12)), f[12]!, f[13]!]);
+  const io = f.slice(6, 12);
+  return hash(p, [hash(p, f.slice(0, 6)), ioDigest(p, io), f[12]!, f[13]!]);
+}
+
+/** Poseidon of the io state; outside a transfer (all zeros, most boundaries) computed once. */
+const zeroIo = new WeakMap<Poseidon, bigint>();
+function ioDigest(p: Poseidon, io: bigint[]): bigint {
+  if (io.some((v) => v !== 0n)) return hash(p, io);
+  let h = zeroIo.get(p);
+  if (h === undefined) zeroIo.set(p, (h = hash(p, io)));
+  return h;
 }
 
 /** Chunk2's state digest of a state (`digestOfState2Fields` over `state2Fields`). */
