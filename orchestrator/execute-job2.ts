@@ -13,13 +13,7 @@
  * needs besides the chunk proofs: the job's public values and its three proofs.
  */
 import { getAddress, type Address } from "viem";
-import {
-  executeChunked,
-  getPoseidon,
-  imageIdOf,
-  imageOpening,
-  loadElf,
-} from "../prover/executor/index.ts";
+import { getPoseidon, imageIdOf, imageOpening, loadElf } from "../prover/executor/index.ts";
 import { getCircuitArtifacts } from "../prover/setup/artifacts.ts";
 import { proofToWords } from "../prover/verify/batch.ts";
 import { keySetCircuits } from "../prover/zkvm/job2-file.ts";
@@ -30,8 +24,8 @@ import {
   type Job2Keys,
   type Proofs2,
 } from "../prover/zkvm/job2.ts";
+import { prepareJob2 } from "../prover/zkvm/prepare2.ts";
 import { verifyJob2, type Job2 } from "../prover/zkvm/verify2.ts";
-import { chunk2Limits } from "../prover/zkvm/witness2.ts";
 import * as snarkjs from "snarkjs";
 import type { SegmentTask } from "./scheduler.ts";
 
@@ -100,17 +94,16 @@ export async function executeJob2(t: ExecuteJob2Task): Promise<ExecutedJob2> {
     throw new Error(`${t.input.length} input bytes: the input proof takes at most ${ks.maxb}`);
   const probe = await loadChunk2Probe(ks.cfg, t.cacheDir);
   const kit = await Job2Prover.fromArtifacts(p, ks.cfg, ks.np, ks.maxb, probe, keys);
-  // The run first (cheap, no records), so a trap, an over-long run or one needing more chunks
-  // than the job may settle with (word-mode transfers retire no cycles: a long debug write
-  // takes many chunks for few cycles) fails before any witness.
   const opening = await imageOpening(image);
   if (imageIdOf(p, opening).toString() !== t.imageId)
     throw new Error("the published ELF does not hash to the image ID");
-  const dry = await executeChunked(image, new Uint8Array(t.input), {
-    ...chunk2Limits(ks.cfg),
+  const input = new Uint8Array(t.input);
+  // The preparation first (no witness: prepare2.ts), so a trap, an over-long run or one
+  // needing more chunks than the job may settle with (word-mode transfers retire no cycles: a
+  // long debug write takes many chunks for few cycles) fails before any witness.
+  const prep = await prepareJob2(p, ks.cfg, image, opening, input, {
     maxCycles: t.maxCycles,
     maxChunks: t.maxChunks,
-    records: false,
   }).catch((e: Error) => {
     throw new Error(
       /more than \d+ chunks/.test(e.message)
@@ -118,16 +111,36 @@ export async function executeJob2(t: ExecuteJob2Task): Promise<ExecutedJob2> {
         : e.message,
     );
   });
-  if (dry.output.length > ks.maxb)
-    throw new Error(`${dry.output.length} output bytes: the output proof takes at most ${ks.maxb}`);
-  // round 1 under a placeholder prover (the orchestrator's own address is not needed: any
-  // nonzero value; the commitments and shares do not depend on it)
-  const prepared = await kit.prepare(image, new Uint8Array(t.input), 1n);
-  const { job, proofInputs } = await kit.assemble(prepared, {
+  if (prep.output.length > ks.maxb)
+    throw new Error(
+      `${prep.output.length} output bytes: the output proof takes at most ${ks.maxb}`,
+    );
+  // Both rounds of every chunk from its lease, as a delegator computes them (round 1: counts
+  // and commitment; round 2: the share at gammaJob, prover 0: no value here depends on it).
+  const parts = { image, opening, input };
+  const commitments: bigint[] = [];
+  for (const l of prep.leases)
+    commitments.push(BigInt((await kit.commitLease(parts, l)).commitment as string));
+  const chain = {
     chainId: BigInt(t.chainId),
     contract: getAddress(t.contract),
     jobId: BigInt(t.jobId),
-  });
+  };
+  const assembled = await kit.assembleLeased(prep, parts, commitments, chain);
+  const gammaJob = assembled.job.boundary.gammaJob;
+  const chunkInputs: Record<string, unknown>[] = [];
+  for (const [i, l] of prep.leases.entries())
+    chunkInputs.push(
+      await kit.proveLease(parts, l, { gammaJob, commitment: commitments[i]!, prover: 0n }),
+    );
+  const job = {
+    ...assembled.job,
+    chunks: assembled.job.chunks.map((c, i) => ({
+      ...c,
+      jobSum: BigInt(chunkInputs[i]!.jobSum as string),
+    })),
+  };
+  const proofInputs = assembled.proofInputs;
   verifyJob2(p, job); // never lease chunks of a job the verifier would refuse
   const prove = async (a: (typeof keys)["boundary"], x: Record<string, unknown>) =>
     proofToWords((await snarkjs.groth16.fullProve(x as never, a.wasmPath, a.zkeyPath)).proof).map(
@@ -147,11 +160,11 @@ export async function executeJob2(t: ExecuteJob2Task): Promise<ExecutedJob2> {
       keySet: t.keySet,
       job: toJson(job),
       proofs,
-      output: Buffer.from(prepared.output).toString("hex"),
+      output: Buffer.from(prep.output).toString("hex"),
     },
-    tasks: proofInputs.chunks.map((x, i) => ({
+    tasks: chunkInputs.map((x, i) => ({
       index: i,
-      input: { ...x, prover: "0" } as never,
+      input: x as never,
       sIn: String(job.chunks[i]!.sIn),
       sOut: String(job.chunks[i]!.sOut),
     })),

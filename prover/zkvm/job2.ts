@@ -27,6 +27,7 @@ import type { CircuitArtifacts } from "../setup/artifacts.ts";
 import { proofToWords } from "../verify/batch.ts";
 import { loadWitnessCalculator, witnessOrNull } from "./mutation.ts";
 import { compileVariant, readSymbols } from "./mutation-variants.ts";
+import { leaseInputs2, type ChunkLease2, type PreparedJob2 } from "./prepare2.ts";
 import { jobGamma, type Chunk2Public, type Job2 } from "./verify2.ts";
 import {
   boundaryInputs,
@@ -35,6 +36,7 @@ import {
   countLookups,
   JobVersions,
   nPlain,
+  type BoundaryCell2,
   type Chunk2CoreConfig,
 } from "./witness2.ts";
 import type { Poseidon } from "circomlibjs";
@@ -112,6 +114,30 @@ export interface Proofs2 {
   boundary: bigint[];
   input: bigint[];
   output: bigint[];
+}
+
+/** What a job's own three proofs are made from, besides its chunks' public values. */
+export interface JobParts2 {
+  image: ProgramImage;
+  opening: ImageOpening;
+  /** The chunks' states and I/O (step records not needed). */
+  chunks: ChunkRecord[];
+  input: Uint8Array;
+  output: Uint8Array;
+  /** Every cell the job paged, with its image value and last version. */
+  boundary: BoundaryCell2[];
+}
+
+/** A delegator's chunk whose round-1 commitment is not the one gammaJob was drawn from. */
+export class CommitmentMismatch extends Error {
+  override readonly name = "CommitmentMismatch";
+  constructor(
+    readonly index: number,
+    readonly mine: bigint,
+    readonly leased: bigint,
+  ) {
+    super(`chunk ${index}: its commitment is ${mine}, not the ${leased} gammaJob was drawn from`);
+  }
 }
 
 export interface AssembleOptions {
@@ -251,31 +277,108 @@ export class Job2Prover {
     chain: { chainId: bigint; contract: Address; jobId: bigint },
     opts: AssembleOptions = {},
   ): Promise<{ job: Job2; proofInputs: ProofInputs2; boundaryAccepted: boolean }> {
-    const { inputs = j.inputs, gammaOf = jobGamma, boundaryOf = (x: Inputs) => x } = opts;
+    const { inputs = j.inputs } = opts;
+    const r = await this.jobProofs(
+      { ...j, boundary: j.versions.boundary() },
+      inputs.map(chunkPublic),
+      chain,
+      opts,
+    );
+    const chunkInputs: Inputs[] = [];
+    for (const x of inputs) chunkInputs.push(await this.round2(x, r.job.boundary.gammaJob));
+    return {
+      job: { ...r.job, chunks: chunkInputs.map(chunkPublic) },
+      proofInputs: { ...r.proofInputs, chunks: chunkInputs },
+      boundaryAccepted: r.boundaryAccepted,
+    };
+  }
+
+  /**
+   * A delegator's round 1 of one chunk: its inputs rebuilt from its lease (prepare2.ts), its
+   * lookup counts and its commitment (under a placeholder prover: neither depends on it).
+   */
+  async commitLease(
+    j: Pick<JobParts2, "image" | "opening" | "input">,
+    lease: ChunkLease2,
+  ): Promise<Inputs> {
+    const x = await leaseInputs2(this.p, this.cfg, j.image, j.opening, j.input, lease, {
+      gammaJob: ROUND1_GAMMA,
+      prover: 1n,
+    });
+    return this.round1(x);
+  }
+
+  /**
+   * A delegator's round 2 of one chunk: round 1 again (its counts), then its share at
+   * gammaJob, proven under `prover`: the inputs its proof is made from.
+   * @throws CommitmentMismatch when its commitment is not the one gammaJob was drawn from
+   */
+  async proveLease(
+    j: Pick<JobParts2, "image" | "opening" | "input">,
+    lease: ChunkLease2,
+    at: { gammaJob: bigint; commitment: bigint; prover: bigint },
+  ): Promise<Inputs> {
+    const x = await this.commitLease(j, lease);
+    const mine = BigInt(x.commitment as string);
+    if (mine !== at.commitment) throw new CommitmentMismatch(lease.index, mine, at.commitment);
+    return this.round2({ ...x, prover: dec(at.prover) }, at.gammaJob);
+  }
+
+  /**
+   * The orchestrator's side after round 1: the job from its preparation and every chunk's
+   * commitment (its delegators'), gammaJob derived, the boundary, input and output proofs'
+   * inputs at it. The chunks' shares and provers are their proofs' (0 here until they arrive).
+   */
+  async assembleLeased(
+    prep: PreparedJob2,
+    j: Pick<JobParts2, "image" | "opening" | "input">,
+    commitments: readonly bigint[],
+    chain: { chainId: bigint; contract: Address; jobId: bigint },
+  ): Promise<{ job: Job2; proofInputs: Omit<ProofInputs2, "chunks">; boundaryAccepted: boolean }> {
+    if (commitments.length !== prep.leases.length)
+      throw new Error(`${commitments.length} commitments for ${prep.leases.length} chunks`);
+    const pubs = prep.leases.map((l, i): Chunk2Public => ({
+      sIn: BigInt(l.sIn),
+      sOut: BigInt(l.sOut),
+      imageId: prep.imageId,
+      prover: 0n,
+      cyclesRetired: BigInt(l.cyclesRetired),
+      commitment: commitments[i]!,
+      gammaJob: 0n,
+      jobSum: 0n,
+    }));
+    return this.jobProofs({ ...j, ...prep }, pubs, chain);
+  }
+
+  /**
+   * gammaJob from the chunks' public values (their sIn and commitment) and the job's own
+   * proofs' round 1, then those proofs' inputs and shares at it.
+   */
+  private async jobProofs(
+    j: JobParts2,
+    chunks: Chunk2Public[],
+    chain: { chainId: bigint; contract: Address; jobId: bigint },
+    opts: Pick<AssembleOptions, "gammaOf" | "boundaryOf"> = {},
+  ): Promise<{ job: Job2; proofInputs: Omit<ProofInputs2, "chunks">; boundaryAccepted: boolean }> {
+    const { gammaOf = jobGamma, boundaryOf = (x: Inputs) => x } = opts;
     const claim = inputClaim(j.chunks, j.input);
     const inPub = { ...digestHalves(j.input), read: BigInt(claim.read), ends: BigInt(claim.ends) };
     const outPub = digestHalves(j.output);
     const zero = { gammaJob: 0n, jobSum: 0n };
     const bIn = (g: bigint) =>
-      boundaryOf(boundaryInputs(this.p, j.image, j.opening, j.versions.boundary(), this.np, g));
+      boundaryOf(boundaryInputs(this.p, j.image, j.opening, j.boundary, this.np, g));
     // the boundary proof's outputs: wire 1 jobSum, wire 2 commitment
     const bw1 = await witnessOrNull(this.wcs.boundary, bIn(ROUND1_GAMMA));
     const bCommit = bw1 ? bw1[2]! : 0n;
-    const pub = (x: Inputs): Chunk2Public =>
-      Object.fromEntries(
-        CHUNK2_PUBLIC.map((k) => [k, BigInt(x[k] as string)]),
-      ) as unknown as Chunk2Public;
     const base = {
       ...chain,
-      chunks: inputs.map(pub),
+      chunks,
       boundary: { commitment: bCommit },
       input: { ...inPub, ...zero },
       output: { ...outPub, ...zero, sFinal: 0n, exitCode: 0n },
     };
     const gamma = gammaOf(base);
     const bw = await witnessOrNull(this.wcs.boundary, bIn(gamma));
-    const chunkInputs: Inputs[] = [];
-    for (const x of inputs) chunkInputs.push(await this.round2(x, gamma));
     // the I/O proofs' outputs: digestHi, digestLo, jobSum
     const share = async (wc: WitnessCalculator, x: Inputs) =>
       (await wc.calculateWitness({ ...x, gammaJob: dec(gamma) } as never, true))[3]!;
@@ -288,14 +391,14 @@ export class Job2Prover {
     const last = j.chunks[j.chunks.length - 1]!.stateOut;
     const imageId = imageIdOf(this.p, j.opening);
     // the output proof opens the last chunk's sOut: the final state, halted
-    const sFinal = pub(inputs[inputs.length - 1]!).sOut;
+    const sFinal = chunks[chunks.length - 1]!.sOut;
     const outX = {
       len: j.output.length,
       out: this.padded(j.output),
       sFinal: dec(sFinal),
       exitCode: last.exitCode >>> 0,
       imageId: dec(imageId),
-      t: inputs.length + 1,
+      t: chunks.length + 1,
       cycles: last.cycles,
       pc: last.pc >>> 0,
       inPos: last.inputPosition,
@@ -303,7 +406,7 @@ export class Job2Prover {
     return {
       job: {
         ...base,
-        chunks: chunkInputs.map(pub),
+        chunks: chunks.map((c) => ({ ...c, gammaJob: gamma })),
         image: j.opening,
         inputDigest: { hi: inPub.digestHi, lo: inPub.digestLo },
         boundary: {
@@ -329,7 +432,6 @@ export class Job2Prover {
         },
       },
       proofInputs: {
-        chunks: chunkInputs,
         boundary: bIn(gamma),
         input: { ...inX, gammaJob: dec(gamma) },
         output: { ...outX, gammaJob: dec(gamma) },
@@ -338,6 +440,12 @@ export class Job2Prover {
     };
   }
 }
+
+/** A chunk's public values from its circuit inputs. */
+const chunkPublic = (x: Inputs): Chunk2Public =>
+  Object.fromEntries(
+    CHUNK2_PUBLIC.map((k) => [k, BigInt(x[k] as string)]),
+  ) as unknown as Chunk2Public;
 
 /**
  * Every proof's public signals as its circuit orders them (outputs, then public inputs) and

@@ -99,6 +99,8 @@ export const chunk2Limits = (cfg: { K: number; NC: number }) => {
     maxCells: cfg.NC - 32,
     circuitAccounting: true,
     io: "word",
+    // memory crosses chunks as versioned cells: no Merkle tree, no chunk-circuit digests
+    merkle: false,
   } as const;
 };
 
