@@ -59,6 +59,39 @@ export const SubmitProofBody = z.strictObject({ proof: ChunkProofSchema });
 
 export const ReleaseBody = z.strictObject({});
 
+/** A versioned-cells chunk's round-1 commitment (CommitmentBody) or a dispute of one. */
+export const CommitmentBody = z.strictObject({ commitment: decimal });
+
+/** A dispute: the disputer's own commitment; a ring names the chunk of its segment lease. */
+export const DisputeBody = z.strictObject({
+  commitment: decimal,
+  index: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31)
+    .optional(),
+});
+
+/** A child ring's round-1 commitments for a segment of versioned-cells chunks. */
+export const SegmentCommitmentsBody = z.strictObject({
+  commitments: z
+    .array(
+      z.strictObject({
+        index: z
+          .number()
+          .int()
+          .min(0)
+          .max(2 ** 31),
+        commitment: decimal,
+        /** Reported by a key the ring did not trust (a newcomer): the parent checks it. */
+        unchecked: z.boolean().optional(),
+      }),
+    )
+    .min(1)
+    .max(4096),
+});
+
 export const SegmentLeaseBody = z.strictObject({
   maxChunks: z.number().int().min(1).max(4096),
 });
@@ -81,6 +114,8 @@ export const BundleBody = z.strictObject({
           .max(2 ** 31),
         prover: address,
         proof: Groth16ProofSchema,
+        /** A versioned-cells chunk's share of the job-wide sum (its proof's eighth signal). */
+        jobSum: decimal.optional(),
       }),
     )
     .min(1)
@@ -98,6 +133,10 @@ export const ChunkLeaseSchema = z.object({
   index: z.number(),
   circuit: z.string(),
   input: z.record(z.string(), z.unknown()),
+  program: z
+    .object({ keySet: z.string(), elf: z.string(), input: z.string() })
+    .optional()
+    .describe("a versioned-cells chunk's job program: ELF (base64), input (hex), key set"),
 });
 
 export const ErrorSchema = z.object({ error: z.string(), issues: z.array(z.unknown()).optional() });
@@ -234,6 +273,47 @@ export function openApiDocument(serverUrl: string) {
             },
             ...errors,
           },
+        },
+      },
+      "/v1/tasks/{leaseId}/commitment": {
+        post: {
+          summary: "Report the round-1 commitment of a leased versioned-cells chunk",
+          parameters: [
+            { name: "leaseId", in: "path", required: true, schema: { type: "string" } },
+            ...signedHeaders,
+          ],
+          requestBody: { required: true, content: json(CommitmentBody) },
+          responses: {
+            "200": { description: "Recorded" },
+            "404": { description: "Unknown lease", content: json(ErrorSchema) },
+            ...errors,
+          },
+        },
+      },
+      "/v1/tasks/{leaseId}/dispute": {
+        post: {
+          summary:
+            "Dispute the commitment a round-2 chunk was leased with (your own round 1's); the lease is given back",
+          parameters: [
+            { name: "leaseId", in: "path", required: true, schema: { type: "string" } },
+            ...signedHeaders,
+          ],
+          requestBody: { required: true, content: json(DisputeBody) },
+          responses: {
+            "200": { description: "Recorded; the orchestrator settles it with its own round 1" },
+            ...errors,
+          },
+        },
+      },
+      "/v1/segments/{leaseId}/commitments": {
+        post: {
+          summary: "Deliver the round-1 commitments of a segment of versioned-cells chunks",
+          parameters: [
+            { name: "leaseId", in: "path", required: true, schema: { type: "string" } },
+            ...signedHeaders,
+          ],
+          requestBody: { required: true, content: json(SegmentCommitmentsBody) },
+          responses: { "200": { description: "Recorded" }, ...errors },
         },
       },
       "/v1/tasks/{leaseId}/release": {

@@ -184,6 +184,9 @@ export class ChainService {
     this.intake().catch((e: Error) =>
       this.o.log.error({ err: e.message }, "job intake failed; retrying next round"),
     );
+    this.advanceJob2().catch((e: Error) =>
+      this.o.log.error({ err: e.message }, "versioned-cells round failed; retrying next round"),
+    );
     await this.refreshDeadlines();
     await this.submitDueEpochs();
   }
@@ -221,6 +224,7 @@ export class ChainService {
     this.closed = true;
     await this.executor.close();
     await this.intaking?.catch(() => undefined);
+    await this.advancing?.catch(() => undefined);
   }
 
   /**
@@ -430,9 +434,9 @@ export class ChainService {
   }
 
   /**
-   * Executes a versioned-cells job with both rounds and its three proofs (execute-job2.ts), on
-   * the worker, and opens its chunks: complete inputs at the job's gammaJob, for this chain,
-   * its JobVerifier2 and this job ID.
+   * Prepares a versioned-cells job on the worker (execute-job2.ts: no witness) and opens its
+   * chunks for round 1: each delegator reports its chunk's commitment; `advanceJob2` then
+   * derives gammaJob and opens round 2.
    */
   private async executeJob2(
     r: IntakeRow,
@@ -443,7 +447,7 @@ export class ChainService {
     try {
       if (!d.keySet2 || !d.contracts.jobVerifier2)
         throw new Error("the deployment records no versioned-cells key set or JobVerifier2");
-      const ex = await this.executor.execute2({
+      const ex = await this.executor.prepare2({
         kind: "job2",
         elf: new Uint8Array(r.elf),
         input: new Uint8Array(r.input),
@@ -451,9 +455,6 @@ export class ChainService {
         maxCycles: Math.min(this.o.maxCycles ?? 1_000_000, Number(job.cycleBound)),
         maxChunks: job.maxChunks,
         imageId: r.image_id,
-        chainId: String(d.chainId),
-        contract: d.contracts.jobVerifier2,
-        jobId: String(r.id),
         cacheDir: this.o.cacheDir ?? defaultCacheDir(),
       });
       if (ex.tasks.length > job.maxChunks)
@@ -471,12 +472,116 @@ export class ChainService {
       });
       this.o.log.info(
         { job: r.id, epoch: r.epoch, cycles: ex.cycles, chunks: ex.tasks.length, kind: "job2" },
-        "job executed (both rounds, its three proofs made), chunks open for leasing",
+        "job prepared, chunks open for their round-1 commitments",
       );
     } catch (e) {
       if (this.closed) return;
       this.scheduler.failJob(r.id, r.epoch, r.image_id, (e as Error).message);
       this.o.log.warn({ job: r.id, err: (e as Error).message }, "job cannot be proven");
+    }
+  }
+
+  private advancing: Promise<void> | undefined;
+  private readonly job2Failures = new Map<number, number>();
+  private readonly disputeFailures = new Map<string, number>();
+
+  /**
+   * Versioned-cells jobs between rounds, on the worker (one pass at a time, in the
+   * background): disputes settled with this node's own round 1 of the chunk, then every job
+   * whose chunks are all committed assembled at its gammaJob and opened for round 2.
+   */
+  advanceJob2(): Promise<void> {
+    this.advancing ??= this.advanceOnce().finally(() => (this.advancing = undefined));
+    return this.advancing;
+  }
+
+  private async advanceOnce(): Promise<void> {
+    const d = this.o.deployment;
+    const cacheDir = this.o.cacheDir ?? defaultCacheDir();
+    for (let x = this.scheduler.disputes[0]; x; x = this.scheduler.disputes[0]) {
+      const dispute = x;
+      const rec = this.scheduler.jobRecord(dispute.jobId);
+      const task = this.scheduler.job2Task(dispute.jobId, dispute.index);
+      if (!rec || !task) {
+        this.scheduler.disputes.shift();
+        continue;
+      }
+      // taken off the queue once settled; an error leaves it for the next pass (three tries)
+      let truth: string;
+      try {
+        truth = await this.executor.commit2({
+          kind: "job2-commit",
+          program: (JSON.parse(rec) as Job2Record).program,
+          lease: task.lease,
+          cacheDir,
+        });
+      } catch (e) {
+        if (this.closed) return;
+        const key = `${dispute.jobId}:${dispute.index}`;
+        const n = (this.disputeFailures.get(key) ?? 0) + 1;
+        this.disputeFailures.set(key, n);
+        if (n >= 3) this.scheduler.disputes.shift();
+        this.o.log.warn({ job: dispute.jobId, err: (e as Error).message }, "dispute not settled");
+        break;
+      }
+      this.scheduler.disputes.shift();
+      const again = this.scheduler.resolveDispute(dispute, truth);
+      this.o.log.warn(
+        {
+          job: dispute.jobId,
+          chunk: dispute.index,
+          disputer: dispute.holder,
+          liar: again ? "committer" : "disputer",
+        },
+        again
+          ? "dispute upheld: the chunk's commitment was false; round 2 starts again"
+          : "dispute refused: the chunk's commitment was right",
+      );
+    }
+    for (const id of this.scheduler.awaitingGamma()) {
+      const rec = JSON.parse(this.scheduler.jobRecord(id)!) as Job2Record;
+      try {
+        // commitments from keys with nothing at stake: this node's own round 1 first
+        for (const u of this.scheduler.uncheckedCommitments(id)) {
+          const truth = await this.executor.commit2({
+            kind: "job2-commit",
+            program: rec.program,
+            lease: u.task.lease,
+            cacheDir,
+          });
+          if (this.scheduler.settleCommitment(id, u.index, truth))
+            this.o.log.warn(
+              { job: id, chunk: u.index, committer: u.task.committer },
+              "a false round-1 commitment from an unstaked key replaced",
+            );
+        }
+        if (!d.contracts.jobVerifier2) throw new Error("the deployment records no JobVerifier2");
+        const a = await this.executor.assemble2({
+          kind: "job2-assemble",
+          program: rec.program,
+          commitments: this.scheduler.commitments(id),
+          chainId: String(d.chainId),
+          contract: d.contracts.jobVerifier2,
+          jobId: String(id),
+          cacheDir,
+        });
+        if (this.scheduler.beginRound2(id, a.record, a.gammaJob))
+          this.o.log.info(
+            { job: id, gammaJob: a.gammaJob },
+            "every commitment in: gammaJob derived, the job's own proofs made, chunks open for round 2",
+          );
+      } catch (e) {
+        if (this.closed) return;
+        // a worker that died or a busy pool may pass: three tries before the job is given up
+        const n = (this.job2Failures.get(id) ?? 0) + 1;
+        this.job2Failures.set(id, n);
+        if (n < 3) {
+          this.o.log.warn({ job: id, err: (e as Error).message, tries: n }, "job round failed");
+          continue;
+        }
+        this.scheduler.dropJob(id, "failed", (e as Error).message);
+        this.o.log.warn({ job: id, err: (e as Error).message }, "job cannot be proven");
+      }
     }
   }
 
@@ -852,13 +957,22 @@ export class ChainService {
     const last = this.epochRow(epoch);
     if (last.status === "stuck" && last.content === content) return "done";
     const subs: Awaited<ReturnType<typeof job2Submission>>[] = [];
-    for (const id of ids)
-      subs.push(
-        await job2Submission(
-          JSON.parse(this.scheduler.jobRecord(id)!) as Job2Record,
-          this.scheduler.chunkProofs(id),
-        ),
-      );
+    for (const id of ids) {
+      try {
+        subs.push(
+          await job2Submission(
+            JSON.parse(this.scheduler.jobRecord(id)!) as Job2Record,
+            this.scheduler.chunkProofs(id),
+          ),
+        );
+      } catch (e) {
+        // never expected (a job is proven only when its shares balance), and never allowed
+        // to hold the epoch's other jobs up: this one is given up, the rest go next round
+        this.scheduler.dropJob(id, "failed", `not submittable: ${(e as Error).message}`);
+        this.o.log.error({ job: id, err: (e as Error).message }, "a proven job fails its check");
+        return "again";
+      }
+    }
     const chunks = subs.reduce((s, x) => s + x.proofs.chunks.length, 0);
     const assemblers = await this.assemblersOf(ids);
     const log = this.o.log.child({

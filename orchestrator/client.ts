@@ -89,6 +89,33 @@ export class OrchestratorClient {
     );
   }
 
+  /** Reports a versioned-cells chunk's round-1 commitment (decimal). */
+  commit(leaseId: string, commitment: string) {
+    return this.post<{ recorded: true; jobId: number; index: number; jobCommitted: boolean }>(
+      `/v1/tasks/${leaseId}/commitment`,
+      { commitment },
+    );
+  }
+
+  /** Disputes the commitment a round-2 chunk was leased with: `commitment` is its own. */
+  dispute(leaseId: string, commitment: string, index?: number) {
+    return this.post<{ disputed: string }>(`/v1/tasks/${leaseId}/dispute`, {
+      commitment,
+      ...(index !== undefined ? { index } : {}),
+    });
+  }
+
+  /** Delivers a segment's round-1 commitments (versioned-cells chunks) to the parent. */
+  submitCommitments(
+    leaseId: string,
+    commitments: { index: number; commitment: string; unchecked?: boolean }[],
+  ) {
+    return this.post<{ recorded: true; jobId: number; chunks: number; jobCommitted: boolean }>(
+      `/v1/segments/${leaseId}/commitments`,
+      { commitments },
+    );
+  }
+
   leaseSegment(maxChunks: number): Promise<SegmentLease | undefined> {
     return this.post<SegmentLease>("/v1/segments/lease", { maxChunks });
   }

@@ -5,6 +5,11 @@
  * proof is logged and the daemon goes on. Stopping (`stop()`, Ctrl-C in the CLI) lets the chunk
  * in hand finish and be submitted; `stop({ release: true })` (a second Ctrl-C) gives the lease
  * back at once instead, so another delegator can take it before its deadline.
+ *
+ * A versioned-cells chunk (a lease with the job's `program`) comes in two rounds
+ * (execute-job2.ts): round 1 rebuilds the chunk from its lease and the program and reports its
+ * commitment; round 2 rebuilds it again, checks the commitment it was leased with (a different
+ * one is disputed, and the lease given back), adds its share at gammaJob and proves it.
  */
 import type { Logger } from "pino";
 import type { LocalAccount } from "viem/accounts";
@@ -13,7 +18,13 @@ import {
   getCircuitArtifacts,
   type CircuitArtifacts,
 } from "../prover/setup/artifacts.ts";
+import { createHash } from "node:crypto";
+import { imageOpening, loadElf } from "../prover/executor/index.ts";
+import { getPoseidon } from "../prover/executor/digest.ts";
+import { keySetCircuits } from "../prover/zkvm/job2-file.ts";
+import { Chunk2Rounds, CommitmentMismatch, loadChunk2Probe } from "../prover/zkvm/job2.ts";
 import { Groth16ChunkProver, addressToField, type ChunkProof } from "../prover/zkvm/prover.ts";
+import { programBytes, type Job2Program, type Job2TaskInput } from "./execute-job2.ts";
 import { ApiError, OrchestratorClient } from "./client.ts";
 import { verifyLeaseReceipt, type LeaseReceipt } from "./receipts.ts";
 import type { ChunkLease } from "./scheduler.ts";
@@ -35,12 +46,22 @@ export interface DelegatorOptions {
   prove?: (lease: ChunkLease, input: ChunkLease["input"]) => Promise<ChunkProof>;
 }
 
+/** A job program as the chunk rounds take it. */
+interface ProgramParts {
+  image: ReturnType<typeof loadElf>;
+  opening: Awaited<ReturnType<typeof imageOpening>>;
+  input: Uint8Array;
+}
+
 export class Delegator {
   private readonly client: OrchestratorClient;
   private stopping = false;
   private releaseNow = false;
   private readonly inHand = new Set<string>();
   private readonly provers = new Map<string, Promise<Groth16ChunkProver>>();
+  private readonly rounds = new Map<string, Promise<Chunk2Rounds>>();
+  /** The last job program's parts (a delegator proves many chunks of one job in a row). */
+  private program: { key: string; parts: Promise<ProgramParts> } | undefined;
   private wake: (() => void) | undefined;
   accepted = 0;
   rejected = 0;
@@ -110,6 +131,70 @@ export class Delegator {
     return p;
   }
 
+  /** A key set's chunk rounds (its round-1 build compiled on first use, then cached). */
+  private roundsOf(keySet: string): Promise<Chunk2Rounds> {
+    let r = this.rounds.get(keySet);
+    if (!r) {
+      const { cfg } = keySetCircuits(keySet);
+      r = (async () =>
+        new Chunk2Rounds(
+          await getPoseidon(),
+          cfg,
+          await loadChunk2Probe(cfg, this.o.cacheDir ?? defaultCacheDir(), (m) =>
+            this.o.log.info(m),
+          ),
+        ))();
+      this.rounds.set(keySet, r);
+      r.catch(() => this.rounds.delete(keySet));
+    }
+    return r;
+  }
+
+  private partsOf(g: Job2Program): Promise<ProgramParts> {
+    const key = createHash("sha256").update(g.elf).update("/").update(g.input).digest("hex");
+    if (this.program?.key !== key) {
+      const { elf, input } = programBytes(g);
+      const parts = (async () => {
+        const image = loadElf(elf);
+        return { image, opening: await imageOpening(image), input };
+      })();
+      this.program = { key, parts };
+    }
+    return this.program.parts;
+  }
+
+  /**
+   * A versioned-cells chunk's lease: round 1 (its commitment, reported) or round 2 (the
+   * circuit inputs of its proof under this delegator's address), or undefined when it was
+   * disputed (its lease given back).
+   */
+  private async job2(
+    lease: ChunkLease & { program: Job2Program },
+    log: Logger,
+  ): Promise<Record<string, unknown> | undefined> {
+    const w = lease.input as unknown as Job2TaskInput;
+    const rounds = await this.roundsOf(lease.program.keySet);
+    const parts = await this.partsOf(lease.program);
+    if (w.job2 === 1) {
+      const x = await rounds.commitLease(parts, w.lease);
+      await this.retrying(() => this.client.commit(lease.leaseId, String(x.commitment)));
+      log.info({ job: lease.jobId, chunk: lease.index }, "round-1 commitment reported");
+      return undefined;
+    }
+    try {
+      return await rounds.proveLease(parts, w.lease, {
+        gammaJob: BigInt(w.gammaJob!),
+        commitment: BigInt(w.commitment!),
+        prover: addressToField(this.o.account.address),
+      });
+    } catch (e) {
+      if (!(e instanceof CommitmentMismatch)) throw e;
+      await this.retrying(() => this.client.dispute(lease.leaseId, e.mine.toString()));
+      log.warn({ job: lease.jobId, chunk: lease.index, err: e.message }, "commitment disputed");
+      return undefined;
+    }
+  }
+
   /** Receipts of the leases this delegator proved (its evidence of who leased it what). */
   readonly receipts: LeaseReceipt[] = [];
 
@@ -155,10 +240,18 @@ export class Delegator {
       const t0 = performance.now();
       try {
         await this.checkReceipt(lease);
-        const input = { ...lease.input, prover: addressToField(this.o.account.address).toString() };
+        let input: Record<string, unknown> | undefined;
+        if (lease.program) {
+          input = await this.job2(lease as ChunkLease & { program: Job2Program }, log);
+          if (!input) continue; // a commitment reported, or a dispute
+        } else {
+          input = { ...lease.input, prover: addressToField(this.o.account.address).toString() };
+        }
         const proof = this.o.prove
-          ? await this.o.prove(lease, input)
-          : await (await this.prover(lease.circuit)).proveWitness(lease.index, input);
+          ? await this.o.prove(lease, input as ChunkLease["input"])
+          : await (
+              await this.prover(lease.circuit)
+            ).proveWitness(lease.index, input as ChunkLease["input"]);
         if (this.releaseNow) break;
         const r = await this.retrying(() => this.client.submit(lease.leaseId, proof));
         this.accepted++;

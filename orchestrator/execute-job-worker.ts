@@ -10,9 +10,18 @@ import { serveTasks } from "./pool-child.ts";
 const lib = import("./execute-job.ts");
 const lib2 = import("./execute-job2.ts");
 serveTasks(async (task: unknown) => {
-  if ((task as { kind?: string }).kind === "job2") {
-    const { executeJob2 } = await lib2;
-    return executeJob2(task as Parameters<typeof executeJob2>[0]);
+  const kind = (task as { kind?: string }).kind;
+  if (kind === "job2") {
+    const { prepareJob2Task } = await lib2;
+    return prepareJob2Task(task as Parameters<typeof prepareJob2Task>[0]);
+  }
+  if (kind === "job2-assemble") {
+    const { assembleJob2Task } = await lib2;
+    return assembleJob2Task(task as Parameters<typeof assembleJob2Task>[0]);
+  }
+  if (kind === "job2-commit") {
+    const { commitChunkTask } = await lib2;
+    return commitChunkTask(task as Parameters<typeof commitChunkTask>[0]);
   }
   const { executeJob } = await lib;
   return executeJob(task as Parameters<typeof executeJob>[0]);

@@ -23,7 +23,14 @@ import { chunkLimits, runSkeleton } from "../prover/zkvm/run.ts";
 import { chunkCircuitConfig, chunkWitness } from "../prover/zkvm/witness.ts";
 import type { RunSkeleton, SegmentTask } from "./scheduler.ts";
 import { PoolBusyError, TS_WORKER_EXEC_ARGV, WorkerPool } from "./worker-pool.ts";
-import type { ExecuteJob2Task, ExecutedJob2 } from "./execute-job2.ts";
+import type {
+  AssembleJob2Task,
+  CommitChunkTask,
+  Job2Record,
+  Job2WorkerTask,
+  PrepareJob2Task,
+  PreparedJob2Result,
+} from "./execute-job2.ts";
 
 export interface ExecuteJobTask {
   elf: Uint8Array;
@@ -78,7 +85,7 @@ export async function executeJob(t: ExecuteJobTask): Promise<ExecutedJob> {
 
 /** Jobs executed one at a time on a worker process (`workers` of them at once). */
 export class JobExecutor {
-  private readonly pool: WorkerPool<ExecuteJobTask | ExecuteJob2Task, ExecutedJob | ExecutedJob2>;
+  private readonly pool: WorkerPool<ExecuteJobTask | Job2WorkerTask, unknown>;
 
   constructor(o: { workers?: number } = {}) {
     this.pool = new WorkerPool(new URL("./execute-job-worker.ts", import.meta.url), {
@@ -98,12 +105,22 @@ export class JobExecutor {
     return (await this.run(task)) as ExecutedJob;
   }
 
-  /** Executes a versioned-cells job, both rounds and its three proofs (execute-job2.ts). */
-  async execute2(task: ExecuteJob2Task): Promise<ExecutedJob2> {
-    return (await this.run(task)) as ExecutedJob2;
+  /** Prepares a versioned-cells job: its round-1 tasks, no witness (execute-job2.ts). */
+  async prepare2(task: PrepareJob2Task): Promise<PreparedJob2Result> {
+    return (await this.run(task)) as PreparedJob2Result;
   }
 
-  private async run(task: ExecuteJobTask | ExecuteJob2Task) {
+  /** After round 1: gammaJob and the job's three proofs (execute-job2.ts). */
+  async assemble2(task: AssembleJob2Task): Promise<{ record: Job2Record; gammaJob: string }> {
+    return (await this.run(task)) as { record: Job2Record; gammaJob: string };
+  }
+
+  /** The orchestrator's own round 1 of one chunk (a dispute): its commitment. */
+  async commit2(task: CommitChunkTask): Promise<string> {
+    return (await this.run(task)) as string;
+  }
+
+  private async run(task: ExecuteJobTask | Job2WorkerTask) {
     try {
       return await this.pool.run(task);
     } catch (e) {

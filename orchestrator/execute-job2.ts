@@ -1,16 +1,23 @@
 /**
- * Executing a versioned-cells job (JobRegistry version 2; circuits/zkvm/README.md) on the
- * orchestrator, once, in the job executor's worker process (execute-job.ts): the run in word
- * mode cut into chunks, then the protocol's two rounds for every chunk (round 1: its lookup
- * counts and commitment; gammaJob derived from every commitment and the I/O proofs' public
- * values exactly as JobVerifier2 derives it for this chain, contract and job ID; round 2: each
- * chunk's share at gammaJob), and the job's own three proofs (boundary, input, output), proven
- * here. What delegators receive is each chunk's complete circuit inputs with `prover` = 0: the
- * prover address is a public input of its own, outside the commitment and the share, so each
- * delegator proves its chunk under its own address and nothing else of the job changes.
+ * A versioned-cells job (JobRegistry version 2; circuits/zkvm/README.md) on the orchestrator,
+ * in the job executor's worker process (execute-job.ts), in the protocol's two rounds:
  *
- * The result is stored with the job (`Job2Record`, as JSON) and is all the Universal Proof
- * needs besides the chunk proofs: the job's public values and its three proofs.
+ * 1. `prepareJob2Task`: the run cut into chunks without any witness (prover/zkvm/prepare2.ts,
+ *    at millions of cycles a second), each chunk's lease (`ChunkLease2`: its versions and
+ *    state digests). Delegators compute each chunk's round 1 from its lease and the job's
+ *    program (its ELF and input, handed with the lease) and report its commitment.
+ * 2. `assembleJob2Task`, once every commitment is in: gammaJob derived from them and the job's
+ *    own proofs' round 1 exactly as JobVerifier2 derives it (this chain, contract and job ID),
+ *    the boundary, input and output proofs made here. Each chunk is then leased again with
+ *    gammaJob and the commitment it was drawn from; its delegator proves it under its own
+ *    address (round 2: its share, from its proof's public signals).
+ *
+ * A delegator whose round 2 finds another commitment than the one leased disputes it;
+ * `commitChunkTask` is the orchestrator's own round 1 of that chunk, which settles who lied.
+ *
+ * The job's record (`Job2Record`, JSON in the job's row) holds the program until round 2 and
+ * then the job's public values and its three proofs: with the chunk proofs (and their shares
+ * and provers) all the Universal Proof needs.
  */
 import { getAddress, type Address } from "viem";
 import { getPoseidon, imageIdOf, imageOpening, loadElf } from "../prover/executor/index.ts";
@@ -18,22 +25,48 @@ import { getCircuitArtifacts } from "../prover/setup/artifacts.ts";
 import { proofToWords } from "../prover/verify/batch.ts";
 import { keySetCircuits } from "../prover/zkvm/job2-file.ts";
 import {
+  Chunk2Rounds,
   job2Claim,
   Job2Prover,
   loadChunk2Probe,
   type Job2Keys,
   type Proofs2,
 } from "../prover/zkvm/job2.ts";
-import { prepareJob2 } from "../prover/zkvm/prepare2.ts";
+import { prepareJob2, type ChunkLease2 } from "../prover/zkvm/prepare2.ts";
 import { verifyJob2, type Job2 } from "../prover/zkvm/verify2.ts";
 import * as snarkjs from "snarkjs";
 import type { SegmentTask } from "./scheduler.ts";
 
-export interface ExecuteJob2Task {
+/** A job's program as a delegator receives it with a lease of one of its chunks. */
+export interface Job2Program {
+  /** The deployment's versioned-cells key set (its chunk circuit's configuration). */
+  keySet: string;
+  /** The ELF (base64) and the input (hex). */
+  elf: string;
+  input: string;
+}
+
+/** What a versioned-cells chunk task holds (the task's `input`, JSON). */
+export interface Job2TaskInput {
+  /** The round the chunk is leased for: 1 its commitment, 2 its proof. */
+  job2: 1 | 2;
+  lease: ChunkLease2;
+  /** The statement a lease receipt names (decimal). */
+  sIn: string;
+  sOut: string;
+  cyclesRetired: string;
+  /** Round 1's: the commitment reported, and who reported it. */
+  commitment?: string;
+  committer?: string;
+  /** Round 2's: the job's gammaJob; once proven, the proof's share. */
+  gammaJob?: string;
+  jobSum?: string;
+}
+
+export interface PrepareJob2Task {
   kind: "job2";
   elf: Uint8Array;
   input: Uint8Array;
-  /** The deployment's versioned-cells key set (its four circuits). */
   keySet: string;
   /** Longest run executed; a longer one fails. */
   maxCycles: number;
@@ -41,6 +74,14 @@ export interface ExecuteJob2Task {
   maxChunks: number;
   /** Refuse (before executing) an ELF whose image ID is not this one. */
   imageId: string;
+  cacheDir: string;
+}
+
+export interface AssembleJob2Task {
+  kind: "job2-assemble";
+  program: Job2Program;
+  /** Every chunk's commitment (decimal), in order. */
+  commitments: string[];
   /** What gammaJob binds: the chain, JobVerifier2's address, the job ID (decimal). */
   chainId: string;
   contract: Address;
@@ -48,25 +89,38 @@ export interface ExecuteJob2Task {
   cacheDir: string;
 }
 
-/** A versioned-cells job's record: its public values and its three proofs (JSON-safe). */
+export interface CommitChunkTask {
+  kind: "job2-commit";
+  program: Job2Program;
+  lease: ChunkLease2;
+  cacheDir: string;
+}
+
+export type Job2WorkerTask = PrepareJob2Task | AssembleJob2Task | CommitChunkTask;
+
+/**
+ * A versioned-cells job's record: its program, and from round 2 its public values and its
+ * three proofs (JSON-safe).
+ */
 export interface Job2Record {
   kind: "job2";
   keySet: string;
-  /** The job's public values (verify2.ts's Job2), bigints as decimal strings ending in "n". */
-  job: string;
+  program: Job2Program;
+  /** The job's public values (verify2.ts's Job2; chunks' shares and provers 0), "123n" bigints. */
+  job?: string;
   /** The boundary, input and output proofs as EVM words (decimal). */
-  proofs: { boundary: string[]; input: string[]; output: string[] };
+  proofs?: { boundary: string[]; input: string[]; output: string[] };
   /** The output bytes (hex). */
   output: string;
 }
 
-export interface ExecutedJob2 {
+export interface PreparedJob2Result {
   imageId: string;
   cycles: number;
   /** The chunk circuit every task is for. */
   circuit: string;
   record: Job2Record;
-  /** One task per chunk: complete inputs at gammaJob, prover 0. */
+  /** One round-1 task per chunk. */
   tasks: SegmentTask[];
 }
 
@@ -78,30 +132,44 @@ export const fromJson = <T>(s: string): T =>
     typeof x === "string" && /^-?[0-9]+n$/.test(x) ? BigInt(x.slice(0, -1)) : x,
   ) as T;
 
-/** Executes, runs both rounds and proves the job's three proofs (the worker's body). */
-export async function executeJob2(t: ExecuteJob2Task): Promise<ExecutedJob2> {
+/** The program's ELF and input as bytes. */
+export function programBytes(g: Job2Program): { elf: Uint8Array; input: Uint8Array } {
+  return {
+    elf: new Uint8Array(Buffer.from(g.elf, "base64")),
+    input: new Uint8Array(Buffer.from(g.input, "hex")),
+  };
+}
+
+/** Round 1's task of chunk `lease` (what its lease carries besides the program). */
+const round1Task = (l: ChunkLease2): SegmentTask => ({
+  index: l.index,
+  input: {
+    job2: 1,
+    lease: l,
+    sIn: l.sIn,
+    sOut: l.sOut,
+    cyclesRetired: String(l.cyclesRetired),
+  } satisfies Job2TaskInput as never,
+  sIn: l.sIn,
+  sOut: l.sOut,
+});
+
+/**
+ * Round 0 on the worker: the job prepared without a witness, one round-1 task per chunk.
+ * @throws Error for an ELF that is not the image's, I/O beyond the proofs' bytes, a trap, a
+ *   run past maxCycles or needing more chunks than the job's bound
+ */
+export async function prepareJob2Task(t: PrepareJob2Task): Promise<PreparedJob2Result> {
   const p = await getPoseidon();
   const ks = keySetCircuits(t.keySet);
-  const art = (name: string) => getCircuitArtifacts(name, { cacheDir: t.cacheDir });
-  const keys: Job2Keys = {
-    chunk: await art(ks.names.chunk),
-    boundary: await art(ks.names.boundary),
-    input: await art(ks.names.input),
-    output: await art(ks.names.output),
-  };
   const image = loadElf(new Uint8Array(t.elf));
   if (t.input.length > ks.maxb)
     throw new Error(`${t.input.length} input bytes: the input proof takes at most ${ks.maxb}`);
-  const probe = await loadChunk2Probe(ks.cfg, t.cacheDir);
-  const kit = await Job2Prover.fromArtifacts(p, ks.cfg, ks.np, ks.maxb, probe, keys);
   const opening = await imageOpening(image);
   if (imageIdOf(p, opening).toString() !== t.imageId)
     throw new Error("the published ELF does not hash to the image ID");
-  const input = new Uint8Array(t.input);
-  // The preparation first (no witness: prepare2.ts), so a trap, an over-long run or one
-  // needing more chunks than the job may settle with (word-mode transfers retire no cycles: a
-  // long debug write takes many chunks for few cycles) fails before any witness.
-  const prep = await prepareJob2(p, ks.cfg, image, opening, input, {
+  // (word-mode transfers retire no cycles: a long debug write takes many chunks for few cycles)
+  const prep = await prepareJob2(p, ks.cfg, image, opening, new Uint8Array(t.input), {
     maxCycles: t.maxCycles,
     maxChunks: t.maxChunks,
   }).catch((e: Error) => {
@@ -115,60 +183,94 @@ export async function executeJob2(t: ExecuteJob2Task): Promise<ExecutedJob2> {
     throw new Error(
       `${prep.output.length} output bytes: the output proof takes at most ${ks.maxb}`,
     );
-  // Both rounds of every chunk from its lease, as a delegator computes them (round 1: counts
-  // and commitment; round 2: the share at gammaJob, prover 0: no value here depends on it).
-  const parts = { image, opening, input };
-  const commitments: bigint[] = [];
-  for (const l of prep.leases)
-    commitments.push(BigInt((await kit.commitLease(parts, l)).commitment as string));
-  const chain = {
-    chainId: BigInt(t.chainId),
-    contract: getAddress(t.contract),
-    jobId: BigInt(t.jobId),
-  };
-  const assembled = await kit.assembleLeased(prep, parts, commitments, chain);
-  const gammaJob = assembled.job.boundary.gammaJob;
-  const chunkInputs: Record<string, unknown>[] = [];
-  for (const [i, l] of prep.leases.entries())
-    chunkInputs.push(
-      await kit.proveLease(parts, l, { gammaJob, commitment: commitments[i]!, prover: 0n }),
-    );
-  const job = {
-    ...assembled.job,
-    chunks: assembled.job.chunks.map((c, i) => ({
-      ...c,
-      jobSum: BigInt(chunkInputs[i]!.jobSum as string),
-    })),
-  };
-  const proofInputs = assembled.proofInputs;
-  verifyJob2(p, job); // never lease chunks of a job the verifier would refuse
-  const prove = async (a: (typeof keys)["boundary"], x: Record<string, unknown>) =>
-    proofToWords((await snarkjs.groth16.fullProve(x as never, a.wasmPath, a.zkeyPath)).proof).map(
-      String,
-    );
-  const proofs = {
-    boundary: await prove(keys.boundary, proofInputs.boundary),
-    input: await prove(keys.input, proofInputs.input),
-    output: await prove(keys.output, proofInputs.output),
-  };
   return {
     imageId: t.imageId,
-    cycles: job.final.cycles,
+    cycles: prep.cycles,
     circuit: ks.names.chunk,
     record: {
       kind: "job2",
       keySet: t.keySet,
-      job: toJson(job),
-      proofs,
+      program: {
+        keySet: t.keySet,
+        elf: Buffer.from(t.elf).toString("base64"),
+        input: Buffer.from(t.input).toString("hex"),
+      },
       output: Buffer.from(prep.output).toString("hex"),
     },
-    tasks: chunkInputs.map((x, i) => ({
-      index: i,
-      input: x as never,
-      sIn: String(job.chunks[i]!.sIn),
-      sOut: String(job.chunks[i]!.sOut),
-    })),
+    tasks: prep.leases.map(round1Task),
   };
+}
+
+/**
+ * After round 1, on the worker: gammaJob from every commitment, the job's three proofs made
+ * at it; returns the record for round 2 and gammaJob.
+ */
+export async function assembleJob2Task(
+  t: AssembleJob2Task,
+): Promise<{ record: Job2Record; gammaJob: string }> {
+  const p = await getPoseidon();
+  const ks = keySetCircuits(t.program.keySet);
+  const art = (name: string) => getCircuitArtifacts(name, { cacheDir: t.cacheDir });
+  const keys: Pick<Job2Keys, "boundary" | "input" | "output"> = {
+    boundary: await art(ks.names.boundary),
+    input: await art(ks.names.input),
+    output: await art(ks.names.output),
+  };
+  const { elf, input } = programBytes(t.program);
+  const image = loadElf(elf);
+  const opening = await imageOpening(image);
+  const prep = await prepareJob2(p, ks.cfg, image, opening, input);
+  // the job's own proofs need no chunk witness: the round-1 probe is not loaded here
+  const kit = await Job2Prover.fromArtifacts(p, ks.cfg, ks.np, ks.maxb, null, keys);
+  const a = await kit.assembleLeased(prep, { image, opening, input }, t.commitments.map(BigInt), {
+    chainId: BigInt(t.chainId),
+    contract: getAddress(t.contract),
+    jobId: BigInt(t.jobId),
+  });
+  if (!a.boundaryAccepted) throw new Error("the job's boundary proof has no witness");
+  const prove = async (k: (typeof keys)["boundary"], x: Record<string, unknown>) =>
+    proofToWords((await snarkjs.groth16.fullProve(x as never, k.wasmPath, k.zkeyPath)).proof).map(
+      String,
+    );
+  return {
+    gammaJob: a.job.boundary.gammaJob.toString(),
+    record: {
+      kind: "job2",
+      keySet: t.program.keySet,
+      program: t.program,
+      job: toJson(a.job),
+      proofs: {
+        boundary: await prove(keys.boundary, a.proofInputs.boundary),
+        input: await prove(keys.input, a.proofInputs.input),
+        output: await prove(keys.output, a.proofInputs.output),
+      },
+      output: Buffer.from(prep.output).toString("hex"),
+    },
+  };
+}
+
+/** The worker's chunk rounds by key set (the round-1 build is loaded once per process). */
+const roundsByKeySet = new Map<string, Promise<Chunk2Rounds>>();
+
+/**
+ * The orchestrator's own round 1 of one chunk (a newcomer's commitment checked, or a dispute
+ * settled): its commitment (decimal).
+ */
+export async function commitChunkTask(t: CommitChunkTask): Promise<string> {
+  const ks = keySetCircuits(t.program.keySet);
+  let rounds = roundsByKeySet.get(t.program.keySet);
+  if (!rounds) {
+    rounds = (async () =>
+      new Chunk2Rounds(await getPoseidon(), ks.cfg, await loadChunk2Probe(ks.cfg, t.cacheDir)))();
+    roundsByKeySet.set(t.program.keySet, rounds);
+    rounds.catch(() => roundsByKeySet.delete(t.program.keySet));
+  }
+  const { elf, input } = programBytes(t.program);
+  const image = loadElf(elf);
+  const x = await (
+    await rounds
+  ).commitLease({ image, opening: await imageOpening(image), input }, t.lease);
+  return String(x.commitment);
 }
 
 /**
@@ -178,12 +280,19 @@ export async function executeJob2(t: ExecuteJob2Task): Promise<ExecutedJob2> {
  */
 export async function job2Submission(
   record: Job2Record,
-  chunks: readonly { prover: Address; proof: snarkjs.Groth16Proof }[],
+  chunks: readonly { prover: Address; proof: snarkjs.Groth16Proof; jobSum: string }[],
 ): Promise<{ input: ReturnType<typeof jobInputOf>; proofs: Proofs2; job: Job2 }> {
+  if (!record.job || !record.proofs)
+    throw new Error("the job's round 1 is not over: it has no gammaJob or proofs yet");
   const job = fromJson<Job2>(record.job);
   if (chunks.length !== job.chunks.length)
     throw new Error(`${chunks.length} chunk proofs for a job of ${job.chunks.length} chunks`);
-  job.chunks = job.chunks.map((c, i) => ({ ...c, prover: BigInt(chunks[i]!.prover) }));
+  // each chunk's prover and share are its accepted proof's public signals
+  job.chunks = job.chunks.map((c, i) => ({
+    ...c,
+    prover: BigInt(chunks[i]!.prover),
+    jobSum: BigInt(chunks[i]!.jobSum),
+  }));
   verifyJob2(await getPoseidon(), job);
   const words = (x: string[]) => x.map(BigInt);
   return {
@@ -191,9 +300,9 @@ export async function job2Submission(
     job,
     proofs: {
       chunks: chunks.map((c) => [...proofToWords(c.proof)]),
-      boundary: words(record.proofs.boundary),
-      input: words(record.proofs.input),
-      output: words(record.proofs.output),
+      boundary: words(record.proofs!.boundary),
+      input: words(record.proofs!.input),
+      output: words(record.proofs!.output),
     },
   };
 }

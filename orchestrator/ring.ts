@@ -13,6 +13,7 @@ import type { Logger } from "pino";
 import type { Groth16Proof } from "snarkjs";
 import type { Address } from "../prover/zkvm/prover.ts";
 import { ApiError, type OrchestratorClient } from "./client.ts";
+import type { Job2Record } from "./execute-job2.ts";
 import type { Scheduler } from "./scheduler.ts";
 
 export interface ParentLinkOptions {
@@ -34,12 +35,20 @@ export class ParentLink {
   ) {}
 
   /** One round: deliver finished segments, then lease new ones while there is room. */
-  async tick(): Promise<void> {
+  async tick(now = Date.now()): Promise<void> {
     if (!this.registered) {
       await this.parent.register("orchestrator");
       this.registered = true;
       this.log.info({ parent: this.parent.base }, "registered with the parent");
     }
+    await this.forwardDisputes();
+    // a segment whose lease at the parent has ended is the parent's again
+    for (const j of this.db
+      .prepare(
+        "SELECT id FROM jobs WHERE parent_lease IS NOT NULL AND status = 'proving' AND deadline IS NOT NULL AND deadline < ?",
+      )
+      .all(now) as { id: number }[])
+      this.scheduler.dropJob(j.id, "gone", "the parent's segment lease ended");
     await this.deliver();
     const held = this.db
       .prepare(
@@ -60,6 +69,17 @@ export class ParentLink {
       parent: { lease: seg.leaseId, job: seg.jobId },
       // The parent's segment deadline bounds the leases this ring hands out below it.
       deadline: seg.deadline,
+      // a versioned-cells segment (round 2): its program goes with each chunk's lease below
+      ...(seg.program
+        ? {
+            record: {
+              kind: "job2",
+              keySet: seg.program.keySet,
+              program: seg.program,
+              output: "",
+            } satisfies Job2Record,
+          }
+        : {}),
       tasks: seg.tasks,
     });
     this.log.info(
@@ -68,8 +88,53 @@ export class ParentLink {
     );
   }
 
+  /**
+   * A dispute raised by one of this ring's delegators (its own commitment of a round-2 chunk
+   * differs from the one leased): the parent settles it, so it goes up with the chunk's index
+   * and the segment goes back to the parent (this ring answers for the dispute).
+   */
+  private async forwardDisputes(): Promise<void> {
+    for (let d = this.scheduler.disputes.shift(); d; d = this.scheduler.disputes.shift()) {
+      const j = this.db
+        .prepare("SELECT parent_lease, parent_job FROM jobs WHERE id = ? AND status = 'proving'")
+        .get(d.jobId) as { parent_lease: string; parent_job: number } | undefined;
+      if (!j) continue;
+      try {
+        await this.parent.dispute(j.parent_lease, d.claimed, d.index);
+        this.log.warn({ parentJob: j.parent_job, chunk: d.index }, "dispute forwarded up");
+      } catch (e) {
+        if (e instanceof ApiError && e.transient) {
+          this.scheduler.disputes.unshift(d);
+          throw e;
+        }
+        this.log.warn({ parentJob: j.parent_job, err: (e as Error).message }, "dispute refused");
+      }
+      this.scheduler.dropJob(d.jobId, "gone", "a dispute sent the segment back to the parent");
+    }
+  }
+
   /** Sends every proven segment's bundle up; a refused or expired one is dropped. */
   private async deliver(): Promise<void> {
+    // versioned-cells segments of round 1: their commitments, once every one is in
+    for (const j of this.scheduler.committedSegments()) {
+      let status = "delivered";
+      let error: string | null = null;
+      try {
+        await this.parent.submitCommitments(j.parentLease, j.items);
+        this.log.info(
+          { parentJob: j.parentJob, chunks: j.items.length },
+          "segment commitments delivered",
+        );
+      } catch (e) {
+        if (e instanceof ApiError && e.transient) throw e;
+        status = "refused";
+        error = (e as Error).message;
+        this.log.warn({ parentJob: j.parentJob, err: error }, "segment commitments refused");
+      }
+      this.db
+        .prepare("UPDATE jobs SET status = ?, error = ? WHERE id = ?")
+        .run(status, error, j.id);
+    }
     const ready = this.db
       .prepare(
         "SELECT id, parent_lease, parent_job FROM jobs WHERE parent_lease IS NOT NULL AND status = 'proven'",
@@ -77,12 +142,16 @@ export class ParentLink {
       .all() as { id: number; parent_lease: string; parent_job: number }[];
     for (const j of ready) {
       const rows = this.db
-        .prepare("SELECT idx, proof, prover FROM tasks WHERE job_id = ? ORDER BY idx")
-        .all(j.id) as { idx: number; proof: string; prover: string }[];
+        .prepare(
+          "SELECT idx, proof, prover, json_extract(witness, '$.jobSum') AS jobSum FROM tasks WHERE job_id = ? ORDER BY idx",
+        )
+        .all(j.id) as { idx: number; proof: string; prover: string; jobSum: string | null }[];
       const proofs = rows.map((r) => ({
         index: r.idx,
         prover: r.prover as Address,
         proof: JSON.parse(r.proof) as Groth16Proof,
+        // a versioned-cells chunk's share, from its accepted proof
+        ...(r.jobSum !== null ? { jobSum: String(r.jobSum) } : {}),
       }));
       let status = "delivered";
       let error: string | null = null;

@@ -47,6 +47,17 @@
  *   stake to skip the queue) only when there is work to lease.
  * A proof or bundle crediting the zero address is refused (counted): its reward could never be
  * claimed and it would make the epoch's settlement fail on chain.
+ *
+ * Versioned-cells jobs (execute-job2.ts) are leased in two rounds. Round 1: each chunk's task
+ * (`Job2TaskInput`, job2 = 1) is leased with the job's program, and its delegator answers with
+ * the chunk's commitment (`submitCommitment`; not a proof: it earns no standing). Once every
+ * chunk's is in, `onCommitted` derives gammaJob and `beginRound2` opens every chunk again
+ * (job2 = 2) with gammaJob and the commitment drawn from; its proof must name both, and its
+ * share (its eighth signal) is recorded for the Universal Proof. A round-2 delegator whose own
+ * commitment differs disputes it (`dispute`): the lease is given back and `onDispute` settles
+ * it with the orchestrator's own round 1 of the chunk, counting the lie against whoever told
+ * it (`resolveDispute`: a lying committer's commitment is replaced and round 2 starts again at
+ * the new gammaJob). Round-1 tasks are leased to delegators only, not in segments.
  */
 import { randomBytes } from "node:crypto";
 import type { DatabaseSync } from "node:sqlite";
@@ -56,6 +67,7 @@ import type { Address, ChunkProof } from "../prover/zkvm/prover.ts";
 import type { RunProof } from "../prover/zkvm/run.ts";
 import type { LeaseReceipt } from "./receipts.ts";
 import type { ChunkWitnessInput } from "../prover/zkvm/witness.ts";
+import type { Job2Program, Job2Record, Job2TaskInput } from "./execute-job2.ts";
 import type { BatchItem } from "../prover/verify/batch.ts";
 import type { BatchingVerifier, Verdict } from "./batch-verifier.ts";
 import { RateLimiter } from "./rate-limit.ts";
@@ -83,6 +95,8 @@ export interface ChunkLease {
   input: ChunkWitnessInput;
   /** The orchestrator's signed receipt of this lease (added by the HTTP service). */
   receipt?: LeaseReceipt;
+  /** A versioned-cells chunk's job program (its `input` is then a Job2TaskInput). */
+  program?: Job2Program;
 }
 
 /** A run as executed, without its chunk proofs (they arrive one by one). */
@@ -123,6 +137,8 @@ export interface SegmentLease {
   circuit: string;
   imageId: string;
   tasks: SegmentTask[];
+  /** A versioned-cells job's program (its tasks are round-2 Job2TaskInputs). */
+  program?: Job2Program;
 }
 
 /** One proven chunk of a segment bundle: the proof and the prover address it binds. */
@@ -130,6 +146,8 @@ export interface BundleProof {
   index: number;
   prover: Address;
   proof: Groth16Proof;
+  /** A versioned-cells chunk's share of the job-wide sum (its proof's eighth signal). */
+  jobSum?: string;
 }
 
 export interface SchedulerOptions {
@@ -175,6 +193,10 @@ export interface SchedulerOptions {
    * tasks of any other circuit are checked by the node's verifier.
    */
   verifiers?: Record<string, BatchingVerifier>;
+  /** Called when every chunk of a versioned-cells job has its round-1 commitment. */
+  onCommitted?: (jobId: number) => void;
+  /** Called when a round-2 delegator disputes the commitment its chunk was leased with. */
+  onDispute?: (d: Dispute) => void;
 }
 
 interface TaskRow {
@@ -194,17 +216,36 @@ function cyclesRetiredOf(witness: string): string {
   return String((JSON.parse(witness) as { cyclesRetired: string }).cyclesRetired);
 }
 
+/** A versioned-cells chunk task's input, or undefined for a chunk-circuit task. */
+function job2Of(t: Pick<TaskRow, "witness">): Job2TaskInput | undefined {
+  const w = JSON.parse(t.witness) as Partial<Job2TaskInput>;
+  return w.job2 === 1 || w.job2 === 2 ? (w as Job2TaskInput) : undefined;
+}
+
+/** BN254's scalar field order: a public signal is below it. */
+const FIELD = 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001n;
+
 /**
  * The public signals a proof of task `t` by `prover` must have: its statement (S_in, S_out,
- * image ID, the prover, the cycles it retires) and, for a versioned-cells chunk (its inputs
- * hold a gammaJob), its commitment, the job's gammaJob and its share, all fixed by the
- * orchestrator's two rounds (execute-job2.ts).
+ * image ID, the prover, the cycles it retires) and, for a versioned-cells chunk (round 2), the
+ * commitment gammaJob was drawn from, gammaJob, and its share `jobSum` (the proof's own: the
+ * proof binds it to the chunk, and the job's shares must sum to 0 on chain).
  */
-function expectedSignals(t: TaskRow, prover: string): { values: string[]; names: string[] } {
+function expectedSignals(
+  t: TaskRow,
+  prover: string,
+  jobSum?: string,
+): { values: string[]; names: string[] } {
   const w = JSON.parse(t.witness) as Record<string, unknown>;
   const values = [t.s_in, t.s_out, t.image_id, BigInt(prover).toString(), String(w.cyclesRetired)];
   const names = ["S_in", "S_out", "image ID", "prover address", "cycles retired"];
-  if ("gammaJob" in w) {
+  const j2 = job2Of(t);
+  if (j2) {
+    const share = jobSum !== undefined && /^[0-9]{1,78}$/.test(jobSum) ? BigInt(jobSum) : FIELD;
+    values.push(String(j2.commitment), String(j2.gammaJob), String(share < FIELD ? share : "-"));
+    names.push("commitment", "gammaJob", "share of the job-wide sum");
+  } else if ("gammaJob" in w) {
+    // a task of the orchestrator's own two rounds (before 2026-12-02): complete inputs
     values.push(String(w.commitment), String(w.gammaJob), String(w.jobSum));
     names.push("commitment", "gammaJob", "share of the job-wide sum");
   }
@@ -216,7 +257,20 @@ const ZERO_PROVER = 0n;
 const ZERO_PROVER_REFUSED =
   "prover address 0x0 refused: no one could claim its reward and the epoch would not settle";
 
+/** A round-2 delegator's dispute of the commitment its chunk was leased with. */
+export interface Dispute {
+  jobId: number;
+  index: number;
+  holder: Address;
+  claimed: string;
+  /** The commitment and gammaJob the disputed lease held (a later round 2 makes it moot). */
+  disputed: string;
+  gammaJob: string;
+}
+
 export class Scheduler {
+  /** Disputes not settled yet (the chain service settles them, `resolveDispute`). */
+  readonly disputes: Dispute[] = [];
   /** The verification budget shared by every unproven node (one bucket). */
   private readonly unproven: RateLimiter;
   private readonly unprovenProofs: number;
@@ -464,7 +518,10 @@ export class Scheduler {
         .get(job.id) as unknown as TaskRow;
       const leaseId = randomBytes(16).toString("hex");
       // The last resort is not cut short: late, the job is still carried into a later epoch.
-      const deadline = local ? now + this.o.leaseMs : this.chunkLeaseEnd(job.deadline, now);
+      // round 1 is a rebuild and two witnesses, not a proof: a quarter of a lease
+      const round1 = job2Of(t)?.job2 === 1;
+      const end = local ? now + this.o.leaseMs : this.chunkLeaseEnd(job.deadline, now);
+      const deadline = round1 ? Math.min(end, now + Math.ceil(this.o.leaseMs / 4)) : end;
       this.db
         .prepare(
           "INSERT INTO leases (id, holder, kind, deadline, created_at, newcomer) VALUES (?, ?, 'chunk', ?, ?, ?)",
@@ -475,6 +532,7 @@ export class Scheduler {
           "UPDATE tasks SET status = 'leased', lease_id = ?, attempts = attempts + 1 WHERE job_id = ? AND idx = ?",
         )
         .run(leaseId, t.job_id, t.idx);
+      const program = job2Of(t) ? this.programOf(t.job_id) : undefined;
       return {
         leaseId,
         deadline,
@@ -482,8 +540,17 @@ export class Scheduler {
         index: t.idx,
         circuit: t.circuit,
         input: JSON.parse(t.witness) as ChunkWitnessInput,
+        ...(program ? { program } : {}),
       };
     });
+  }
+
+  /** A versioned-cells job's program, from its record. */
+  private programOf(jobId: number): Job2Program {
+    const rec = this.jobRecord(jobId);
+    const program = rec ? (JSON.parse(rec) as Partial<Job2Record>).program : undefined;
+    if (!program) throw new Error(`job ${jobId}: a versioned-cells job without its program`);
+    return program;
   }
 
   /** Gives a lease back (a delegator stopping): its task is open again at once. */
@@ -574,13 +641,19 @@ export class Scheduler {
     if (l.holder !== holder) this.reject(holder, `lease ${leaseId} belongs to another node`);
     const t = this.db.prepare("SELECT * FROM tasks WHERE lease_id = ?").get(leaseId) as
       TaskRow | undefined;
-    if (!t || t.status !== "leased")
+    if (l.kind !== "chunk" || !t || t.status !== "leased")
       throw new SchedulerError(409, `lease ${leaseId} holds no chunk waiting for a proof`);
+    const j2 = job2Of(t);
+    if (j2?.job2 === 1)
+      throw new SchedulerError(
+        409,
+        `lease ${leaseId} is for chunk ${t.idx}'s round-1 commitment, not a proof (POST /v1/tasks/${leaseId}/commitment)`,
+      );
     if (proof.circuit !== t.circuit)
       this.reject(holder, `proven with ${proof.circuit}, the task is for ${t.circuit}`);
     if (proof.index !== t.idx)
       this.reject(holder, `proof of chunk ${proof.index}, leased ${t.idx}`);
-    const { values: expected, names } = expectedSignals(t, holder);
+    const { values: expected, names } = expectedSignals(t, holder, proof.publicSignals[7]);
     if (proof.publicSignals.length !== expected.length)
       this.reject(
         holder,
@@ -612,6 +685,7 @@ export class Scheduler {
           "UPDATE tasks SET status = 'done', proof = ?, prover = ?, proved_at = ?, lease_id = NULL WHERE job_id = ? AND idx = ?",
         )
         .run(JSON.stringify(proof.proof), holder, now, t.job_id, t.idx);
+      if (j2) this.setShare(t.job_id, t.idx, proof.publicSignals[7]!);
       this.db.prepare("DELETE FROM leases WHERE id = ?").run(leaseId);
       this.db.prepare("UPDATE nodes SET accepted = accepted + 1 WHERE address = ?").run(holder);
       return this.markIfProven(t.job_id, now);
@@ -619,6 +693,248 @@ export class Scheduler {
     this.o.onVerdict?.(true, holder, now - l.created_at);
     if (jobProven) this.o.onJobProven?.(t.job_id);
     return { jobId: t.job_id, index: t.idx, jobProven };
+  }
+
+  /** Records a versioned-cells chunk's share (its accepted proof's eighth signal). */
+  private setShare(jobId: number, index: number, jobSum: string): void {
+    this.db
+      .prepare(
+        "UPDATE tasks SET witness = json_set(witness, '$.jobSum', ?) WHERE job_id = ? AND idx = ?",
+      )
+      .run(jobSum, jobId, index);
+  }
+
+  /**
+   * Accepts a versioned-cells chunk's round-1 commitment from its leaseholder, or throws
+   * SchedulerError: 404 unknown lease, 403 another's, 409 not a round-1 lease any more, 422 not
+   * a field element (counted). When it is the job's last, `onCommitted` is called.
+   */
+  submitCommitment(
+    holder: Address,
+    leaseId: string,
+    commitment: string,
+    now = Date.now(),
+  ): { jobId: number; index: number; jobCommitted: boolean } {
+    this.requireNode(holder, now);
+    const l = this.lease(leaseId);
+    if (l.holder !== holder) this.reject(holder, `lease ${leaseId} belongs to another node`);
+    const t = this.db.prepare("SELECT * FROM tasks WHERE lease_id = ?").get(leaseId) as
+      TaskRow | undefined;
+    if (l.kind !== "chunk" || !t || t.status !== "leased" || job2Of(t)?.job2 !== 1)
+      throw new SchedulerError(409, `lease ${leaseId} holds no chunk waiting for its commitment`);
+    if (!/^[0-9]{1,78}$/.test(commitment) || BigInt(commitment) >= FIELD)
+      this.reject(holder, `commitment ${commitment.slice(0, 80)} is not a field element`);
+    const jobCommitted = transaction(this.db, () => {
+      // a key with nothing at stake (a newcomer's lease) has its commitment checked by this
+      // node before gammaJob is drawn: fresh keys cannot make round 2 start again
+      this.db
+        .prepare(
+          `UPDATE tasks SET status = 'committed', lease_id = NULL,
+             witness = json_set(witness, '$.commitment', ?, '$.committer', ?, '$.unchecked', ?)
+           WHERE job_id = ? AND idx = ?`,
+        )
+        .run(commitment, holder, l.newcomer, t.job_id, t.idx);
+      this.db.prepare("DELETE FROM leases WHERE id = ?").run(leaseId);
+      return this.allCommitted(t.job_id);
+    });
+    if (jobCommitted) this.o.onCommitted?.(t.job_id);
+    return { jobId: t.job_id, index: t.idx, jobCommitted };
+  }
+
+  private allCommitted(jobId: number): boolean {
+    const left = this.db
+      .prepare("SELECT COUNT(*) AS n FROM tasks WHERE job_id = ? AND status != 'committed'")
+      .get(jobId) as { n: number };
+    const job = this.db.prepare("SELECT status FROM jobs WHERE id = ?").get(jobId) as
+      { status: string } | undefined;
+    return left.n === 0 && job?.status === "proving";
+  }
+
+  /** Versioned-cells jobs whose every chunk is committed, waiting for gammaJob (restarts). */
+  awaitingGamma(): number[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT j.id AS id FROM jobs j WHERE j.status = 'proving' AND j.parent_lease IS NULL AND EXISTS
+             (SELECT 1 FROM tasks t WHERE t.job_id = j.id)
+           AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.job_id = j.id AND t.status != 'committed')`,
+        )
+        .all() as { id: number }[]
+    ).map((r) => r.id);
+  }
+
+  /** A committed job's chunks whose commitment came from a key with nothing at stake. */
+  uncheckedCommitments(jobId: number): { index: number; task: Job2TaskInput }[] {
+    return (
+      this.db
+        .prepare(
+          "SELECT idx, witness FROM tasks WHERE job_id = ? AND status = 'committed' AND json_extract(witness, '$.unchecked') = 1 ORDER BY idx",
+        )
+        .all(jobId) as { idx: number; witness: string }[]
+    ).map((r) => ({ index: r.idx, task: JSON.parse(r.witness) as Job2TaskInput }));
+  }
+
+  /**
+   * This node's own round 1 of a committed chunk (`truth`): a different reported commitment
+   * is counted against its committer and replaced. Returns whether it was false.
+   */
+  settleCommitment(jobId: number, index: number, truth: string): boolean {
+    return transaction(this.db, () => {
+      const t = this.job2Task(jobId, index);
+      if (!t || t.job2 !== 1) return false;
+      const wrong = t.commitment !== truth;
+      if (wrong && t.committer) {
+        this.db
+          .prepare("UPDATE nodes SET rejected = rejected + 1 WHERE address = ?")
+          .run(t.committer);
+        this.o.onVerdict?.(false, t.committer, 0);
+      }
+      this.db
+        .prepare(
+          "UPDATE tasks SET witness = json_set(witness, '$.commitment', ?, '$.unchecked', 0, '$.verified', 1) WHERE job_id = ? AND idx = ?",
+        )
+        .run(truth, jobId, index);
+      return wrong;
+    });
+  }
+
+  /** A versioned-cells job's round-1 commitments in chunk order (decimal). */
+  commitments(jobId: number): string[] {
+    const rows = this.db
+      .prepare("SELECT witness FROM tasks WHERE job_id = ? ORDER BY idx")
+      .all(jobId) as { witness: string }[];
+    return rows.map((r, i) => {
+      const c = (JSON.parse(r.witness) as Job2TaskInput).commitment;
+      if (c === undefined) throw new Error(`job ${jobId}: chunk ${i} has no commitment`);
+      return c;
+    });
+  }
+
+  /**
+   * Opens round 2 of a versioned-cells job whose every chunk is committed: its record (with
+   * gammaJob's job and proofs) stored, every chunk open again at gammaJob. False if the job is
+   * no longer waiting for it (dropped, or a chunk re-opened for round 1 meanwhile).
+   */
+  beginRound2(jobId: number, record: Job2Record, gammaJob: string): boolean {
+    return transaction(this.db, () => {
+      if (!this.allCommitted(jobId)) return false;
+      this.db.prepare("UPDATE jobs SET run = ? WHERE id = ?").run(JSON.stringify(record), jobId);
+      this.db
+        .prepare(
+          `UPDATE tasks SET status = 'open', lease_id = NULL,
+             witness = json_set(witness, '$.job2', 2, '$.gammaJob', ?)
+           WHERE job_id = ?`,
+        )
+        .run(gammaJob, jobId);
+      return true;
+    });
+  }
+
+  /**
+   * A round-2 delegator's dispute: its own commitment of the chunk it leased is `claimed`, not
+   * the one gammaJob was drawn from. The lease is given back at once and `onDispute` settles
+   * it (`resolveDispute`); 409 if the lease is not a round-2 chunk's any more.
+   */
+  dispute(
+    holder: Address,
+    leaseId: string,
+    claimed: string,
+    now = Date.now(),
+    /** A segment lease's chunk (a ring forwarding its delegator's dispute). */
+    index?: number,
+  ): void {
+    this.requireNode(holder, now);
+    const l = this.lease(leaseId);
+    if (l.holder !== holder) this.reject(holder, `lease ${leaseId} belongs to another node`);
+    const segment = l.kind === "segment";
+    if (segment !== (index !== undefined))
+      throw new SchedulerError(409, `a dispute names a chunk for a segment lease, and only then`);
+    const t = (
+      segment
+        ? this.db.prepare("SELECT * FROM tasks WHERE lease_id = ? AND idx = ?").get(leaseId, index!)
+        : this.db.prepare("SELECT * FROM tasks WHERE lease_id = ?").get(leaseId)
+    ) as TaskRow | undefined;
+    const w = t ? job2Of(t) : undefined;
+    if (!t || t.status !== "leased" || w?.job2 !== 2)
+      throw new SchedulerError(409, `lease ${leaseId} holds no round-2 chunk to dispute`);
+    if (!/^[0-9]{1,78}$/.test(claimed) || BigInt(claimed) >= FIELD)
+      this.reject(holder, `commitment ${claimed.slice(0, 80)} is not a field element`);
+    if (claimed === w.commitment)
+      this.reject(holder, `commitment ${claimed} is the one the chunk was leased with`);
+    // a commitment this node computed itself stands: the dispute is false, at no cost
+    if ((w as { verified?: number }).verified === 1)
+      this.reject(holder, `chunk ${t.idx}'s commitment was checked by this node: it is right`);
+    transaction(this.db, () => this.reopen(leaseId));
+    const d: Dispute = {
+      jobId: t.job_id,
+      index: t.idx,
+      holder,
+      claimed,
+      disputed: String(w.commitment),
+      gammaJob: String(w.gammaJob),
+    };
+    // one dispute of a chunk at a time: a repeated one adds no work
+    if (!this.disputes.some((x) => x.jobId === d.jobId && x.index === d.index))
+      this.disputes.push(d);
+    this.o.onDispute?.(d);
+  }
+
+  /** A versioned-cells chunk's task input, or undefined. */
+  job2Task(jobId: number, index: number): Job2TaskInput | undefined {
+    const t = this.db
+      .prepare("SELECT witness FROM tasks WHERE job_id = ? AND idx = ?")
+      .get(jobId, index) as { witness: string } | undefined;
+    return t ? job2Of(t) : undefined;
+  }
+
+  /**
+   * Settles a dispute with the orchestrator's own round 1 of the chunk (`truth`): if the
+   * recorded commitment is right, the disputer lied (counted against it); else the committer
+   * did (counted), the chunk's commitment becomes `truth`, and the job goes back to waiting for
+   * gammaJob with every chunk proof of it dropped. Returns whether round 2 must start again.
+   */
+  resolveDispute(d: Dispute, truth: string): boolean {
+    return transaction(this.db, () => {
+      const t = this.db
+        .prepare("SELECT * FROM tasks WHERE job_id = ? AND idx = ?")
+        .get(d.jobId, d.index) as TaskRow | undefined;
+      const w = t ? job2Of(t) : undefined;
+      const job = this.db.prepare("SELECT status FROM jobs WHERE id = ?").get(d.jobId) as
+        { status: string } | undefined;
+      // the job moved on (dropped, settled, or round 2 began again since): no one is counted
+      if (
+        !t ||
+        !w ||
+        w.job2 !== 2 ||
+        job?.status !== "proving" ||
+        w.commitment !== d.disputed ||
+        w.gammaJob !== d.gammaJob
+      )
+        return false;
+      const count = this.db.prepare("UPDATE nodes SET rejected = rejected + 1 WHERE address = ?");
+      this.db
+        .prepare(
+          "UPDATE tasks SET witness = json_set(witness, '$.verified', 1) WHERE job_id = ? AND idx = ?",
+        )
+        .run(d.jobId, d.index);
+      if (w.commitment === truth) {
+        count.run(d.holder);
+        this.o.onVerdict?.(false, d.holder, 0);
+        return false;
+      }
+      if (w.committer) {
+        count.run(w.committer);
+        this.o.onVerdict?.(false, w.committer, 0);
+      }
+      this.db
+        .prepare(
+          "UPDATE tasks SET witness = json_set(witness, '$.commitment', ?) WHERE job_id = ? AND idx = ?",
+        )
+        .run(truth, d.jobId, d.index);
+      // every other commitment of the liar is checked before gammaJob is drawn again
+      this.backToRound1(d.jobId, w.committer ?? "all");
+      return true;
+    });
   }
 
   /**
@@ -662,17 +978,21 @@ export class Scheduler {
       const rows = this.db
         .prepare("SELECT * FROM tasks WHERE job_id = ? AND status = 'open' ORDER BY idx LIMIT ?")
         .all(job.id, want) as unknown as TaskRow[];
-      // Consecutive only: stop at the first chunk someone else holds (or has proven).
+      // Consecutive only: stop at the first chunk someone else holds (or has proven), and of
+      // one round (a versioned-cells segment is all commitments or all proofs).
+      const round = (r: TaskRow) => job2Of(r)?.job2 ?? 0;
       const take: TaskRow[] = [];
       for (const r of rows) {
-        if (r.idx !== rows[0]!.idx + take.length) break;
+        if (r.idx !== rows[0]!.idx + take.length || round(r) !== round(rows[0]!)) break;
         take.push(r);
       }
       const leaseId = randomBytes(16).toString("hex");
+      // a round-1 segment (commitments only) holds the whole job up: one lease time at most
+      const span = round(take[0]!) === 1 ? Math.min(segmentMs, this.o.leaseMs) : segmentMs;
       const deadline =
         job.deadline === null || job.deadline <= now
-          ? now + segmentMs
-          : Math.min(now + segmentMs, job.deadline - this.reserveMs);
+          ? now + span
+          : Math.min(now + span, job.deadline - this.reserveMs);
       this.db
         .prepare(
           "INSERT INTO leases (id, holder, kind, deadline, created_at) VALUES (?, ?, 'segment', ?, ?)",
@@ -682,12 +1002,14 @@ export class Scheduler {
         "UPDATE tasks SET status = 'leased', lease_id = ?, attempts = attempts + 1 WHERE job_id = ? AND idx = ?",
       );
       for (const r of take) up.run(leaseId, r.job_id, r.idx);
+      const program = job2Of(take[0]!) ? this.programOf(job.id) : undefined;
       return {
         leaseId,
         deadline,
         jobId: job.id,
         circuit: take[0]!.circuit,
         imageId: take[0]!.image_id,
+        ...(program ? { program } : {}),
         tasks: take.map((r) => ({
           index: r.idx,
           input: JSON.parse(r.witness) as ChunkWitnessInput,
@@ -696,6 +1018,95 @@ export class Scheduler {
         })),
       };
     });
+  }
+
+  /**
+   * Accepts a child's round-1 commitments for a segment lease of versioned-cells chunks: one
+   * per chunk the lease still holds, each a field element (else refused, counted, and the
+   * chunks re-opened). The child ring answers for them: an admitted ring has stake on chain,
+   * so they are not checked before gammaJob; one found false by a dispute counts against it.
+   */
+  submitSegmentCommitments(
+    holder: Address,
+    leaseId: string,
+    items: { index: number; commitment: string; unchecked?: boolean }[],
+    now = Date.now(),
+  ): { jobId: number; chunks: number; jobCommitted: boolean } {
+    this.requireNode(holder, now);
+    const l = this.lease(leaseId);
+    if (l.holder !== holder) this.reject(holder, `lease ${leaseId} belongs to another node`);
+    if (l.kind !== "segment") throw new SchedulerError(409, `lease ${leaseId} is not a segment`);
+    const tasks = this.db
+      .prepare("SELECT * FROM tasks WHERE lease_id = ? AND status = 'leased' ORDER BY idx")
+      .all(leaseId) as unknown as TaskRow[];
+    if (tasks.length === 0 || tasks.some((t) => job2Of(t)?.job2 !== 1))
+      throw new SchedulerError(409, `lease ${leaseId} holds no chunk waiting for its commitment`);
+    const byIndex = new Map(items.map((x) => [x.index, x.commitment]));
+    const unchecked = new Set(items.filter((x) => x.unchecked).map((x) => x.index));
+    if (
+      byIndex.size !== items.length ||
+      items.length !== tasks.length ||
+      tasks.some((t) => !byIndex.has(t.idx))
+    ) {
+      transaction(this.db, () => this.reopen(leaseId));
+      this.reject(
+        holder,
+        `the commitments must be exactly chunks ${tasks.map((t) => t.idx).join(",")}, once each`,
+      );
+    }
+    const bad = items.find(
+      (x) => !/^[0-9]{1,78}$/.test(x.commitment) || BigInt(x.commitment) >= FIELD,
+    );
+    if (bad) {
+      transaction(this.db, () => this.reopen(leaseId));
+      this.reject(holder, `chunk ${bad.index}: commitment is not a field element`);
+    }
+    const jobId = tasks[0]!.job_id;
+    const jobCommitted = transaction(this.db, () => {
+      // what the ring's own newcomers reported, it did not check: this node checks those
+      const set = this.db.prepare(
+        `UPDATE tasks SET status = 'committed', lease_id = NULL,
+           witness = json_set(witness, '$.commitment', ?, '$.committer', ?, '$.unchecked', ?)
+         WHERE job_id = ? AND idx = ? AND lease_id = ?`,
+      );
+      for (const t of tasks)
+        set.run(byIndex.get(t.idx)!, holder, unchecked.has(t.idx) ? 1 : 0, jobId, t.idx, leaseId);
+      this.db.prepare("DELETE FROM leases WHERE id = ?").run(leaseId);
+      return this.allCommitted(jobId);
+    });
+    if (jobCommitted) this.o.onCommitted?.(jobId);
+    return { jobId, chunks: tasks.length, jobCommitted };
+  }
+
+  /**
+   * A child's versioned-cells segment job whose every chunk is committed (ring.ts delivers
+   * the commitments up): its round-1 commitments by chunk index of the parent.
+   */
+  committedSegments(): {
+    id: number;
+    parentLease: string;
+    parentJob: number;
+    items: { index: number; commitment: string; unchecked: boolean }[];
+  }[] {
+    const jobs = this.db
+      .prepare(
+        `SELECT id, parent_lease, parent_job FROM jobs j WHERE parent_lease IS NOT NULL AND status = 'proving'
+           AND EXISTS (SELECT 1 FROM tasks t WHERE t.job_id = j.id)
+           AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.job_id = j.id AND t.status != 'committed')`,
+      )
+      .all() as { id: number; parent_lease: string; parent_job: number }[];
+    return jobs.map((j) => ({
+      id: j.id,
+      parentLease: j.parent_lease,
+      parentJob: j.parent_job,
+      items: (
+        this.db
+          .prepare(
+            "SELECT idx, json_extract(witness, '$.commitment') AS c, json_extract(witness, '$.unchecked') AS u FROM tasks WHERE job_id = ? ORDER BY idx",
+          )
+          .all(j.id) as { idx: number; c: string; u: number | null }[]
+      ).map((r) => ({ index: r.idx, commitment: String(r.c), unchecked: r.u === 1 })),
+    }));
   }
 
   /**
@@ -719,7 +1130,7 @@ export class Scheduler {
     const tasks = this.db
       .prepare("SELECT * FROM tasks WHERE lease_id = ? AND status = 'leased' ORDER BY idx")
       .all(leaseId) as unknown as TaskRow[];
-    if (tasks.length === 0)
+    if (tasks.length === 0 || tasks.some((t) => job2Of(t)?.job2 === 1))
       throw new SchedulerError(409, `lease ${leaseId} holds no chunk waiting for a proof`);
     const byIndex = new Map(proofs.map((p) => [p.index, p]));
     if (byIndex.size !== proofs.length) this.reject(holder, "a chunk appears twice in the bundle");
@@ -733,7 +1144,9 @@ export class Scheduler {
     if (zero.length > 0) this.reject(holder, `chunk ${zero.join(",")}: ${ZERO_PROVER_REFUSED}`);
     const items = tasks.map((t) => {
       const p = byIndex.get(t.idx)!;
-      return { proof: p.proof, publicSignals: expectedSignals(t, p.prover).values };
+      const { values } = expectedSignals(t, p.prover, p.jobSum);
+      if (values.includes("-")) this.reject(holder, `chunk ${t.idx}: no share of the job-wide sum`);
+      return { proof: p.proof, publicSignals: values };
     });
     const verdicts = await this.verifyFor(node, items, now, false, tasks[0]!.circuit);
     const bad = verdicts.findIndex((v) => !v.valid);
@@ -758,6 +1171,7 @@ export class Scheduler {
       for (const t of tasks) {
         const p = byIndex.get(t.idx)!;
         done.run(JSON.stringify(p.proof), getAddress(p.prover), now, carried, t.job_id, t.idx);
+        if (job2Of(t)) this.setShare(t.job_id, t.idx, p.jobSum!);
       }
       this.db.prepare("DELETE FROM leases WHERE id = ?").run(leaseId);
       this.db
@@ -775,12 +1189,64 @@ export class Scheduler {
       .prepare("SELECT COUNT(*) AS n FROM tasks WHERE job_id = ? AND status != 'done'")
       .get(jobId) as { n: number };
     if (left.n > 0) return false;
+    if (!this.balanced(jobId)) {
+      // a false commitment that no one disputed (its chunk proven under it): check them all
+      this.backToRound1(jobId, "all");
+      return false;
+    }
     this.db
       .prepare(
         "UPDATE jobs SET status = 'proven', proven_at = ? WHERE id = ? AND status = 'proving'",
       )
       .run(now, jobId);
     return true;
+  }
+
+  /**
+   * Whether a versioned-cells job's shares (its chunks' proofs' and its own three proofs', in
+   * its record once round 2 began) sum to 0 mod r; true for any other job, and for a ring's
+   * segment (its parent checks the whole job).
+   */
+  private balanced(jobId: number): boolean {
+    const rec = this.jobRecord(jobId);
+    const job = rec ? (JSON.parse(rec) as Partial<Job2Record>).job : undefined;
+    if (!job) return true;
+    const own = JSON.parse(job) as Record<string, { jobSum?: string }>;
+    const shares = (
+      this.db
+        .prepare("SELECT json_extract(witness, '$.jobSum') AS s FROM tasks WHERE job_id = ?")
+        .all(jobId) as { s: string | null }[]
+    ).map((r) => r.s);
+    if (shares.some((x) => x === null)) return false;
+    const num = (x: string) => BigInt(x.endsWith("n") ? x.slice(0, -1) : x);
+    let sum = 0n;
+    for (const x of shares) sum += num(x!);
+    for (const k of ["boundary", "input", "output"]) sum += num(String(own[k]!.jobSum));
+    return sum % FIELD === 0n;
+  }
+
+  /**
+   * Sends a versioned-cells job back to waiting for gammaJob: every chunk committed (its round
+   * 1 again), its proofs dropped, and the commitments of `check` ("all", or one committer's)
+   * marked for this node to check before gammaJob is drawn again (a commitment it computed
+   * itself stays checked).
+   */
+  private backToRound1(jobId: number, check: string): void {
+    const held = this.db
+      .prepare("SELECT DISTINCT lease_id FROM tasks WHERE job_id = ? AND status = 'leased'")
+      .all(jobId) as { lease_id: string }[];
+    for (const l of held) this.reopen(l.lease_id);
+    this.db
+      .prepare(
+        `UPDATE tasks SET status = 'committed', lease_id = NULL, proof = NULL, prover = NULL,
+           proved_at = NULL, witness = json_remove(json_set(witness, '$.job2', 1, '$.unchecked',
+             CASE WHEN json_extract(witness, '$.verified') = 1 THEN 0
+                  WHEN ? = 'all' OR json_extract(witness, '$.committer') = ? THEN 1
+                  ELSE json_extract(witness, '$.unchecked') END), '$.gammaJob', '$.jobSum')
+         WHERE job_id = ?`,
+      )
+      .run(check, check, jobId);
+    this.db.prepare("UPDATE jobs SET status = 'proving', proven_at = NULL WHERE id = ?").run(jobId);
   }
 
   /** The orchestrators below this node that carried any chunk of these jobs (deduplicated). */
@@ -830,15 +1296,30 @@ export class Scheduler {
    * A proven job's chunk proofs in order, each with the prover it credits (a versioned-cells
    * job's: the rest of its Universal Proof is in its `run` record, see execute-job.ts).
    */
-  chunkProofs(jobId: number): { prover: Address; proof: Groth16Proof }[] {
+  chunkProofs(jobId: number): { prover: Address; proof: Groth16Proof; jobSum: string }[] {
     const rows = this.db
-      .prepare("SELECT idx, proof, prover, status FROM tasks WHERE job_id = ? ORDER BY idx")
-      .all(jobId) as { idx: number; proof: string | null; prover: string | null; status: string }[];
+      .prepare(
+        "SELECT idx, proof, prover, status, json_extract(witness, '$.jobSum') AS jobSum FROM tasks WHERE job_id = ? ORDER BY idx",
+      )
+      .all(jobId) as {
+      idx: number;
+      proof: string | null;
+      prover: string | null;
+      status: string;
+      jobSum: string | null;
+    }[];
     if (rows.length === 0) throw new Error(`job ${jobId} is unknown or failed`);
     return rows.map((r) => {
       if (r.status !== "done" || !r.proof || !r.prover)
         throw new Error(`job ${jobId}: chunk ${r.idx} is not proven yet`);
-      return { prover: getAddress(r.prover), proof: JSON.parse(r.proof) as Groth16Proof };
+      return {
+        prover: getAddress(r.prover),
+        proof: JSON.parse(r.proof) as Groth16Proof,
+        jobSum: (() => {
+          if (r.jobSum === null) throw new Error(`job ${jobId}: chunk ${r.idx} has no share`);
+          return String(r.jobSum);
+        })(),
+      };
     });
   }
 

@@ -25,6 +25,9 @@ import {
   RegisterBody,
   ReleaseBody,
   SubmitProofBody,
+  CommitmentBody,
+  DisputeBody,
+  SegmentCommitmentsBody,
   openApiDocument,
 } from "./api.ts";
 import { AuthError, signatureHeaders, verifyRequest } from "./auth.ts";
@@ -265,6 +268,25 @@ export function createApp(d: AppDeps) {
     }),
   );
   app.post(
+    "/v1/tasks/:leaseId/commitment",
+    route(async (req, res) => {
+      const who = await signer(req);
+      const leaseId = param(LeaseIdParam, req.params.leaseId, "lease id");
+      const b = body(CommitmentBody, req);
+      res.json({ recorded: true, ...d.scheduler.submitCommitment(who, leaseId, b.commitment) });
+    }),
+  );
+  app.post(
+    "/v1/tasks/:leaseId/dispute",
+    route(async (req, res) => {
+      const who = await signer(req);
+      const leaseId = param(LeaseIdParam, req.params.leaseId, "lease id");
+      const b = body(DisputeBody, req);
+      d.scheduler.dispute(who, leaseId, b.commitment, Date.now(), b.index);
+      res.json({ disputed: leaseId });
+    }),
+  );
+  app.post(
     "/v1/segments/lease",
     route(async (req, res) => {
       const who = await signer(req);
@@ -292,6 +314,18 @@ export function createApp(d: AppDeps) {
         b.carriers as Address[],
       );
       res.json({ accepted: true, ...r });
+    }),
+  );
+  app.post(
+    "/v1/segments/:leaseId/commitments",
+    route(async (req, res) => {
+      const who = await signer(req);
+      const leaseId = param(LeaseIdParam, req.params.leaseId, "lease id");
+      const b = body(SegmentCommitmentsBody, req);
+      res.json({
+        recorded: true,
+        ...d.scheduler.submitSegmentCommitments(who, leaseId, b.commitments),
+      });
     }),
   );
   app.post(

@@ -12,6 +12,8 @@
 import { parseArgs } from "node:util";
 import { defaultCacheDir, getCircuitArtifacts } from "../prover/setup/artifacts.ts";
 import { loadKeySets, loadRegistry } from "../prover/setup/registry.ts";
+import { keySetCircuits } from "../prover/zkvm/job2-file.ts";
+import { loadChunk2Probe } from "../prover/zkvm/job2.ts";
 import {
   writeBatchVerifier,
   writeMultiVerifier,
@@ -68,6 +70,14 @@ for (const ks of loadKeySets()) {
   const members = [];
   for (const c of ks.circuits) members.push(await build(c));
   console.log(`key set ${ks.name}: verifier ${await writeMultiVerifier(ks.name, members)}`);
+  // a versioned-cells key set's round-1 build (its chunk without asserts, with symbols): what
+  // each delegator computes a chunk's commitment with, and the orchestrator checks one with
+  const started = performance.now();
+  const { cfg } = keySetCircuits(ks.name);
+  await loadChunk2Probe(cfg, cacheDir, (m) => console.log(m));
+  console.log(
+    `key set ${ks.name}: round-1 build ready in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
 }
 // snarkjs leaves its curve worker threads alive.
 process.exit(0);

@@ -1,13 +1,15 @@
 /**
- * A versioned-cells job through the network (issue 12, item 8): a hardhat node with the system
- * deployed (JobVerifier2 of the test key set wired in), a root orchestrator, a user's job
- * submitted with JobRegistry.submitJob2, the orchestrator's two rounds and its three job proofs
- * (execute-job2.ts), chunks leased to delegators who prove Chunk2 under their own addresses,
- * and the epoch settled with EpochManager.submitEpoch2: the result's digest the output's
- * SHA-256, each delegator credited. On the way, a stranger with one key leases a chunk and
- * submits what a cheating prover would: a proof under its address whose claimed gammaJob,
- * commitment or share is not the task's, a proof crediting another address, another chunk's
- * proof with this chunk's signals; each refused with the rule it broke, and the job completes.
+ * A versioned-cells job through the network (issue 12, items 6 and 8): a hardhat node with the
+ * system deployed (JobVerifier2 of the test key set wired in), a root orchestrator, a user's
+ * job submitted with JobRegistry.submitJob2, prepared by the orchestrator without a witness,
+ * each chunk's round 1 (its commitment) by the delegator that leases it, gammaJob derived and
+ * the job's three proofs made by the orchestrator, each chunk's round 2 proven by delegators
+ * under their own addresses, and the epoch settled with EpochManager.submitEpoch2: the
+ * result's digest the output's SHA-256, each delegator credited. On the way, a stranger with
+ * one key and nothing staked: a proof for a round-1 lease, a commitment that is no field
+ * element, a false commitment (checked and replaced before gammaJob), round-2 proofs whose
+ * gammaJob, commitment, prover or share is not the task's, and a false dispute; each refused
+ * or found out and counted against it, and the job completes.
  * Before the job, the stranger publishes garbage as the guest's ELF: ignored (it does not open
  * to the image ID), the user's ELF, published with the job, is the one executed.
  */
@@ -26,6 +28,11 @@ import { Delegator } from "../orchestrator/delegator.ts";
 import { startOrchestrator, type Orchestrator } from "../orchestrator/node.ts";
 import { job2Circuits } from "../prover/setup/registry.ts";
 import { Groth16ChunkProver, addressToField, type ChunkProof } from "../prover/zkvm/prover.ts";
+import { getPoseidon } from "../prover/executor/index.ts";
+import { defaultCacheDir } from "../prover/setup/artifacts.ts";
+import { keySetCircuits } from "../prover/zkvm/job2-file.ts";
+import { Chunk2Rounds, loadChunk2Probe } from "../prover/zkvm/job2.ts";
+import type { Job2TaskInput } from "../orchestrator/execute-job2.ts";
 import { devAccount, stakeAndRegister, submitGuestJob2 } from "../scripts/lib/actors.ts";
 import { JOB2_TEST_KEY_SET } from "../scripts/lib/deploy.ts";
 import { startDevnet, type Devnet } from "../scripts/lib/devnet.ts";
@@ -94,18 +101,91 @@ describe("a versioned-cells job through the network", () => {
     expect(row()!.error).toBeNull();
     expect(row()!.chunks).toBeGreaterThan(4);
 
-    // A stranger leases a chunk and tries what a cheating prover would.
+    // Round 1. A stranger (one key, nothing staked) leases a chunk: a proof is not what round 1
+    // takes, a commitment that is no field element is refused, and a false one is recorded but
+    // checked by the orchestrator before gammaJob (the stranger has nothing at stake), which
+    // replaces it and counts it against the stranger.
     const chunk2 = await getTestArtifacts(job2Circuits(JOB2_TEST_KEY_SET).chunk);
     const prover = new Groth16ChunkProver(chunk2);
+    const ks = keySetCircuits(JOB2_TEST_KEY_SET);
+    const rounds = new Chunk2Rounds(
+      await getPoseidon(),
+      ks.cfg,
+      await loadChunk2Probe(ks.cfg, defaultCacheDir()),
+    );
     const client = new OrchestratorClient(url, stranger);
     await client.register("delegator", "stranger");
+    const first = (await client.lease())!;
+    expect(first.circuit).toBe(chunk2.name);
+    expect(first.program?.keySet).toBe(JOB2_TEST_KEY_SET);
+    const parts = {
+      image: loadElf(Buffer.from(first.program!.elf, "base64")),
+      opening: o,
+      input: new Uint8Array(Buffer.from(first.program!.input, "hex")),
+    };
+    expect(Buffer.from(parts.input)).toEqual(Buffer.from(input));
+    const w1 = first.input as unknown as Job2TaskInput;
+    expect(w1.job2).toBe(1);
+    const status = async (p: Promise<unknown>) =>
+      ((await p.catch((e: unknown) => e)) as ApiError).status;
+    const g1 = ["1", "2", "1"] as [string, string, string];
+    const shaped: ChunkProof = {
+      circuit: chunk2.name,
+      index: first.index,
+      publicSignals: Array<string>(8).fill("1") as never,
+      proof: {
+        pi_a: g1,
+        pi_b: [
+          ["1", "0"],
+          ["1", "0"],
+          ["1", "0"],
+        ],
+        pi_c: g1,
+        protocol: "groth16",
+        curve: "bn128",
+      } as never,
+    };
+    expect(await status(client.submit(first.leaseId, shaped))).toBe(409);
+    const honestC = String((await rounds.commitLease(parts, w1.lease)).commitment);
+    expect(await status(client.commit(first.leaseId, "0x12"))).toBe(400);
+    expect(await status(client.commit(first.leaseId, (2n ** 254n).toString()))).toBe(422);
+    const lie = (BigInt(honestC) + 1n).toString();
+    expect((await client.commit(first.leaseId, lie))!.recorded).toBe(true);
+    expect(node.scheduler.job2Task(id, first.index)!.commitment).toBe(lie);
+
+    // Every other chunk's round 1 by an honest delegator (by hand, so round 2 waits for the
+    // stranger below); then the orchestrator checks the stranger's and opens round 2.
+    const honestClient = new OrchestratorClient(url, await devAccount(2));
+    await honestClient.register("delegator", "honest");
+    for (let l = await honestClient.lease(); l; l = await honestClient.lease()) {
+      const w = l.input as unknown as Job2TaskInput;
+      if (w.job2 !== 1) {
+        await honestClient.release(l.leaseId);
+        break;
+      }
+      await honestClient.commit(
+        l.leaseId,
+        String((await rounds.commitLease(parts, w.lease)).commitment),
+      );
+    }
+    await until(
+      "round 2 open",
+      async () => (node.scheduler.job2Task(id, 0)?.job2 === 2 ? true : undefined),
+      300_000,
+    );
+    expect(node.scheduler.job2Task(id, first.index)!.commitment).toBe(honestC);
+    expect(node.scheduler.node(stranger.address)!.rejected).toBe(2); // 2^254, and the lie
+
+    // Round 2. The stranger leases a chunk and tries what a cheating prover would.
     const lease = (await client.lease())!;
-    expect(lease.circuit).toBe(chunk2.name);
-    expect(lease.input.prover).toBe("0");
-    const mine = await prover.proveWitness(lease.index, {
-      ...lease.input,
-      prover: addressToField(stranger.address).toString(),
+    const w2 = lease.input as unknown as Job2TaskInput;
+    expect(w2.job2).toBe(2);
+    const x = await rounds.proveLease(parts, w2.lease, {
+      gammaJob: BigInt(w2.gammaJob!),
+      commitment: BigInt(w2.commitment!),
+      prover: addressToField(stranger.address),
     });
+    const mine = await prover.proveWitness(lease.index, x as never);
     const forged = (i: number, v: string): ChunkProof => ({
       ...mine,
       publicSignals: mine.publicSignals.map((s, k) => (k === i ? v : s)) as never,
@@ -118,16 +198,23 @@ describe("a versioned-cells job through the network", () => {
     };
     await refused(forged(6, "12345"), /gammaJob is not this chunk's/);
     await refused(forged(5, "12345"), /commitment is not this chunk's/);
-    await refused(forged(7, "12345"), /share of the job-wide sum is not this chunk's/);
     // a proof crediting another address (made with its address as the prover input)
     const other = await prover.proveWitness(lease.index, {
-      ...lease.input,
+      ...x,
       prover: addressToField(orch.address).toString(),
-    });
+    } as never);
     await refused(other, /prover address is not this chunk's/);
-    // this chunk's signals with a proof of other signals: the pairing refuses it
-    await refused({ ...mine, proof: other.proof }, /invalid proof/);
-    expect(node.scheduler.node(stranger.address)!.rejected).toBeGreaterThanOrEqual(5);
+    // another share than its proof's: the share is the proof's own, and the pairing refuses it
+    await refused(forged(7, "12345"), /invalid proof/);
+    expect(node.scheduler.node(stranger.address)!.rejected).toBe(6);
+    // A false dispute: this chunk's commitment was checked by the orchestrator itself (every
+    // round-1 commitment here came from a key with nothing at stake), so it is refused at once.
+    const again = (await client.lease())!;
+    const e = await client.dispute(again.leaseId, "12345").catch((x: unknown) => x);
+    expect((e as ApiError).status).toBe(422);
+    expect((e as ApiError).message).toMatch(/checked by this node: it is right/);
+    expect(node.scheduler.node(stranger.address)!.rejected).toBe(7);
+    await client.release(again.leaseId);
 
     // Honest delegators prove every chunk (the stranger's lease was re-opened or expires).
     const delegators = await Promise.all(

@@ -16,7 +16,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiError, OrchestratorClient } from "../orchestrator/client.ts";
 import { Delegator } from "../orchestrator/delegator.ts";
 import { startOrchestrator, type Orchestrator } from "../orchestrator/node.ts";
-import { devAccount, stakeAndRegister, submitGuestJob } from "../scripts/lib/actors.ts";
+import {
+  devAccount,
+  stakeAndRegister,
+  submitGuestJob,
+  submitGuestJob2,
+} from "../scripts/lib/actors.ts";
 import { startDevnet, type Devnet } from "../scripts/lib/devnet.ts";
 import { connect, contracts } from "../client/chain.ts";
 import { getTestArtifacts } from "./helpers/artifacts.ts";
@@ -220,5 +225,67 @@ describe("rings", () => {
       "/v1/status",
     );
     expect(status.parent).toBe(ring2.url);
+  }, 1_500_000);
+
+  it("carries a versioned-cells job's two rounds through the rings: commitments up, gammaJob down, proofs up", async () => {
+    // the rings and delegators of the test above, still running
+    expect(nodes).toHaveLength(3);
+    const [root, ring2, ring1] = nodes as [Orchestrator, Orchestrator, Orchestrator];
+    const user = await devAccount(5);
+    const job = await submitGuestJob2(
+      devnet.rpc,
+      devnet.deployment,
+      user,
+      "fibonacci",
+      GUEST_INPUTS.fibonacci!,
+    );
+    const id = Number(job.jobId);
+    const rootJob = () =>
+      root.db.prepare("SELECT status, chunks, error FROM jobs WHERE id = ?").get(id) as
+        { status: string; chunks: number; error: string | null } | undefined;
+    // round 1 comes back up as segments of commitments (the ring's delegators have accepted
+    // proofs, so the ring answers for them unchecked), then round 2 goes down at gammaJob
+    await until(
+      "round 2 at the root",
+      async () => (root.scheduler.job2Task(id, 0)?.job2 === 2 ? true : undefined),
+      600_000,
+    );
+    const t0 = root.scheduler.job2Task(id, 0)!;
+    expect(t0.committer).toBe((await devAccount(6)).address); // ring-2 answers for them
+    const delivered = (db: Orchestrator["db"]) =>
+      (
+        db
+          .prepare(
+            "SELECT COUNT(*) AS n FROM jobs WHERE parent_lease IS NOT NULL AND status = 'delivered'",
+          )
+          .get() as { n: number }
+      ).n;
+    // commitments went up from ring-1 to ring-2 and from ring-2 to the root
+    expect(delivered(ring1.db)).toBeGreaterThan(0);
+    expect(delivered(ring2.db)).toBeGreaterThan(0);
+    await until(
+      "the job proven at the root",
+      async () => (rootJob()?.status === "proven" ? true : undefined),
+      900_000,
+    );
+    expect(rootJob()!.error).toBeNull();
+    // every chunk proven by a delegator at the bottom, its share carried up in the bundles
+    const proofs = root.scheduler.chunkProofs(id);
+    expect(proofs).toHaveLength(rootJob()!.chunks);
+    const bottom = [(await devAccount(2)).address, (await devAccount(3)).address];
+    for (const p of proofs) expect(bottom).toContain(p.prover);
+    await devnet.rpcCall("evm_increaseTime", [120]);
+    await devnet.rpcCall("evm_mine");
+    await until(
+      "the job settled on chain",
+      async () => {
+        const c = contracts(devnet.deployment, {
+          public: (await connect(devnet.rpc)).publicClient,
+        });
+        const [settled] = (await c.jobs.read.result([job.jobId])) as [boolean];
+        return settled ? true : undefined;
+      },
+      300_000,
+    );
   }, 1_500_000);
 });

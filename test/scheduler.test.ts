@@ -593,3 +593,239 @@ describe("lease hoarding (issue 14)", () => {
     db.close();
   });
 });
+
+describe("versioned-cells jobs' two rounds (issue 12 item 6)", () => {
+  const H: Address = "0x000000000000000000000000000000000000f00d";
+  const N: Address = "0x0000000000000000000000000000000000000eee";
+  const program = { keySet: "job2_test", elf: "AAEC", input: "05000000" };
+  /** A job of `n` round-1 tasks as execute-job2.ts makes them (leases only: no witness here). */
+  const job2 = (id: number, n: number): Parameters<Scheduler["addJob"]>[0] => ({
+    id,
+    epoch: 3,
+    imageId: "99",
+    circuit: "chunk2_test",
+    record: { kind: "job2", keySet: "job2_test", program, output: "" },
+    tasks: Array.from({ length: n }, (_, i) => {
+      const lease = {
+        index: i,
+        t: i + 1,
+        tin: [] as [number, number][],
+        sIn: String(100 + i),
+        sOut: String(101 + i),
+        cyclesIn: 8 * i,
+        cyclesRetired: 8,
+      };
+      return {
+        index: i,
+        input: {
+          job2: 1,
+          lease,
+          sIn: lease.sIn,
+          sOut: lease.sOut,
+          cyclesRetired: "8",
+        } as never,
+        sIn: lease.sIn,
+        sOut: lease.sOut,
+      };
+    }),
+  });
+  const record2 = { kind: "job2", keySet: "job2_test", program, job: "{}", output: "" } as const;
+
+  function fresh() {
+    const committed: number[] = [];
+    const db = openDatabase(":memory:");
+    const s = new Scheduler(db, new BatchingVerifier(artifacts.vkey), {
+      leaseMs: 10_000,
+      maxRejected: 10,
+      admitRing: admitOnly(C),
+      onCommitted: (id) => committed.push(id),
+    });
+    for (const [a, role] of [
+      [A, "delegator"],
+      [B, "delegator"],
+      [N, "delegator"],
+      [C, "orchestrator"],
+      [H, "delegator"],
+    ] as const)
+      s.registerNode(a, role, "", 0);
+    return { db, s, committed };
+  }
+  /** A well-formed proof whose public signals are `signals` (never verified: refused before). */
+  const shaped = (index: number, signals: string[]): ChunkProof => ({
+    circuit: "chunk2_test",
+    index,
+    publicSignals: signals as never,
+    proof: {} as never,
+  });
+
+  it("round 1: leases and segments carry the program, take commitments (not proofs), and open round 2 once all are in", async () => {
+    const { db, s, committed } = fresh();
+    s.addJob(job2(40, 4), 0);
+    // a ring carries round 1 too: a segment of commitments, delivered at once
+    const seg1 = (await s.leaseSegment(C, 1, 1))!;
+    expect(seg1.program).toEqual(program);
+    expect(seg1.tasks.map((t) => t.index)).toEqual([0]);
+    await refused(
+      () => s.submitSegmentCommitments(C, seg1.leaseId, [{ index: 1, commitment: "5" }], 2),
+      422,
+      /exactly chunks 0, once each/,
+    );
+    expect(rejectedOf(db, C)).toBe(1);
+    const seg2 = (await s.leaseSegment(C, 1, 2))!; // re-opened by the refusal
+    expect(seg2.tasks.map((t) => t.index)).toEqual([0]);
+    expect(
+      s.submitSegmentCommitments(C, seg2.leaseId, [{ index: 0, commitment: "1000" }], 3),
+    ).toEqual({ jobId: 40, chunks: 1, jobCommitted: false });
+    // a delegator's round-1 lease
+    const l1 = s.leaseChunk(A, 4, S)!;
+    expect(l1.index).toBe(1);
+    expect(l1.program).toEqual(program);
+    expect((l1.input as unknown as { job2: number }).job2).toBe(1);
+    await refused(
+      s.submitChunk(A, l1.leaseId, shaped(1, []), 5),
+      409,
+      /round-1 commitment, not a proof/,
+    );
+    await refused(() => s.submitCommitment(B, l1.leaseId, "5", 5), 422, /belongs to another node/);
+    await refused(
+      () => s.submitCommitment(A, l1.leaseId, BN254_R.toString(), 5),
+      422,
+      /not a field element/,
+    );
+    expect(rejectedOf(db, A)).toBe(1);
+    expect(s.submitCommitment(A, l1.leaseId, "1001", 6)).toEqual({
+      jobId: 40,
+      index: 1,
+      jobCommitted: false,
+    });
+    await refused(() => s.submitCommitment(A, l1.leaseId, "1001", 6), 404, /no lease/);
+    // a newcomer's (no stake, no accepted proof) is checked by the node before gammaJob
+    const l2 = s.leaseChunk(N, 7)!;
+    s.submitCommitment(N, l2.leaseId, "1002", 8);
+    const l3 = s.leaseChunk(B, 9, S)!;
+    expect(s.awaitingGamma()).toEqual([]);
+    expect(s.submitCommitment(B, l3.leaseId, "1003", 10).jobCommitted).toBe(true);
+    expect(committed).toEqual([40]);
+    expect(s.awaitingGamma()).toEqual([40]);
+    expect(s.uncheckedCommitments(40).map((u) => [u.index, u.task.committer])).toEqual([[2, N]]);
+    expect(s.leaseChunk(H, 11, S)).toBeUndefined(); // nothing open between the rounds
+    // the newcomer's was false: replaced, counted against it
+    expect(s.settleCommitment(40, 2, "2002")).toBe(true);
+    expect(rejectedOf(db, N)).toBe(1);
+    expect(s.uncheckedCommitments(40)).toEqual([]);
+    expect(s.commitments(40)).toEqual(["1000", "1001", "2002", "1003"]);
+    expect(s.beginRound2(40, record2, "777")).toBe(true);
+    expect(s.beginRound2(40, record2, "888")).toBe(false); // once
+    const r2 = s.leaseChunk(H, 12, S)!;
+    const w = r2.input as unknown as Record<string, unknown>;
+    expect([r2.index, w.job2, w.gammaJob, w.commitment]).toEqual([0, 2, "777", "1000"]);
+    expect(r2.program).toEqual(program);
+    // round 2's statement: sIn, sOut, image, the prover, cycles, the commitment, gammaJob, and
+    // the proof's own share; another commitment, gammaJob or prover is refused before pairing
+    const good = ["100", "101", "99", addressToField(H).toString(), "8", "1000", "777", "5"];
+    for (const [i, v, why] of [
+      [5, "1001", /commitment is not this chunk's/],
+      [6, "778", /gammaJob is not this chunk's/],
+      [3, addressToField(A).toString(), /prover address is not this chunk's/],
+    ] as const) {
+      const sig = [...good];
+      sig[i] = v;
+      await refused(s.submitChunk(H, r2.leaseId, shaped(0, sig), 13), 422, why);
+    }
+    // a segment of round-2 chunks carries the program to the ring; no commitments taken for it
+    const seg = (await s.leaseSegment(C, 8, 14))!;
+    expect(seg.program).toEqual(program);
+    expect(seg.tasks.map((t) => t.index)).toEqual([1, 2, 3]);
+    await refused(
+      () => s.submitSegmentCommitments(C, seg.leaseId, [{ index: 1, commitment: "1" }], 15),
+      409,
+      /no chunk waiting for its commitment/,
+    );
+  });
+
+  it("a dispute: a false one counted against the disputer; a true one against the committer, whose other commitments are checked before round 2 starts again", async () => {
+    const { db, s } = fresh();
+    s.addJob(job2(41, 3), 0);
+    for (const [who, c] of [
+      [A, "1000"],
+      [B, "1001"],
+      [B, "1002"],
+    ] as const) {
+      const l = s.leaseChunk(who, 1, S)!;
+      s.submitCommitment(who, l.leaseId, c, 2);
+    }
+    s.beginRound2(41, record2, "777");
+    const l = s.leaseChunk(H, 3, S)!;
+    expect(l.index).toBe(0);
+    await refused(
+      () => s.dispute(H, l.leaseId, "1000", 4),
+      422,
+      /the one the chunk was leased with/,
+    );
+    s.dispute(H, l.leaseId, "1234", 4);
+    const first = s.disputes[0]!;
+    expect(first).toEqual({
+      jobId: 41,
+      index: 0,
+      holder: H,
+      claimed: "1234",
+      disputed: "1000",
+      gammaJob: "777",
+    });
+    const l0 = s.leaseChunk(H, 5, S)!; // the lease was given back at once
+    expect(l0.index).toBe(0);
+    // the node's own round 1 says 1000: the disputer lied; the chunk's commitment now stands
+    expect(s.resolveDispute(s.disputes.shift()!, "1000")).toBe(false);
+    expect(rejectedOf(db, H)).toBe(2);
+    await refused(() => s.dispute(H, l0.leaseId, "1234", 6), 422, /checked by this node/);
+    // B's chunk 1 is disputed truly: B counted, every chunk back to round 1, B's other
+    // commitment (chunk 2) to be checked before gammaJob is drawn again
+    const l1 = s.leaseChunk(H, 7, S)!;
+    expect(l1.index).toBe(1);
+    s.dispute(H, l1.leaseId, "1501", 7);
+    expect(s.resolveDispute(s.disputes.shift()!, "1501")).toBe(true);
+    expect(rejectedOf(db, B)).toBe(1);
+    expect(s.awaitingGamma()).toEqual([41]);
+    expect(s.uncheckedCommitments(41).map((u) => u.index)).toEqual([2]);
+    expect(s.settleCommitment(41, 2, "1002")).toBe(false); // it was right
+    expect(s.commitments(41)).toEqual(["1000", "1501", "1002"]);
+    expect(s.leaseChunk(A, 8, S)).toBeUndefined();
+    // a dispute from the old gammaJob counts against no one
+    expect(s.resolveDispute(first, "5")).toBe(false);
+    expect([rejectedOf(db, A), rejectedOf(db, H)]).toEqual([0, 3]);
+    expect(s.beginRound2(41, record2, "999")).toBe(true);
+    const again = s.leaseChunk(B, 9, S)!;
+    expect((again.input as unknown as Record<string, unknown>).gammaJob).toBe("999");
+  });
+
+  it("a job whose proven shares do not sum to 0 is not proven: every commitment is checked again", () => {
+    const { s } = fresh();
+    s.addJob(job2(42, 2), 0);
+    for (const c of ["1000", "1001"]) {
+      const l = s.leaseChunk(A, 1, S)!;
+      s.submitCommitment(A, l.leaseId, c, 2);
+    }
+    // the job's own proofs' shares: 3 + 4 + 5; the chunks' shares must bring it to 0
+    const own = { boundary: { jobSum: "3n" }, input: { jobSum: "4n" }, output: { jobSum: "5n" } };
+    s.beginRound2(42, { ...record2, job: JSON.stringify(own) }, "777");
+    const db = (s as unknown as { db: DatabaseSync }).db;
+    const prove = (index: number, share: bigint) =>
+      db
+        .prepare(
+          "UPDATE tasks SET status = 'done', proof = '{}', prover = ?, witness = json_set(witness, '$.jobSum', ?) WHERE job_id = 42 AND idx = ?",
+        )
+        .run(A, share.toString(), index);
+    prove(0, 1n);
+    prove(1, BN254_R - 13n); // 1 + (r − 13) + 12 = r: balanced
+    expect(
+      (s as unknown as { markIfProven(j: number, n: number): boolean }).markIfProven(42, 3),
+    ).toBe(true);
+    db.prepare("UPDATE jobs SET status = 'proving' WHERE id = 42").run();
+    prove(1, BN254_R - 12n); // off by one
+    expect(
+      (s as unknown as { markIfProven(j: number, n: number): boolean }).markIfProven(42, 4),
+    ).toBe(false);
+    expect(s.awaitingGamma()).toEqual([42]);
+    expect(s.uncheckedCommitments(42).map((u) => u.index)).toEqual([0, 1]);
+  });
+});

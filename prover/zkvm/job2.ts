@@ -156,45 +156,29 @@ export function digestHalves(b: Uint8Array): { digestHi: bigint; digestLo: bigin
 }
 
 /**
- * The prover's side of versioned-cells jobs for one configuration: a chunk of `cfg`, a
- * boundary proof of `np` pages, I/O proofs of `maxb` bytes.
+ * One chunk's two rounds for a configuration `cfg` (what a delegator runs): round 1 (its
+ * lookup counts and commitment) and round 2 (its share at gammaJob), from its inputs or from
+ * its lease, with witnesses of `probe` (Chunk2 without its asserts).
  */
-export class Job2Prover {
+export class Chunk2Rounds {
   readonly nPlain: number;
 
   constructor(
     readonly p: Poseidon,
     readonly cfg: Chunk2CoreConfig,
-    readonly np: number,
-    readonly maxb: number,
-    readonly probe: SymbolBuild,
-    /** The boundary, input and output circuits' witness calculators. */
-    readonly wcs: {
-      boundary: WitnessCalculator;
-      input: WitnessCalculator;
-      output: WitnessCalculator;
-    },
+    /** None where no chunk round runs (an orchestrator assembling a job's own proofs). */
+    private readonly probeBuild: SymbolBuild | null,
   ) {
     this.nPlain = nPlain(cfg.TB);
   }
 
-  /** One from the registry's artifacts (their witness calculators) and a round-1 probe. */
-  static async fromArtifacts(
-    p: Poseidon,
-    cfg: Chunk2CoreConfig,
-    np: number,
-    maxb: number,
-    probe: SymbolBuild,
-    keys: Pick<Job2Keys, "boundary" | "input" | "output">,
-  ): Promise<Job2Prover> {
-    return new Job2Prover(p, cfg, np, maxb, probe, {
-      boundary: await loadWitnessCalculator(keys.boundary.wasmPath),
-      input: await loadWitnessCalculator(keys.input.wasmPath),
-      output: await loadWitnessCalculator(keys.output.wasmPath),
-    });
+  /** The round-1 build. */
+  get probe(): SymbolBuild {
+    if (!this.probeBuild) throw new Error("no round-1 build: this prover runs no chunk round");
+    return this.probeBuild;
   }
 
-  private probeSignal(w: bigint[], n: string): bigint {
+  protected probeSignal(w: bigint[], n: string): bigint {
     const i = this.probe.sym.get(`main.${n}`);
     if (i === undefined) throw new Error(`no signal ${n} in the round-1 build`);
     return w[i]!;
@@ -214,6 +198,75 @@ export class Job2Prover {
     const at = { ...x, gammaJob: dec(gamma) };
     const w = await this.probe.wc.calculateWitness(at as never, true);
     return { ...at, jobSum: dec(this.probeSignal(w, "core.jobSum")) };
+  }
+
+  /**
+   * A delegator's round 1 of one chunk: its inputs rebuilt from its lease (prepare2.ts), its
+   * lookup counts and its commitment (under a placeholder prover: neither depends on it).
+   */
+  async commitLease(
+    j: Pick<JobParts2, "image" | "opening" | "input">,
+    lease: ChunkLease2,
+  ): Promise<Inputs> {
+    const x = await leaseInputs2(this.p, this.cfg, j.image, j.opening, j.input, lease, {
+      gammaJob: ROUND1_GAMMA,
+      prover: 1n,
+    });
+    return this.round1(x);
+  }
+
+  /**
+   * A delegator's round 2 of one chunk: round 1 again (its counts), then its share at
+   * gammaJob, proven under `prover`: the inputs its proof is made from.
+   * @throws CommitmentMismatch when its commitment is not the one gammaJob was drawn from
+   */
+  async proveLease(
+    j: Pick<JobParts2, "image" | "opening" | "input">,
+    lease: ChunkLease2,
+    at: { gammaJob: bigint; commitment: bigint; prover: bigint },
+  ): Promise<Inputs> {
+    const x = await this.commitLease(j, lease);
+    const mine = BigInt(x.commitment as string);
+    if (mine !== at.commitment) throw new CommitmentMismatch(lease.index, mine, at.commitment);
+    return this.round2({ ...x, prover: dec(at.prover) }, at.gammaJob);
+  }
+}
+
+/**
+ * The prover's side of versioned-cells jobs for one configuration: a chunk of `cfg`, a
+ * boundary proof of `np` pages, I/O proofs of `maxb` bytes.
+ */
+export class Job2Prover extends Chunk2Rounds {
+  constructor(
+    p: Poseidon,
+    cfg: Chunk2CoreConfig,
+    readonly np: number,
+    readonly maxb: number,
+    probe: SymbolBuild | null,
+    /** The boundary, input and output circuits' witness calculators. */
+    readonly wcs: {
+      boundary: WitnessCalculator;
+      input: WitnessCalculator;
+      output: WitnessCalculator;
+    },
+  ) {
+    super(p, cfg, probe);
+  }
+
+  /** One from the registry's artifacts (their witness calculators) and a round-1 probe. */
+  static async fromArtifacts(
+    p: Poseidon,
+    cfg: Chunk2CoreConfig,
+    np: number,
+    maxb: number,
+    probe: SymbolBuild | null,
+    keys: Pick<Job2Keys, "boundary" | "input" | "output">,
+  ): Promise<Job2Prover> {
+    return new Job2Prover(p, cfg, np, maxb, probe, {
+      boundary: await loadWitnessCalculator(keys.boundary.wasmPath),
+      input: await loadWitnessCalculator(keys.input.wasmPath),
+      output: await loadWitnessCalculator(keys.output.wasmPath),
+    });
   }
 
   /** Runs a job (word mode) and does round 1 of every chunk, proven by `prover`. */
@@ -291,37 +344,6 @@ export class Job2Prover {
       proofInputs: { ...r.proofInputs, chunks: chunkInputs },
       boundaryAccepted: r.boundaryAccepted,
     };
-  }
-
-  /**
-   * A delegator's round 1 of one chunk: its inputs rebuilt from its lease (prepare2.ts), its
-   * lookup counts and its commitment (under a placeholder prover: neither depends on it).
-   */
-  async commitLease(
-    j: Pick<JobParts2, "image" | "opening" | "input">,
-    lease: ChunkLease2,
-  ): Promise<Inputs> {
-    const x = await leaseInputs2(this.p, this.cfg, j.image, j.opening, j.input, lease, {
-      gammaJob: ROUND1_GAMMA,
-      prover: 1n,
-    });
-    return this.round1(x);
-  }
-
-  /**
-   * A delegator's round 2 of one chunk: round 1 again (its counts), then its share at
-   * gammaJob, proven under `prover`: the inputs its proof is made from.
-   * @throws CommitmentMismatch when its commitment is not the one gammaJob was drawn from
-   */
-  async proveLease(
-    j: Pick<JobParts2, "image" | "opening" | "input">,
-    lease: ChunkLease2,
-    at: { gammaJob: bigint; commitment: bigint; prover: bigint },
-  ): Promise<Inputs> {
-    const x = await this.commitLease(j, lease);
-    const mine = BigInt(x.commitment as string);
-    if (mine !== at.commitment) throw new CommitmentMismatch(lease.index, mine, at.commitment);
-    return this.round2({ ...x, prover: dec(at.prover) }, at.gammaJob);
   }
 
   /**
