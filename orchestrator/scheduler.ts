@@ -987,12 +987,12 @@ export class Scheduler {
         take.push(r);
       }
       const leaseId = randomBytes(16).toString("hex");
-      // a round-1 segment (commitments only) holds the whole job up: one lease time at most
-      const span = round(take[0]!) === 1 ? Math.min(segmentMs, this.o.leaseMs) : segmentMs;
+      // (a round-1 segment gets a segment's time too: the ring below it leases it on in
+      // sub-segments, each within its own reserve, before its delegators commit)
       const deadline =
         job.deadline === null || job.deadline <= now
-          ? now + span
-          : Math.min(now + span, job.deadline - this.reserveMs);
+          ? now + segmentMs
+          : Math.min(now + segmentMs, job.deadline - this.reserveMs);
       this.db
         .prepare(
           "INSERT INTO leases (id, holder, kind, deadline, created_at) VALUES (?, ?, 'segment', ?, ?)",
