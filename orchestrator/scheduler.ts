@@ -1021,6 +1021,33 @@ export class Scheduler {
   }
 
   /**
+   * A child's segment lease and the chunks it still holds, all waiting for `want` (round-1
+   * commitments, or proofs): 404 unknown lease, 422 another's (counted), 409 not a segment or
+   * holding nothing of that kind.
+   */
+  private heldSegment(
+    holder: Address,
+    leaseId: string,
+    want: "commitments" | "proofs",
+    now: number,
+  ) {
+    const node = this.requireNode(holder, now);
+    const l = this.lease(leaseId);
+    if (l.holder !== holder) this.reject(holder, `lease ${leaseId} belongs to another node`);
+    if (l.kind !== "segment") throw new SchedulerError(409, `lease ${leaseId} is not a segment`);
+    const tasks = this.db
+      .prepare("SELECT * FROM tasks WHERE lease_id = ? AND status = 'leased' ORDER BY idx")
+      .all(leaseId) as unknown as TaskRow[];
+    const round1 = want === "commitments";
+    if (tasks.length === 0 || tasks.some((t) => (job2Of(t)?.job2 === 1) !== round1))
+      throw new SchedulerError(
+        409,
+        `lease ${leaseId} holds no chunk waiting for ${round1 ? "its commitment" : "a proof"}`,
+      );
+    return { node, l, tasks };
+  }
+
+  /**
    * Accepts a child's round-1 commitments for a segment lease of versioned-cells chunks: one
    * per chunk the lease still holds, each a field element (else refused, counted, and the
    * chunks re-opened). The child ring answers for them: an admitted ring has stake on chain,
@@ -1032,15 +1059,7 @@ export class Scheduler {
     items: { index: number; commitment: string; unchecked?: boolean }[],
     now = Date.now(),
   ): { jobId: number; chunks: number; jobCommitted: boolean } {
-    this.requireNode(holder, now);
-    const l = this.lease(leaseId);
-    if (l.holder !== holder) this.reject(holder, `lease ${leaseId} belongs to another node`);
-    if (l.kind !== "segment") throw new SchedulerError(409, `lease ${leaseId} is not a segment`);
-    const tasks = this.db
-      .prepare("SELECT * FROM tasks WHERE lease_id = ? AND status = 'leased' ORDER BY idx")
-      .all(leaseId) as unknown as TaskRow[];
-    if (tasks.length === 0 || tasks.some((t) => job2Of(t)?.job2 !== 1))
-      throw new SchedulerError(409, `lease ${leaseId} holds no chunk waiting for its commitment`);
+    const { tasks } = this.heldSegment(holder, leaseId, "commitments", now);
     const byIndex = new Map(items.map((x) => [x.index, x.commitment]));
     const unchecked = new Set(items.filter((x) => x.unchecked).map((x) => x.index));
     if (
@@ -1123,15 +1142,7 @@ export class Scheduler {
     now = Date.now(),
     carriers: readonly Address[] = [],
   ): Promise<{ jobId: number; chunks: number; jobProven: boolean }> {
-    const node = this.requireNode(holder, now);
-    const l = this.lease(leaseId);
-    if (l.holder !== holder) this.reject(holder, `lease ${leaseId} belongs to another node`);
-    if (l.kind !== "segment") throw new SchedulerError(409, `lease ${leaseId} is not a segment`);
-    const tasks = this.db
-      .prepare("SELECT * FROM tasks WHERE lease_id = ? AND status = 'leased' ORDER BY idx")
-      .all(leaseId) as unknown as TaskRow[];
-    if (tasks.length === 0 || tasks.some((t) => job2Of(t)?.job2 === 1))
-      throw new SchedulerError(409, `lease ${leaseId} holds no chunk waiting for a proof`);
+    const { node, l, tasks } = this.heldSegment(holder, leaseId, "proofs", now);
     const byIndex = new Map(proofs.map((p) => [p.index, p]));
     if (byIndex.size !== proofs.length) this.reject(holder, "a chunk appears twice in the bundle");
     const missing = tasks.filter((t) => !byIndex.has(t.idx)).map((t) => t.idx);
